@@ -1,0 +1,58 @@
+# tableau-operator: the README's two commands are `make demo` and `make test`.
+
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+
+LOCALBIN ?= $(CURDIR)/bin
+CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+GO_TEST_FLAGS ?= -count=1
+
+.PHONY: all
+all: build
+
+##@ Development
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Write the deepcopy functions of the API types.
+	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Write the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml).
+	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: verify-generated
+verify-generated: $(CONTROLLER_GEN) ## Fail when `make generate manifests` changes any generated file.
+	hack/verify-generated.sh "$(MAKE)"
+
+.PHONY: lint
+lint: ## go vet and a gofmt check.
+	go vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [[ -n "$$out" ]]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (cached) and print their directory.
+	@hack/envtest.sh
+
+.PHONY: test
+test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest and CLI tests.
+	assets=$$(hack/envtest.sh); \
+	KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/tableau-operator.
+	go build -o $(LOCALBIN)/tableau-operator .
+
+.PHONY: run
+run: manifests generate ## Run the operator against the cluster in KUBECONFIG.
+	go run . --health-probe-bind-address=:8081 --metrics-bind-address=:8080
+
+$(CONTROLLER_GEN): hack/tools/controller-gen/go.mod hack/tools/controller-gen/go.sum
+	mkdir -p $(LOCALBIN)
+	cd hack/tools/controller-gen && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
+
+.PHONY: help
+help: ## Show the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)

@@ -1,0 +1,267 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/tableau-operator/tableau-operator/internal/testenv"
+)
+
+var (
+	env *testenv.Env
+	k8s client.Client
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	env, err = testenv.Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	k8s, err = client.New(env.Config, client.Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = env.Stop()
+		os.Exit(1)
+	}
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
+}
+
+// validSpec is a complete, valid spec; each invalid case changes one thing in it.
+const validSpec = `
+server: https://10ay.online.tableau.com
+site: finance
+apiVersion: "3.24"
+auth:
+  personalAccessToken:
+    secretRef:
+      name: finance-pat
+`
+
+func connection(t *testing.T, name, spec string) *unstructured.Unstructured {
+	t.Helper()
+	obj := map[string]any{}
+	if err := yaml.Unmarshal([]byte(spec), &obj); err != nil {
+		t.Fatalf("bad test spec: %v", err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "tableau-operator.dev/v1alpha1",
+		"kind":       "TableauConnection",
+		"metadata":   map[string]any{"name": name, "namespace": "default"},
+		"spec":       obj,
+	}}
+	return u
+}
+
+// withSpec returns validSpec with the top-level keys of patch replaced (a null value removes a key).
+func withSpec(t *testing.T, patch string) string {
+	t.Helper()
+	base := map[string]any{}
+	if err := yaml.Unmarshal([]byte(validSpec), &base); err != nil {
+		t.Fatal(err)
+	}
+	over := map[string]any{}
+	if err := yaml.Unmarshal([]byte(patch), &over); err != nil {
+		t.Fatalf("bad patch: %v", err)
+	}
+	for k, v := range over {
+		if v == nil {
+			delete(base, k)
+			continue
+		}
+		base[k] = v
+	}
+	out, err := yaml.Marshal(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+func TestValidSpecIsAcceptedAndDefaulted(t *testing.T) {
+	u := connection(t, "valid-defaults", validSpec)
+	if err := k8s.Create(context.Background(), u, client.DryRunAll); err != nil {
+		t.Fatalf("valid spec rejected: %v", err)
+	}
+	for path, want := range map[string]any{
+		"spec.auth.personalAccessToken.secretRef.tokenNameKey":   "tokenName",
+		"spec.auth.personalAccessToken.secretRef.tokenSecretKey": "tokenSecret",
+		"spec.allowInsecureHTTP":                                 false,
+	} {
+		got, found, _ := unstructured.NestedFieldNoCopy(u.Object, strings.Split(path, ".")...)
+		if !found || got != want {
+			t.Errorf("%s = %v (found %v), want default %v", path, got, found, want)
+		}
+	}
+}
+
+func TestInvalidManifestsAreRejectedWithAClearMessage(t *testing.T) {
+	cases := []struct {
+		name, spec, want string
+	}{
+		{"missing server", withSpec(t, "server: null"), `spec.server: Required value`},
+		{"missing apiVersion", withSpec(t, "apiVersion: null"), `spec.apiVersion: Required value`},
+		{"missing auth", withSpec(t, "auth: null"), `spec.auth: Required value`},
+		{"auth without a method", withSpec(t, "auth: {}"), "auth.personalAccessToken is required"},
+		{"missing secret name", withSpec(t, "auth: {personalAccessToken: {secretRef: {}}}"), `spec.auth.personalAccessToken.secretRef.name: Required value`},
+		{"server without scheme", withSpec(t, "server: 10ay.online.tableau.com"), "server must start with https://"},
+		{"server with ftp scheme", withSpec(t, "server: ftp://tableau.example.com"), "server must start with https://"},
+		{"server without host", withSpec(t, "server: https://"), "server must be an absolute URL with a host name"},
+		{"server with credentials", withSpec(t, "server: https://admin:hunter2@tableau.example.com"), "server must not contain user credentials"},
+		{"server with query", withSpec(t, "server: https://tableau.example.com?site=finance"), "server must not contain a query string"},
+		{"server with fragment", withSpec(t, "server: https://10ay.online.tableau.com/#/site/finance/home"), "server must not contain a fragment"},
+		{"server with API path", withSpec(t, "server: https://tableau.example.com/api/3.24"), "server must not contain a path"},
+		{"plain http without opt-in", withSpec(t, "server: http://tableau.example.com"), "server uses http://, which would send the personal access token unencrypted"},
+		{"plain http with opt-out", withSpec(t, "{server: http://tableau.example.com, allowInsecureHTTP: false}"), "server uses http://"},
+		{"server too long", withSpec(t, "server: https://"+strings.Repeat("a", 2050)+".com"), "spec.server: Too long"},
+		{"apiVersion not a version", withSpec(t, `apiVersion: "latest"`), "apiVersion must be a Tableau REST API version written major.minor"},
+		{"apiVersion with v prefix", withSpec(t, `apiVersion: "v3.24"`), "apiVersion must be a Tableau REST API version written major.minor"},
+		{"apiVersion three parts", withSpec(t, `apiVersion: "3.24.1"`), "apiVersion must be a Tableau REST API version written major.minor"},
+		{"apiVersion as a number", withSpec(t, `apiVersion: 3.24`), `spec.apiVersion: Invalid value: "number": spec.apiVersion in body must be of type string`},
+		{"apiVersion before PATs", withSpec(t, `apiVersion: "3.5"`), "apiVersion must be 3.6 or later"},
+		{"apiVersion 2.x", withSpec(t, `apiVersion: "2.8"`), "apiVersion must be 3.6 or later"},
+		{"site with slash", withSpec(t, "site: finance/reports"), "site must be the site's contentUrl"},
+		{"site with space", withSpec(t, "site: my site"), "site must be the site's contentUrl"},
+		{"Tableau Cloud without site", withSpec(t, `site: ""`), "site is required for Tableau Cloud"},
+		{"secret name uppercase", withSpec(t, "auth: {personalAccessToken: {secretRef: {name: Finance_PAT}}}"), "secretRef.name must be a Secret name"},
+		{"token name key with slash", withSpec(t, "auth: {personalAccessToken: {secretRef: {name: pat, tokenNameKey: a/b}}}"), "tokenNameKey must be a Secret data key"},
+		{"token secret key empty", withSpec(t, `auth: {personalAccessToken: {secretRef: {name: pat, tokenSecretKey: ""}}}`), "tokenSecretKey must be a Secret data key"},
+		{"same key twice", withSpec(t, "auth: {personalAccessToken: {secretRef: {name: pat, tokenNameKey: pat, tokenSecretKey: pat}}}"), "tokenNameKey and tokenSecretKey must name two different keys"},
+		{"CA bundle of unknown kind", withSpec(t, "tls: {caBundle: {kind: Pod, name: ca}}"), `spec.tls.caBundle.kind: Unsupported value: "Pod": supported values: "ConfigMap", "Secret"`},
+		{"CA bundle without name", withSpec(t, "tls: {caBundle: {kind: ConfigMap}}"), `spec.tls.caBundle.name: Required value`},
+		{"CA bundle bad key", withSpec(t, "tls: {caBundle: {kind: Secret, name: ca, key: 'ca crt'}}"), "caBundle.key must be a data key"},
+		{"suspend not a bool", withSpec(t, `suspend: "yes"`), `spec.suspend: Invalid value: "string": spec.suspend in body must be of type boolean`},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			u := connection(t, fmt.Sprintf("invalid-%d", i), tc.spec)
+			err := k8s.Create(context.Background(), u, client.DryRunAll)
+			if err == nil {
+				t.Fatalf("accepted, want a rejection containing %q\nspec:\n%s", tc.want, tc.spec)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("rejection does not say %q:\n%v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestAcceptedEdgeCases(t *testing.T) {
+	cases := map[string]string{
+		"default site of Tableau Server": "{server: https://tableau.example.com, site: ''}",
+		"trailing slash and port":        "server: https://tableau.example.com:8443/",
+		"http with opt-in":               "{server: http://127.0.0.1:8080, site: '', allowInsecureHTTP: true}",
+		"newest API version":             `apiVersion: "3.30"`,
+		"future major version":           `apiVersion: "4.0"`,
+		"CA bundle from a Secret":        "tls: {caBundle: {kind: Secret, name: corp-ca}}",
+	}
+	i := 0
+	for name, patch := range cases {
+		i++
+		t.Run(name, func(t *testing.T) {
+			u := connection(t, fmt.Sprintf("edge-%d", i), withSpec(t, patch))
+			if err := k8s.Create(context.Background(), u, client.DryRunAll); err != nil {
+				t.Fatalf("rejected: %v", err)
+			}
+		})
+	}
+}
+
+func sampleFiles(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "config", "samples", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var samples []string
+	for _, f := range files {
+		if filepath.Base(f) != "kustomization.yaml" {
+			samples = append(samples, f)
+		}
+	}
+	if len(samples) == 0 {
+		t.Fatal("no samples found in config/samples")
+	}
+	return samples
+}
+
+func TestSamplesAreAccepted(t *testing.T) {
+	for _, f := range sampleFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal(data, &u.Object); err != nil {
+				t.Fatalf("sample is not YAML: %v", err)
+			}
+			u.SetNamespace("default")
+			if err := k8s.Create(context.Background(), u, client.DryRunAll); err != nil {
+				t.Fatalf("sample rejected: %v", err)
+			}
+		})
+	}
+}
+
+func kubectl(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(env.Kubectl, append([]string{"--kubeconfig", env.KubeconfigPath}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func TestKubectlServerDryRunOfSamples(t *testing.T) {
+	out, err := kubectl(t, "apply", "--dry-run=server", "-n", "default", "-k", filepath.Join(testenv.RepoRoot(), "config", "samples"))
+	if err != nil {
+		t.Fatalf("kubectl apply --dry-run=server -k config/samples failed: %v\n%s", err, out)
+	}
+	for _, name := range []string{"finance", "analytics-default-site"} {
+		if !strings.Contains(out, "tableauconnection.tableau-operator.dev/"+name+" created (server dry run)") {
+			t.Errorf("kubectl output does not mention %s:\n%s", name, out)
+		}
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	manifest := "apiVersion: tableau-operator.dev/v1alpha1\nkind: TableauConnection\nmetadata: {name: bad}\nspec:\n" +
+		"  server: http://tableau.example.com\n  apiVersion: \"3.24\"\n  auth: {personalAccessToken: {secretRef: {name: pat}}}\n"
+	if err := os.WriteFile(bad, []byte(manifest), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = kubectl(t, "apply", "--dry-run=server", "-n", "default", "-f", bad)
+	if err == nil || !strings.Contains(out, "use https://, or set allowInsecureHTTP: true") {
+		t.Errorf("kubectl did not reject the http:// manifest with the CRD's message: %v\n%s", err, out)
+	}
+}
