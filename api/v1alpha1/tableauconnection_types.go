@@ -23,7 +23,7 @@ import (
 // TableauConnectionSpec says which Tableau site to sign in to, with which credential, and at
 // which pinned REST API version.
 // +kubebuilder:validation:XValidation:rule="!self.server.startsWith('http://') || (has(self.allowInsecureHTTP) && self.allowInsecureHTTP)",message="server uses http://, which would send the personal access token unencrypted: use https://, or set allowInsecureHTTP: true (only for a local simulator or test server)",fieldPath=".server"
-// +kubebuilder:validation:XValidation:rule="!(isURL(self.server) && url(self.server).getHostname().endsWith('.online.tableau.com')) || (has(self.site) && self.site != '')",message="site is required for Tableau Cloud (server *.online.tableau.com): set it to the site's contentUrl, the part after /#/site/ in the browser's address",fieldPath=".site"
+// +kubebuilder:validation:XValidation:rule="!(isURL(self.server) && url(self.server).getHostname().endsWith('.online.tableau.com')) || (has(self.site) && self.site != ”)",message="site is required for Tableau Cloud (server *.online.tableau.com): set it to the site's contentUrl, the part after /#/site/ in the browser's address",fieldPath=".site"
 type TableauConnectionSpec struct {
 	// server is the Tableau Server URL or the Tableau Cloud pod URL, scheme and host only,
 	// for example https://tableau.example.com or https://10ay.online.tableau.com.
