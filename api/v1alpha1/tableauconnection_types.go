@@ -23,7 +23,7 @@ import (
 // TableauConnectionSpec says which Tableau site to sign in to, with which credential, and at
 // which pinned REST API version.
 // +kubebuilder:validation:XValidation:rule="!self.server.startsWith('http://') || (has(self.allowInsecureHTTP) && self.allowInsecureHTTP)",message="server uses http://, which would send the personal access token unencrypted: use https://, or set allowInsecureHTTP: true (only for a local simulator or test server)",fieldPath=".server"
-// +kubebuilder:validation:XValidation:rule="!(isURL(self.server) && url(self.server).getHostname().endsWith('.online.tableau.com')) || (has(self.site) && self.site != ”)",message="site is required for Tableau Cloud (server *.online.tableau.com): set it to the site's contentUrl, the part after /#/site/ in the browser's address",fieldPath=".site"
+// +kubebuilder:validation:XValidation:rule="!(isURL(self.server) && url(self.server).getHostname().endsWith('.online.tableau.com')) || (has(self.site) && self.site.size() > 0)",message="site is required for Tableau Cloud (server *.online.tableau.com): set it to the site's contentUrl, the part after /#/site/ in the browser's address",fieldPath=".site"
 type TableauConnectionSpec struct {
 	// server is the Tableau Server URL or the Tableau Cloud pod URL, scheme and host only,
 	// for example https://tableau.example.com or https://10ay.online.tableau.com.
@@ -35,7 +35,7 @@ type TableauConnectionSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.contains('@')",message="server must not contain user credentials (user:password@host): the personal access token belongs in the Secret named by spec.auth.personalAccessToken.secretRef"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('?')",message="server must not contain a query string (?...): give only the scheme and host, for example https://tableau.example.com"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('#')",message="server must not contain a fragment (#...): put the site's contentUrl (the part after /#/site/) in spec.site and give only the scheme and host here"
-	// +kubebuilder:validation:XValidation:rule="self.contains('@') || self.contains('?') || self.contains('#') || !isURL(self) || url(self).getEscapedPath() in ['', '/']",message="server must not contain a path: give only the scheme, host and optional port (the operator adds /api/<apiVersion>/ itself), for example https://tableau.example.com"
+	// +kubebuilder:validation:XValidation:rule="self.contains('@') || self.contains('?') || self.contains('#') || !isURL(self) || url(self).getEscapedPath().size() <= 1",message="server must not contain a path: give only the scheme, host and optional port (the operator adds /api/<apiVersion>/ itself), for example https://tableau.example.com"
 	Server string `json:"server"`
 
 	// site is the site's contentUrl, the part after /#/site/ in the browser's address.
