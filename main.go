@@ -19,9 +19,11 @@ limitations under the License.
 package main
 
 import (
+	"context"
 	"flag"
-	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -33,6 +35,7 @@ import (
 
 	tableauv1alpha1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/controllers"
+	"github.com/tableau-operator/tableau-operator/internal/checkcmd"
 )
 
 func main() {
@@ -99,6 +102,7 @@ func runManager(args []string) int {
 }
 
 func runCheck(args []string) int {
-	fmt.Fprintln(os.Stderr, "check: not built yet")
-	return 2
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	return checkcmd.Run(ctx, args, os.Stdout, os.Stderr, os.Getenv)
 }
