@@ -395,11 +395,11 @@ func (o *writer) session(sess *session) {
 		sess.site.id, xmlEscape(sess.site.name), xmlEscape(sess.site.contentURL), sess.pat.userID, xmlEscape(sess.pat.User)))
 }
 
-func xmlEscape(s string) string {
-	var b strings.Builder
-	_ = xml.EscapeText(&b, []byte(s))
-	return b.String()
-}
+// xmlEscaper escapes what XML requires in text and double-quoted attributes, and no more:
+// Tableau writes apostrophes as they are ("Version '3.7' is not a valid version").
+var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+
+func xmlEscape(s string) string { return xmlEscaper.Replace(s) }
 
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
