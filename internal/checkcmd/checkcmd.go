@@ -242,7 +242,7 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, pat tableau.Per
 	if sess.PATExpiryKnown {
 		rep.PATExpiresAt = time.Now().Add(sess.PATExpiresIn).UTC().Format(time.RFC3339)
 		if sess.PATExpiresIn < 14*24*time.Hour {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the PAT expires in %s: create its successor now", sess.PATExpiresIn.Round(time.Hour)))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("the PAT expires in %.1f days: create its successor now", sess.PATExpiresIn.Hours()/24))
 		}
 	}
 	if err := c.SignOut(ctx, sess); err != nil {
@@ -286,7 +286,7 @@ func writeText(w io.Writer, r Report) {
 	row("token name", r.TokenName)
 	row("API pinned", r.APIVersion)
 	if r.ServerAPIVersion != "" {
-		row("server", fmt.Sprintf("Tableau %s (build %s), REST API up to %s", r.ProductVersion, r.Build, r.ServerAPIVersion))
+		row("Tableau", fmt.Sprintf("%s (build %s), REST API up to %s", r.ProductVersion, r.Build, r.ServerAPIVersion))
 	}
 	row("endpoint", r.Endpoint)
 	if r.HTTPStatus != 0 {
