@@ -71,6 +71,49 @@ type TableauConnectionSpec struct {
 	// suspend stops every Tableau call for this connection until it is set back to false.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// validation says when the operator signs in to check the credential, and how often it
+	// checks the server's API version (which needs no credential).
+	// +optional
+	Validation ValidationSpec `json:"validation,omitempty"`
+}
+
+// SignInPolicy says when the operator signs in with the connection's PAT.
+// +kubebuilder:validation:Enum=OnChange;Periodic
+type SignInPolicy string
+
+const (
+	// SignInOnChange signs in only when the Secret's content or the spec changed, or to retry
+	// after a failure. A PAT holds one session, so this never ends a workload's session on a
+	// schedule.
+	SignInOnChange SignInPolicy = "OnChange"
+	// SignInPeriodic also signs in every interval: for PATs only the operator uses, and to keep
+	// an unused PAT from Tableau's 15-day idle expiry.
+	SignInPeriodic SignInPolicy = "Periodic"
+)
+
+// ValidationSpec configures validation.
+// +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the Secret or spec changes"
+type ValidationSpec struct {
+	// signIn is OnChange (default) or Periodic.
+	// +optional
+	// +kubebuilder:default=OnChange
+	SignIn SignInPolicy `json:"signIn,omitempty"`
+
+	// interval between sign-ins with signIn: Periodic; at least 1h, default 24h. Each sign-in
+	// ends every other session of the PAT.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="validation.interval must be at least 1h: each sign-in ends every other session of the PAT"
+	// +kubebuilder:validation:XValidation:rule="duration(self) <= duration('336h')",message="validation.interval must be at most 336h (14 days), or an unused PAT expires after 15 idle days between sign-ins"
+	Interval *metav1.Duration `json:"interval,omitempty"`
+
+	// serverCheckInterval is how often serverinfo (no credential) checks the server's REST API
+	// version against the pin; default 10m, at least 1m. Connections to one server share the call.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="validation.serverCheckInterval must be at least 1m"
+	ServerCheckInterval *metav1.Duration `json:"serverCheckInterval,omitempty"`
 }
 
 // AuthSpec names how the operator signs in. Exactly one method is set; personal access
@@ -148,11 +191,130 @@ type TableauConnectionStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions: Ready (summary), Reconciling and Stalled (kstatus), and the domain conditions.
+	// conditions: Ready (summary), Reconciling and Stalled (kstatus), SignedIn and
+	// APIVersionSupported.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// lastFailure is the evidence of the most recent failure; cleared when sign-in works again.
+	// +optional
+	LastFailure *FailureStatus `json:"lastFailure,omitempty"`
+
+	// server is what serverinfo last said.
+	// +optional
+	Server *ServerStatus `json:"server,omitempty"`
+
+	// credentials describes the credential in the Secret, never its secret.
+	// +optional
+	Credentials *CredentialStatus `json:"credentials,omitempty"`
+
+	// history holds the last 10 sign-in attempts, newest first: the audit trail.
+	// +optional
+	// +kubebuilder:validation:MaxItems=10
+	History []ValidationAttempt `json:"history,omitempty"`
+}
+
+// FailureStatus is the evidence of a failure: what failed, how, and what to do.
+type FailureStatus struct {
+	// bucket is the failure class: AuthConfigDrift, APIVersionMismatch, RateOrQuotaLimit,
+	// EndpointMisconfigured or ServerUnavailable.
+	Bucket string `json:"bucket"`
+	// reason is the CamelCase reason, as in the conditions.
+	Reason string `json:"reason"`
+	// message says what happened, with the evidence.
+	Message string `json:"message,omitempty"`
+	// +optional
+	HTTPStatus int32 `json:"httpStatus,omitempty"`
+	// +optional
+	TableauCode string `json:"tableauCode,omitempty"`
+	// +optional
+	Summary string `json:"summary,omitempty"`
+	// +optional
+	Detail string `json:"detail,omitempty"`
+	// +optional
+	RequestID string `json:"requestID,omitempty"`
+	// endpoint is the call that failed, e.g. "POST /api/3.24/auth/signin".
+	// +optional
+	Endpoint string `json:"endpoint,omitempty"`
+	// time of the most recent failure.
+	Time metav1.Time `json:"time"`
+	// since is when the current run of failures began.
+	Since metav1.Time `json:"since"`
+	// consecutiveFailures counts the failures since the last success.
+	ConsecutiveFailures int32 `json:"consecutiveFailures"`
+	// nextStep is the one-line remediation.
+	NextStep string `json:"nextStep,omitempty"`
+	// nextAttemptTime is the earliest time the operator calls Tableau again for this
+	// connection, unless the spec or the Secret changes first.
+	// +optional
+	NextAttemptTime *metav1.Time `json:"nextAttemptTime,omitempty"`
+}
+
+// ServerStatus is serverinfo's answer.
+type ServerStatus struct {
+	// +optional
+	ProductVersion string `json:"productVersion,omitempty"`
+	// +optional
+	Build string `json:"build,omitempty"`
+	// restApiVersion is the highest REST API version the server offers.
+	// +optional
+	RESTAPIVersion string `json:"restApiVersion,omitempty"`
+	// checkedAt is when serverinfo last confirmed these values. To keep status writes low it is
+	// refreshed when a value changes and otherwise at most hourly.
+	CheckedAt metav1.Time `json:"checkedAt"`
+}
+
+// CredentialStatus describes the credential without revealing it.
+type CredentialStatus struct {
+	// tokenName is the PAT's name (not its secret).
+	// +optional
+	TokenName string `json:"tokenName,omitempty"`
+	// revision is a short, non-reversible digest of the token name and secret: it changes when
+	// the credential changes.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// revisionObservedAt is when the operator first saw this revision.
+	// +optional
+	RevisionObservedAt *metav1.Time `json:"revisionObservedAt,omitempty"`
+	// lastSignInTime is the last successful sign-in by the operator.
+	// +optional
+	LastSignInTime *metav1.Time `json:"lastSignInTime,omitempty"`
+	// expiresAt is the PAT's expiry from estimatedTimeToExpiration, when Tableau sends it.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+	// lastAttemptRevision and lastAttemptGeneration are the inputs of the last sign-in attempt:
+	// with signIn: OnChange the operator signs in again only when they differ.
+	// +optional
+	LastAttemptRevision string `json:"lastAttemptRevision,omitempty"`
+	// +optional
+	LastAttemptGeneration int64 `json:"lastAttemptGeneration,omitempty"`
+	// lastAttemptSite is the site of the last sign-in attempt.
+	// +optional
+	LastAttemptSite *string `json:"lastAttemptSite,omitempty"`
+}
+
+// ValidationAttempt is one sign-in attempt.
+type ValidationAttempt struct {
+	Time metav1.Time `json:"time"`
+	// result is Succeeded or Failed.
+	Result string `json:"result"`
+	// +optional
+	Bucket string `json:"bucket,omitempty"`
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	HTTPStatus int32 `json:"httpStatus,omitempty"`
+	// +optional
+	TableauCode string `json:"tableauCode,omitempty"`
+	// +optional
+	RequestID string `json:"requestID,omitempty"`
+	// +optional
+	LatencyMs int64 `json:"latencyMs,omitempty"`
+	// revision of the credential that was tried.
+	// +optional
+	Revision string `json:"revision,omitempty"`
 }
 
 // TableauConnection keeps sign-in to one Tableau site healthy.
@@ -163,8 +325,11 @@ type TableauConnectionStatus struct {
 // +kubebuilder:printcolumn:name="API",type=string,JSONPath=`.spec.apiVersion`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Bucket",type=string,JSONPath=`.status.lastFailure.bucket`
+// +kubebuilder:printcolumn:name="Last Sign-In",type=date,JSONPath=`.status.credentials.lastSignInTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Server",type=string,priority=1,JSONPath=`.spec.server`
+// +kubebuilder:printcolumn:name="Server API",type=string,priority=1,JSONPath=`.status.server.restApiVersion`
 // +kubebuilder:printcolumn:name="Message",type=string,priority=1,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
 type TableauConnection struct {
 	metav1.TypeMeta   `json:",inline"`

@@ -161,6 +161,11 @@ func TestInvalidManifestsAreRejectedWithAClearMessage(t *testing.T) {
 		{"CA bundle of unknown kind", withSpec(t, "tls: {caBundle: {kind: Pod, name: ca}}"), `spec.tls.caBundle.kind: Unsupported value: "Pod": supported values: "ConfigMap", "Secret"`},
 		{"CA bundle without name", withSpec(t, "tls: {caBundle: {kind: ConfigMap}}"), `spec.tls.caBundle.name: Required value`},
 		{"CA bundle bad key", withSpec(t, "tls: {caBundle: {kind: Secret, name: ca, key: 'ca crt'}}"), "caBundle.key must be a data key"},
+		{"unknown sign-in policy", withSpec(t, "validation: {signIn: Always}"), `spec.validation.signIn: Unsupported value: "Always": supported values: "OnChange", "Periodic"`},
+		{"periodic too often", withSpec(t, "validation: {signIn: Periodic, interval: 30m}"), "validation.interval must be at least 1h"},
+		{"periodic too rarely", withSpec(t, "validation: {signIn: Periodic, interval: 400h}"), "validation.interval must be at most 336h"},
+		{"interval without Periodic", withSpec(t, "validation: {interval: 2h}"), "validation.interval applies only with signIn: Periodic"},
+		{"server check too often", withSpec(t, "validation: {serverCheckInterval: 10s}"), "validation.serverCheckInterval must be at least 1m"},
 		{"suspend not a bool", withSpec(t, `suspend: "yes"`), `spec.suspend: Invalid value: "string": spec.suspend in body must be of type boolean`},
 	}
 	for i, tc := range cases {
@@ -185,6 +190,7 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		"newest API version":             `apiVersion: "3.30"`,
 		"future major version":           `apiVersion: "4.0"`,
 		"CA bundle from a Secret":        "tls: {caBundle: {kind: Secret, name: corp-ca}}",
+		"periodic sign-in daily":         "validation: {signIn: Periodic, interval: 24h, serverCheckInterval: 5m}",
 	}
 	i := 0
 	for name, patch := range cases {
