@@ -49,9 +49,11 @@ func runManager(args []string) int {
 	fs := flag.NewFlagSet("tableau-operator", flag.ContinueOnError)
 	var metricsAddr, probeAddr string
 	var leaderElect bool
+	var maxConcurrent int
 	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "The address the metrics endpoint binds to; 0 disables it.")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica reconciles at a time.")
+	fs.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many TableauConnections are validated at once.")
 	opts := zap.Options{}
 	opts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -76,12 +78,13 @@ func runManager(args []string) int {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "tableau-operator.tableau-operator.dev",
+		Cache:                  controllers.CacheOptions(),
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		return 1
 	}
-	if err := controllers.SetupWithManager(mgr); err != nil {
+	if err := controllers.SetupWithManager(mgr, maxConcurrent); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		return 1
 	}

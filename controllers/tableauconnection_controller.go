@@ -19,35 +19,275 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	tableauv1alpha1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/backoff"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
-// +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableauconnections,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableauconnections,verbs=get;list;watch
 // +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableauconnections/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableauconnections/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets;configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
-// TableauConnectionReconciler reconciles TableauConnections.
+// Defaults of the validation policy.
+const (
+	DefaultServerCheckInterval = 10 * time.Minute
+	DefaultPeriodicInterval    = 24 * time.Hour
+	// SlowRecheck is how long a terminal failure waits before the operator tries the same
+	// input again; a change of the spec or the Secret retries at once.
+	SlowRecheck = time.Hour
+	// historyLength is how many validation attempts status keeps.
+	historyLength = 10
+)
+
+// Field index names.
+const (
+	indexSecretRef   = "tableau-operator.dev/secretRef"
+	indexCABundleRef = "tableau-operator.dev/caBundleRef"
+)
+
+// TableauConnectionReconciler validates TableauConnections.
 type TableauConnectionReconciler struct {
 	client.Client
+	// APIReader reads Secrets and ConfigMaps directly: the cache holds only their metadata.
+	APIReader client.Reader
+	Events    events.EventRecorder
+	// ServerInfo shares serverinfo answers between connections to one server.
+	ServerInfo *serverinfo.Cache
+	// Backoff paces retries of transient failures.
+	Backoff backoff.Policy
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	clients sync.Map // client key -> *tableau.Client
+	secrets sync.Map // connection UID -> secretMemo
 }
 
-// Reconcile observes a TableauConnection.
-func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
-	var conn tableauv1alpha1.TableauConnection
-	if err := r.Get(ctx, req.NamespacedName, &conn); err != nil {
+// secretMemo remembers the revision of a Secret's resourceVersion, so an unchanged Secret is
+// not read again on every reconcile. It holds no credential.
+type secretMemo struct {
+	resourceVersion, revision, tokenName string
+	// missingKey is the key the Secret lacks, when it lacks one.
+	missingKey string
+}
+
+// scope carries one reconcile's object and the facts its steps discover.
+type scope struct {
+	conn *v1.TableauConnection
+	now  time.Time
+
+	secretName string
+	revision   string
+	tokenName  string
+	credErr    error
+	pat        *tableau.PersonalAccessToken
+	caPEM      []byte
+
+	client       *tableau.Client
+	requeueAfter time.Duration
+}
+
+func (s *scope) requeueIn(d time.Duration) {
+	if d <= 0 {
+		d = time.Second
+	}
+	if s.requeueAfter == 0 || d < s.requeueAfter {
+		s.requeueAfter = d
+	}
+}
+
+type step func(ctx context.Context, s *scope) (stop bool, err error)
+
+// Reconcile validates one TableauConnection.
+func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
+	conn := &v1.TableauConnection{}
+	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
+		if apierrors.IsNotFound(err) {
+			metrics.DeleteConnection(req.Namespace, req.Name)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	ctrl.LoggerFrom(ctx).V(1).Info("observed", "generation", conn.Generation)
+	if !conn.DeletionTimestamp.IsZero() {
+		metrics.DeleteConnection(req.Namespace, req.Name)
+		r.secrets.Delete(conn.UID)
+		return ctrl.Result{}, nil
+	}
+	before := conn.DeepCopy()
+	s := &scope{conn: conn, now: r.now()}
+
+	defer func() {
+		if reterr != nil {
+			return
+		}
+		setConditions(conn)
+		conn.Status.ObservedGeneration = conn.Generation
+		if err := r.patchStatus(ctx, before, conn); err != nil {
+			reterr = err
+			return
+		}
+		r.emit(before, conn, s.now)
+		expires := time.Time{}
+		if c := conn.Status.Credentials; c != nil && c.ExpiresAt != nil {
+			expires = c.ExpiresAt.Time
+		}
+		metrics.SetConnection(conn.Namespace, conn.Name, conn.Status.LastFailure == nil && !conn.Spec.Suspend &&
+			conn.Status.Credentials != nil && conn.Status.Credentials.LastSignInTime != nil, expires)
+		result = ctrl.Result{RequeueAfter: s.requeueAfter}
+	}()
+
+	if conn.Spec.Suspend {
+		return ctrl.Result{}, nil
+	}
+	for _, st := range []step{r.loadCredentials, r.gate, r.probeServer, r.validateSignIn} {
+		stop, err := st(ctx, s)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if stop {
+			break
+		}
+	}
 	return ctrl.Result{}, nil
 }
 
+func (r *TableauConnectionReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *TableauConnectionReconciler) patchStatus(ctx context.Context, before, after *v1.TableauConnection) error {
+	if equality.Semantic.DeepEqual(before.Status, after.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("patching status: %w", err)
+	}
+	metrics.StatusWrites.Inc()
+	return nil
+}
+
+func (r *TableauConnectionReconciler) emit(before, after *v1.TableauConnection, now time.Time) {
+	if r.Events == nil {
+		return
+	}
+	for _, e := range transitions(before, after, now) {
+		kind := corev1.EventTypeNormal
+		if e.warning {
+			kind = corev1.EventTypeWarning
+		}
+		r.Events.Eventf(after, nil, kind, e.reason, "Validate", "%s", e.note)
+	}
+}
+
 // SetupWithManager registers every reconciler of the operator with mgr.
-func SetupWithManager(mgr ctrl.Manager) error {
+func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
+	r := &TableauConnectionReconciler{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Events:     mgr.GetEventRecorder("tableau-operator"),
+		ServerInfo: serverinfo.NewCache(nil),
+		Backoff:    backoff.Default,
+	}
+	return r.SetupWithManager(mgr, maxConcurrent)
+}
+
+// SetupWithManager wires the reconciler: TableauConnections, plus the metadata of the Secrets
+// and ConfigMaps they reference, found through field indexes.
+func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
+	ctx := context.Background()
+	idx := mgr.GetFieldIndexer()
+	if err := idx.IndexField(ctx, &v1.TableauConnection{}, indexSecretRef, func(o client.Object) []string {
+		c := o.(*v1.TableauConnection)
+		var refs []string
+		if p := c.Spec.Auth.PersonalAccessToken; p != nil {
+			refs = append(refs, p.SecretRef.Name)
+		}
+		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "Secret" {
+			refs = append(refs, tls.CABundle.Name)
+		}
+		return refs
+	}); err != nil {
+		return err
+	}
+	if err := idx.IndexField(ctx, &v1.TableauConnection{}, indexCABundleRef, func(o client.Object) []string {
+		c := o.(*v1.TableauConnection)
+		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "ConfigMap" {
+			return []string{tls.CABundle.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	secretMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
+	configMapMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}}
 	return ctrl.NewControllerManagedBy(mgr).
-		For(&tableauv1alpha1.TableauConnection{}).
-		Complete(&TableauConnectionReconciler{Client: mgr.GetClient()})
+		For(&v1.TableauConnection{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(secretMeta, handler.EnqueueRequestsFromMapFunc(r.referencing(indexSecretRef)), builder.OnlyMetadata).
+		Watches(configMapMeta, handler.EnqueueRequestsFromMapFunc(r.referencing(indexCABundleRef)), builder.OnlyMetadata).
+		WithOptions(controller.Options{MaxConcurrentReconciles: max(maxConcurrent, 1)}).
+		Complete(r)
+}
+
+// referencing maps a Secret or ConfigMap to the connections in its namespace that name it.
+func (r *TableauConnectionReconciler) referencing(index string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []ctrl.Request {
+		var list v1.TableauConnectionList
+		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()}); err != nil {
+			ctrl.LoggerFrom(ctx).Error(err, "listing connections that reference an object", "object", o.GetName())
+			return nil
+		}
+		reqs := make([]ctrl.Request, 0, len(list.Items))
+		for _, c := range list.Items {
+			reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+		}
+		return reqs
+	}
+}
+
+// clientFor returns a shared client for one server, version and CA bundle, so connections
+// reuse TLS connections instead of dialling anew on every reconcile.
+func (r *TableauConnectionReconciler) clientFor(conn *v1.TableauConnection, caPEM []byte) (*tableau.Client, string, error) {
+	sum := sha256.Sum256(caPEM)
+	caKey := hex.EncodeToString(sum[:8])
+	serverKey := conn.Spec.Server + "|" + caKey
+	key := serverKey + "|" + conn.Spec.APIVersion
+	if c, ok := r.clients.Load(key); ok {
+		return c.(*tableau.Client), serverKey, nil
+	}
+	c, err := tableau.New(tableau.Options{Server: conn.Spec.Server, APIVersion: conn.Spec.APIVersion, CACertPEM: caPEM,
+		Observe: metrics.ObserveCall, UserAgent: "tableau-operator"})
+	if err != nil {
+		return nil, "", err
+	}
+	actual, _ := r.clients.LoadOrStore(key, c)
+	return actual.(*tableau.Client), serverKey, nil
+}
+
+// jitter spreads periodic requeues of many connections by ±10%.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
 }

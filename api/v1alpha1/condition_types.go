@@ -42,6 +42,13 @@ const (
 	ReasonPATExpiryApproaching = "PATExpiryApproaching"
 )
 
+// Stages of validation, as recorded in status.lastFailure.stage.
+const (
+	StageCredentials = "Credentials"
+	StageServer      = "Server"
+	StageSignIn      = "SignIn"
+)
+
 // Results of a validation attempt.
 const (
 	ResultSucceeded = "Succeeded"

@@ -223,6 +223,14 @@ type FailureStatus struct {
 	Bucket string `json:"bucket"`
 	// reason is the CamelCase reason, as in the conditions.
 	Reason string `json:"reason"`
+	// stage is the step that failed: Credentials (the Secret or CA bundle), Server (serverinfo
+	// and the version check) or SignIn.
+	Stage string `json:"stage"`
+	// generation and revision are the spec generation and credential revision the failure was
+	// seen with: a change of either retries at once, whatever the backoff.
+	Generation int64 `json:"generation"`
+	// +optional
+	Revision string `json:"revision,omitempty"`
 	// message says what happened, with the evidence.
 	Message string `json:"message,omitempty"`
 	// +optional
@@ -275,9 +283,10 @@ type CredentialStatus struct {
 	// the credential changes.
 	// +optional
 	Revision string `json:"revision,omitempty"`
-	// revisionObservedAt is when the operator first saw this revision.
+	// revisionChangedAt is when the operator saw the credential change from an earlier
+	// revision to this one; unset for the first credential it saw.
 	// +optional
-	RevisionObservedAt *metav1.Time `json:"revisionObservedAt,omitempty"`
+	RevisionChangedAt *metav1.Time `json:"revisionChangedAt,omitempty"`
 	// lastSignInTime is the last successful sign-in by the operator.
 	// +optional
 	LastSignInTime *metav1.Time `json:"lastSignInTime,omitempty"`

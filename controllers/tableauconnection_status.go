@@ -1,0 +1,145 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
+)
+
+// ExpiryWarning is how long before a PAT's expiry the operator warns.
+const ExpiryWarning = 14 * 24 * time.Hour
+
+// setConditions derives every condition from the spec and the status facts the steps
+// recorded. It is the only place conditions are computed.
+func setConditions(conn *v1.TableauConnection) {
+	gen := conn.Generation
+	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
+	}
+	st := &conn.Status
+	if conn.Spec.Suspend {
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSuspended, "spec.suspend is true: the operator makes no Tableau call for this connection.")
+		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSuspended, "Suspended.")
+		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonSuspended, "Suspended.")
+		for _, t := range []string{v1.ConditionSignedIn, v1.ConditionAPIVersionSupported} {
+			if meta.FindStatusCondition(st.Conditions, t) == nil {
+				set(t, metav1.ConditionUnknown, v1.ReasonSuspended, "Suspended before the first check.")
+			}
+		}
+		return
+	}
+	f := st.LastFailure
+	versionFailure := f != nil && f.Bucket == string(classify.APIVersionMismatch)
+
+	switch {
+	case versionFailure:
+		set(v1.ConditionAPIVersionSupported, metav1.ConditionFalse, f.Reason, f.Message)
+	case st.Server != nil && st.Server.RESTAPIVersion != "":
+		set(v1.ConditionAPIVersionSupported, metav1.ConditionTrue, v1.ReasonAPIVersionSupported,
+			fmt.Sprintf("spec.apiVersion %s is at most the server's REST API version %s.", conn.Spec.APIVersion, st.Server.RESTAPIVersion))
+	default:
+		set(v1.ConditionAPIVersionSupported, metav1.ConditionUnknown, v1.ReasonServerUnknown, "serverinfo has not answered yet.")
+	}
+
+	signedIn := false
+	switch {
+	case f != nil && !versionFailure:
+		set(v1.ConditionSignedIn, metav1.ConditionFalse, f.Reason, f.Message)
+	case versionFailure:
+		set(v1.ConditionSignedIn, metav1.ConditionUnknown, v1.ReasonAwaitingSignIn, "No sign-in while spec.apiVersion is above the server's version.")
+	case st.Credentials != nil && st.Credentials.LastSignInTime != nil:
+		signedIn = true
+		set(v1.ConditionSignedIn, metav1.ConditionTrue, v1.ReasonSignedIn,
+			fmt.Sprintf("PAT %q signed in to site %q at %s.", st.Credentials.TokenName, conn.Spec.Site, st.Credentials.LastSignInTime.UTC().Format(time.RFC3339)))
+	default:
+		set(v1.ConditionSignedIn, metav1.ConditionUnknown, v1.ReasonAwaitingSignIn, "The operator has not signed in yet.")
+	}
+
+	transient := f != nil && classify.Bucket(f.Bucket).Transient()
+	switch {
+	case f != nil:
+		msg := fmt.Sprintf("%s: %s Next step: %s", f.Bucket, f.Message, f.NextStep)
+		set(v1.ConditionReady, metav1.ConditionFalse, f.Reason, msg)
+	case signedIn && meta.IsStatusConditionTrue(st.Conditions, v1.ConditionAPIVersionSupported):
+		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonSignedIn, "Sign-in works and the pinned API version is supported.")
+	default:
+		set(v1.ConditionReady, metav1.ConditionUnknown, v1.ReasonProgressing, "Validating.")
+	}
+
+	if f != nil && !transient {
+		set(v1.ConditionStalled, metav1.ConditionTrue, f.Reason,
+			fmt.Sprintf("%s needs a change of the spec or the Secret; the operator rechecks slowly meanwhile.", f.Bucket))
+	} else {
+		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
+	}
+	switch {
+	case transient:
+		next := "soon"
+		if f.NextAttemptTime != nil {
+			next = f.NextAttemptTime.UTC().Format(time.RFC3339)
+		}
+		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressingRetry,
+			fmt.Sprintf("%s after %d consecutive failures; next attempt at %s.", f.Reason, f.ConsecutiveFailures, next))
+	case f == nil && !meta.IsStatusConditionTrue(st.Conditions, v1.ConditionReady):
+		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Validating.")
+	default:
+		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSucceeded, "")
+	}
+}
+
+// event is a transition worth telling a person about.
+type event struct {
+	warning bool
+	reason  string
+	note    string
+}
+
+// transitions compares the status before and after a reconcile and returns the events to
+// emit: only on transitions, with the conditions' reasons.
+func transitions(before, after *v1.TableauConnection, now time.Time) []event {
+	var out []event
+	wasReady := meta.IsStatusConditionTrue(before.Status.Conditions, v1.ConditionReady)
+	isReady := meta.IsStatusConditionTrue(after.Status.Conditions, v1.ConditionReady)
+	bf, af := before.Status.LastFailure, after.Status.LastFailure
+	switch {
+	case isReady && !wasReady && bf != nil:
+		out = append(out, event{reason: v1.ReasonSignInRestored, note: fmt.Sprintf("Sign-in works again after %d failures (%s).", bf.ConsecutiveFailures, bf.Reason)})
+	case isReady && !wasReady:
+		out = append(out, event{reason: v1.ReasonSignedIn, note: "Sign-in works and the pinned API version is supported."})
+	}
+	if af != nil && (bf == nil || bf.Reason != af.Reason) {
+		out = append(out, event{warning: true, reason: af.Reason, note: fmt.Sprintf("%s: %s Next step: %s", af.Bucket, af.Message, af.NextStep)})
+	}
+	if expiringSoon(after, now) && !expiringSoon(before, now) {
+		exp := after.Status.Credentials.ExpiresAt.Time
+		out = append(out, event{warning: true, reason: v1.ReasonPATExpiryApproaching,
+			note: fmt.Sprintf("PAT %q expires at %s (in %.0f days): create its successor and put it in the Secret.", after.Status.Credentials.TokenName, exp.UTC().Format(time.RFC3339), exp.Sub(now).Hours()/24)})
+	}
+	return out
+}
+
+func expiringSoon(conn *v1.TableauConnection, now time.Time) bool {
+	c := conn.Status.Credentials
+	return c != nil && c.ExpiresAt != nil && c.ExpiresAt.Sub(now) < ExpiryWarning
+}

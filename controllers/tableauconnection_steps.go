@@ -1,0 +1,406 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/credential"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+)
+
+// loadCredentials finds the credential's revision from the Secret (its metadata is cached,
+// its content read only when the resourceVersion changed) and loads the CA bundle. It makes
+// no Tableau call. A missing Secret or key is a fact for later steps, not an error.
+func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *scope) (bool, error) {
+	conn := s.conn
+	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
+	s.secretName = ref.Name
+	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
+	err := r.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, meta)
+	switch {
+	case apierrors.IsNotFound(err):
+		r.secrets.Delete(conn.UID)
+		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name}
+	case err != nil:
+		return true, fmt.Errorf("reading Secret %q metadata: %w", ref.Name, err)
+	default:
+		memo, ok := r.secrets.Load(conn.UID)
+		if ok && memo.(secretMemo).resourceVersion == meta.ResourceVersion {
+			m := memo.(secretMemo)
+			s.revision, s.tokenName = m.revision, m.tokenName
+			if m.missingKey != "" {
+				s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: ref.Name, Key: m.missingKey}
+			}
+			break
+		}
+		if err := r.readSecret(ctx, s); err != nil {
+			return true, err
+		}
+	}
+	if c := conn.Status.Credentials; s.revision != "" && (c == nil || c.Revision != s.revision) {
+		// A new credential. When it replaces an earlier one, remember when: a rejected
+		// sign-in minutes later points at the new values (the classifier's evidence).
+		changed := c != nil && c.Revision != ""
+		c = credentialStatus(c)
+		c.Revision, c.TokenName, c.ExpiresAt = s.revision, s.tokenName, nil
+		if changed {
+			at := metav1.NewTime(s.now)
+			c.RevisionChangedAt = &at
+		}
+		conn.Status.Credentials = c
+	}
+	return false, r.loadCABundle(ctx, s)
+}
+
+// readSecret reads the Secret's content through the API reader and keeps the PAT for this
+// reconcile only.
+func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) error {
+	conn := s.conn
+	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
+	var secret corev1.Secret
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &secret)
+	if apierrors.IsNotFound(err) {
+		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+	}
+	pat, err := credential.FromSecretData(ref.Name, secret.Data, ref.TokenNameKey, ref.TokenSecretKey)
+	if err != nil {
+		s.credErr = err
+		missing := ""
+		if ce, ok := err.(*classify.CredentialError); ok {
+			missing = ce.Key
+		}
+		r.secrets.Store(conn.UID, secretMemo{resourceVersion: secret.ResourceVersion, missingKey: missing})
+		return nil
+	}
+	s.pat = &pat
+	s.revision, s.tokenName = credential.Revision(pat), pat.Name
+	r.secrets.Store(conn.UID, secretMemo{resourceVersion: secret.ResourceVersion, revision: s.revision, tokenName: pat.Name})
+	return nil
+}
+
+func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope) error {
+	tls := s.conn.Spec.TLS
+	if tls == nil || tls.CABundle == nil {
+		return nil
+	}
+	ref := tls.CABundle
+	key := types.NamespacedName{Namespace: s.conn.Namespace, Name: ref.Name}
+	var pem []byte
+	var err error
+	if ref.Kind == "Secret" {
+		var sec corev1.Secret
+		if err = r.APIReader.Get(ctx, key, &sec); err == nil {
+			pem = sec.Data[ref.Key]
+		}
+	} else {
+		var cm corev1.ConfigMap
+		if err = r.APIReader.Get(ctx, key, &cm); err == nil {
+			pem = []byte(cm.Data[ref.Key])
+			if len(pem) == 0 {
+				pem = cm.BinaryData[ref.Key]
+			}
+		}
+	}
+	problem := ""
+	switch {
+	case apierrors.IsNotFound(err):
+		problem = "not found"
+	case err != nil:
+		return fmt.Errorf("reading CA bundle %s %q: %w", ref.Kind, ref.Name, err)
+	case len(pem) == 0:
+		problem = "the key is missing or empty"
+	case !x509.NewCertPool().AppendCertsFromPEM(pem):
+		problem = "holds no PEM certificate"
+	}
+	if problem != "" && s.credErr == nil {
+		s.credErr = &classify.CABundleError{Kind: ref.Kind, Name: ref.Name, Key: ref.Key, Problem: problem}
+		return nil
+	}
+	s.caPEM = pem
+	return nil
+}
+
+// failureInputsChanged reports whether the spec or the credential changed since the last failure.
+func failureInputsChanged(s *scope) bool {
+	f := s.conn.Status.LastFailure
+	return f == nil || f.Generation != s.conn.Generation || f.Revision != s.revision
+}
+
+// gate enforces the backoff: after a failure, nothing calls Tableau before nextAttemptTime
+// unless the spec or the Secret changed, whatever triggered this reconcile.
+func (r *TableauConnectionReconciler) gate(_ context.Context, s *scope) (bool, error) {
+	f := s.conn.Status.LastFailure
+	if f == nil || f.NextAttemptTime == nil || failureInputsChanged(s) {
+		return false, nil
+	}
+	if wait := f.NextAttemptTime.Sub(s.now); wait > 0 {
+		s.requeueIn(wait)
+		return true, nil
+	}
+	return false, nil
+}
+
+// probeServer asks serverinfo, shared by every connection to the server, and compares the
+// server's REST API version with the pin. It needs no credential.
+func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope) (bool, error) {
+	conn := s.conn
+	if _, ok := s.credErr.(*classify.CABundleError); ok {
+		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
+		return true, nil
+	}
+	c, serverKey, err := r.clientFor(conn, s.caPEM)
+	if err != nil {
+		// The CRD's validation admits only servers and versions the client accepts.
+		return true, fmt.Errorf("building the Tableau client: %w", err)
+	}
+	s.client = c
+	interval := serverCheckInterval(conn)
+	res := r.ServerInfo.Get(ctx, serverKey, interval, c.ServerInfo)
+	if res.Err != nil {
+		r.recordFailure(ctx, s, v1.StageServer, res.Err)
+		return true, nil
+	}
+	s.requeueIn(jitter(interval))
+	info := res.Info
+	st := conn.Status.Server
+	if st == nil || st.RESTAPIVersion != info.RESTAPIVersion || st.ProductVersion != info.ProductVersion || st.Build != info.Build ||
+		s.now.Sub(st.CheckedAt.Time) >= time.Hour {
+		conn.Status.Server = &v1.ServerStatus{ProductVersion: info.ProductVersion, Build: info.Build, RESTAPIVersion: info.RESTAPIVersion,
+			CheckedAt: metav1.NewTime(res.FetchedAt)}
+	}
+	if v, drift := classify.Versions(conn.Spec.APIVersion, info.RESTAPIVersion); drift {
+		if f := conn.Status.LastFailure; f != nil && f.Reason == v.Reason && !failureInputsChanged(s) {
+			// The same drift as before: nothing new to record until the server or pin changes.
+			return true, nil
+		}
+		r.recordVerdict(ctx, s, v1.StageServer, v, &tableau.Error{Endpoint: "GET /api/" + tableau.ServerInfoAPIVersion + "/serverinfo",
+			HTTPStatus: 200, RequestID: info.RequestID, Latency: info.Latency, Body: tableau.BodyTableauXML})
+		return true, nil
+	}
+	if f := conn.Status.LastFailure; f != nil && f.Stage == v1.StageServer {
+		// serverinfo answers and the pin is supported again. The credential was not the
+		// problem, so OnChange does not sign in again for it: no workload session is ended.
+		conn.Status.LastFailure = nil
+	}
+	return false, nil
+}
+
+// validateSignIn signs in and out when the policy says so: OnChange only for a changed
+// credential or spec or to retry a failure, Periodic also every interval.
+func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *scope) (bool, error) {
+	conn := s.conn
+	if s.credErr != nil {
+		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
+		return true, nil
+	}
+	due, next := signInDue(conn, s.revision, s.now)
+	if !due {
+		if next > 0 {
+			s.requeueIn(next)
+		}
+		return true, nil
+	}
+	if s.pat == nil {
+		if err := r.readSecret(ctx, s); err != nil {
+			return true, err
+		}
+		if s.credErr != nil {
+			r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
+			return true, nil
+		}
+	}
+	started := time.Now()
+	sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, *s.pat)
+	latency := time.Since(started)
+	if err != nil {
+		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
+		metrics.ObserveSignIn(false, string(v.Bucket), latency)
+		return true, nil
+	}
+	metrics.ObserveSignIn(true, "", latency)
+	if err := s.client.SignOut(ctx, sess); err != nil {
+		ctrl.LoggerFrom(ctx).Info("sign-out failed; Tableau expires the session on its own", "error", err.Error())
+	}
+	r.recordSuccess(s, sess, latency)
+	if conn.Spec.Validation.SignIn == v1.SignInPeriodic {
+		s.requeueIn(periodicInterval(conn))
+	}
+	return false, nil
+}
+
+// signInDue says whether a sign-in is due now, and otherwise how long until it is.
+func signInDue(conn *v1.TableauConnection, revision string, now time.Time) (bool, time.Duration) {
+	c := conn.Status.Credentials
+	if c == nil || c.LastAttemptRevision != revision || c.LastAttemptGeneration != conn.Generation {
+		return true, 0
+	}
+	if f := conn.Status.LastFailure; f != nil {
+		// A credential or sign-in failure is retried once its backoff has passed.
+		if f.NextAttemptTime == nil || !now.Before(f.NextAttemptTime.Time) {
+			return true, 0
+		}
+		return false, f.NextAttemptTime.Sub(now)
+	}
+	if conn.Spec.Validation.SignIn == v1.SignInPeriodic {
+		if c.LastSignInTime == nil {
+			return true, 0
+		}
+		dueAt := c.LastSignInTime.Add(periodicInterval(conn))
+		if !now.Before(dueAt) {
+			return true, 0
+		}
+		return false, dueAt.Sub(now)
+	}
+	return false, 0
+}
+
+func serverCheckInterval(conn *v1.TableauConnection) time.Duration {
+	if d := conn.Spec.Validation.ServerCheckInterval; d != nil && d.Duration > 0 {
+		return d.Duration
+	}
+	return DefaultServerCheckInterval
+}
+
+func periodicInterval(conn *v1.TableauConnection) time.Duration {
+	if d := conn.Spec.Validation.Interval; d != nil && d.Duration > 0 {
+		return d.Duration
+	}
+	return DefaultPeriodicInterval
+}
+
+func credentialStatus(c *v1.CredentialStatus) *v1.CredentialStatus {
+	if c == nil {
+		return &v1.CredentialStatus{}
+	}
+	return c
+}
+
+// recordFailure classifies err with the evidence status holds and records it.
+func (r *TableauConnectionReconciler) recordFailure(ctx context.Context, s *scope, stage string, err error) classify.Verdict {
+	conn := s.conn
+	ev := classify.Evidence{Now: s.now, Site: conn.Spec.Site}
+	if c := conn.Status.Credentials; c != nil {
+		if c.RevisionChangedAt != nil {
+			ev.SecretChangedAt = c.RevisionChangedAt.Time
+		}
+		if c.LastSignInTime != nil {
+			ev.LastSignIn = c.LastSignInTime.Time
+		}
+		if c.LastAttemptSite != nil && *c.LastAttemptSite != conn.Spec.Site {
+			ev.SiteChangedAt = s.now
+		}
+	}
+	v, _ := classify.Failure(err, ev)
+	te, _ := tableau.AsError(err)
+	r.recordVerdict(ctx, s, stage, v, te)
+	return v
+}
+
+// recordVerdict writes a failure into status: lastFailure with its evidence and next attempt,
+// the attempt's inputs (for credential and sign-in failures), and the history.
+func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scope, stage string, v classify.Verdict, te *tableau.Error) {
+	conn := s.conn
+	now := metav1.NewTime(s.now)
+	prev := conn.Status.LastFailure
+	f := &v1.FailureStatus{Bucket: string(v.Bucket), Reason: v.Reason, Stage: stage, Message: v.Message, NextStep: v.NextStep,
+		Time: now, Since: now, ConsecutiveFailures: 1, Generation: conn.Generation, Revision: s.revision}
+	if prev != nil {
+		f.Since, f.ConsecutiveFailures = prev.Since, prev.ConsecutiveFailures+1
+	}
+	var retryAfter time.Duration
+	attempt := v1.ValidationAttempt{Time: now, Result: v1.ResultFailed, Bucket: f.Bucket, Reason: f.Reason, Revision: s.revision}
+	if te != nil {
+		f.HTTPStatus, f.TableauCode, f.Summary, f.Detail, f.RequestID, f.Endpoint = int32(te.HTTPStatus), te.Code, te.Summary, te.Detail, te.RequestID, te.Endpoint
+		attempt.HTTPStatus, attempt.TableauCode, attempt.RequestID, attempt.LatencyMs = f.HTTPStatus, te.Code, te.RequestID, te.Latency.Milliseconds()
+		retryAfter = te.RetryAfter
+	}
+	var wait time.Duration
+	switch {
+	case v.Bucket.Transient():
+		wait = r.Backoff.Delay(int(f.ConsecutiveFailures)-1, retryAfter)
+	case v.Bucket == classify.APIVersionMismatch:
+		// serverinfo is cheap and shared: recheck the version at the usual pace.
+		wait = jitter(serverCheckInterval(conn))
+	default:
+		wait = jitter(SlowRecheck)
+	}
+	next := metav1.NewTime(s.now.Add(wait))
+	f.NextAttemptTime = &next
+	conn.Status.LastFailure = f
+	if stage != v1.StageServer {
+		c := credentialStatus(conn.Status.Credentials)
+		c.LastAttemptRevision, c.LastAttemptGeneration = s.revision, conn.Generation
+		site := conn.Spec.Site
+		c.LastAttemptSite = &site
+		if s.revision != "" {
+			c.Revision, c.TokenName = s.revision, s.tokenName
+		}
+		conn.Status.Credentials = c
+	}
+	pushHistory(conn, attempt)
+	s.requeueIn(wait)
+	ctrl.LoggerFrom(ctx).Info("validation failed", "bucket", v.Bucket, "reason", v.Reason, "httpStatus", f.HTTPStatus,
+		"tableauCode", f.TableauCode, "requestID", f.RequestID, "consecutiveFailures", f.ConsecutiveFailures, "nextAttempt", next.UTC())
+}
+
+func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Session, latency time.Duration) {
+	conn := s.conn
+	now := metav1.NewTime(s.now)
+	c := credentialStatus(conn.Status.Credentials)
+	c.Revision, c.TokenName = s.revision, s.tokenName
+	c.LastAttemptRevision, c.LastAttemptGeneration = s.revision, conn.Generation
+	site := conn.Spec.Site
+	c.LastAttemptSite = &site
+	c.LastSignInTime = &now
+	c.ExpiresAt = nil
+	if sess.PATExpiryKnown {
+		exp := metav1.NewTime(s.now.Add(sess.PATExpiresIn).Truncate(time.Minute))
+		c.ExpiresAt = &exp
+		if untilWarning := exp.Sub(s.now) - ExpiryWarning; untilWarning > 0 {
+			s.requeueIn(untilWarning)
+		}
+	}
+	conn.Status.Credentials = c
+	conn.Status.LastFailure = nil
+	pushHistory(conn, v1.ValidationAttempt{Time: now, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
+		LatencyMs: latency.Milliseconds(), Revision: s.revision})
+}
+
+func pushHistory(conn *v1.TableauConnection, a v1.ValidationAttempt) {
+	h := append([]v1.ValidationAttempt{a}, conn.Status.History...)
+	if len(h) > historyLength {
+		h = h[:historyLength]
+	}
+	conn.Status.History = h
+}
