@@ -171,7 +171,9 @@ func TestCheckBuckets(t *testing.T) {
 		}, 1,
 			map[string]any{"ok": false, "bucket": "EndpointMisconfigured", "reason": "TLSVerificationFailed", "httpStatus": 0.0},
 			map[string]int{"serverinfo": 0}},
-		{"server errors", func(e *checkEnv) { e.sim.Inject(tableausim.Fault{Kind: tableausim.FaultServerError, Endpoint: "serverinfo"}) },
+		{"server errors", func(e *checkEnv) {
+			e.sim.Inject(tableausim.Fault{Kind: tableausim.FaultServerError, Endpoint: "serverinfo"})
+		},
 			func(e *checkEnv) []string { return e.args() }, 1,
 			map[string]any{"ok": false, "bucket": "ServerUnavailable", "reason": "ServerError", "httpStatus": 503.0},
 			map[string]int{"serverinfo": 4, "auth/signin": 0}},

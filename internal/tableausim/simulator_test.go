@@ -61,9 +61,9 @@ func TestWireShapes(t *testing.T) {
 	s, _ := newSim(t)
 	cases := []struct {
 		name, method, path, accept, ctype, body string
-		wantStatus                             int
-		wantType                               string
-		wantBody                               []string
+		wantStatus                              int
+		wantType                                string
+		wantBody                                []string
 	}{
 		{"serverinfo XML by default", "GET", "/api/2.4/serverinfo", "", "", "", 200, "text/xml;charset=UTF-8",
 			[]string{"<?xml version='1.0' encoding='UTF-8'?>", `<tsResponse xmlns="http://tableau.com/api"`, `<restApiVersion>3.24</restApiVersion>`}},
