@@ -140,6 +140,9 @@ func run(m *testing.M) int {
 // scanForSecrets looks for every PAT secret the tests used in the operator's logs, in every
 // event, in every TableauConnection (status included) and in the metrics output.
 func scanForSecrets() string {
+	if len(secrets.all()) == 0 {
+		return "" // no test that hands the operator a secret ran (go test -run)
+	}
 	ctx := context.Background()
 	var haystacks []struct{ what, text string }
 	haystacks = append(haystacks, struct{ what, text string }{"logs", logs.String()})
@@ -166,7 +169,7 @@ func scanForSecrets() string {
 		}
 		haystacks = append(haystacks, struct{ what, text string }{"metrics", buf.String()})
 	}
-	if len(haystacks) != 5 || len(secrets.all()) == 0 {
+	if len(haystacks) != 5 {
 		return "the scan could not read everything it must scan"
 	}
 	for _, s := range secrets.all() {

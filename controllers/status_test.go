@@ -1,0 +1,209 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
+
+var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func ts(d time.Duration) *metav1.Time { t := metav1.NewTime(now.Add(d)); return &t }
+
+func conn(mutate func(c *v1.TableauConnection)) *v1.TableauConnection {
+	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Generation: 3},
+		Spec: v1.TableauConnectionSpec{Site: "finance", APIVersion: "3.24"}}
+	if mutate != nil {
+		mutate(c)
+	}
+	return c
+}
+
+func healthy(c *v1.TableauConnection) {
+	c.Status.Server = &v1.ServerStatus{RESTAPIVersion: "3.27", CheckedAt: *ts(0)}
+	c.Status.Credentials = &v1.CredentialStatus{TokenName: "op", Revision: "abc", LastSignInTime: ts(-time.Hour),
+		LastAttemptRevision: "abc", LastAttemptGeneration: 3}
+}
+
+func failure(bucket, reason, stage string) func(c *v1.TableauConnection) {
+	return func(c *v1.TableauConnection) {
+		c.Status.LastFailure = &v1.FailureStatus{Bucket: bucket, Reason: reason, Stage: stage, Message: "m.", NextStep: "do x.",
+			ConsecutiveFailures: 2, NextAttemptTime: ts(time.Minute), Generation: 3}
+	}
+}
+
+func TestSetConditions(t *testing.T) {
+	type want map[string]string // type -> "Status/Reason"
+	cases := []struct {
+		name string
+		c    *v1.TableauConnection
+		want want
+	}{
+		{"first reconcile, nothing known", conn(nil), want{
+			"Ready": "Unknown/Progressing", "Reconciling": "True/Progressing", "Stalled": "False/NotStalled",
+			"SignedIn": "Unknown/AwaitingSignIn", "APIVersionSupported": "Unknown/ServerUnknown"}},
+		{"healthy", conn(healthy), want{
+			"Ready": "True/SignedIn", "Reconciling": "False/Succeeded", "Stalled": "False/NotStalled",
+			"SignedIn": "True/SignedIn", "APIVersionSupported": "True/APIVersionSupported"}},
+		{"terminal sign-in failure", conn(func(c *v1.TableauConnection) { healthy(c); failure("AuthConfigDrift", "SignInRejected", "SignIn")(c) }), want{
+			"Ready": "False/SignInRejected", "Reconciling": "False/Succeeded", "Stalled": "True/SignInRejected",
+			"SignedIn": "False/SignInRejected", "APIVersionSupported": "True/APIVersionSupported"}},
+		{"transient failure", conn(func(c *v1.TableauConnection) { healthy(c); failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c) }), want{
+			"Ready": "False/RateLimited", "Reconciling": "True/ProgressingWithRetry", "Stalled": "False/NotStalled",
+			"SignedIn": "False/RateLimited"}},
+		{"version drift", conn(func(c *v1.TableauConnection) {
+			healthy(c)
+			failure("APIVersionMismatch", "APIVersionAboveServer", "Server")(c)
+		}), want{
+			"Ready": "False/APIVersionAboveServer", "Stalled": "True/APIVersionAboveServer",
+			"SignedIn": "Unknown/AwaitingSignIn", "APIVersionSupported": "False/APIVersionAboveServer"}},
+		{"suspended", conn(func(c *v1.TableauConnection) { healthy(c); c.Spec.Suspend = true }), want{
+			"Ready": "False/Suspended", "Reconciling": "False/Suspended", "Stalled": "False/Suspended"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			setConditions(tc.c)
+			for typ, w := range tc.want {
+				cond := meta.FindStatusCondition(tc.c.Status.Conditions, typ)
+				if cond == nil {
+					t.Fatalf("no %s condition", typ)
+				}
+				if got := string(cond.Status) + "/" + cond.Reason; got != w {
+					t.Errorf("%s = %s, want %s (%s)", typ, got, w, cond.Message)
+				}
+				if cond.ObservedGeneration != 3 {
+					t.Errorf("%s observedGeneration = %d", typ, cond.ObservedGeneration)
+				}
+			}
+		})
+	}
+}
+
+func TestReadyMessageCarriesEvidenceAndNextStep(t *testing.T) {
+	c := conn(func(c *v1.TableauConnection) { healthy(c); failure("AuthConfigDrift", "SignInRejected", "SignIn")(c) })
+	setConditions(c)
+	msg := meta.FindStatusCondition(c.Status.Conditions, "Ready").Message
+	if msg != "AuthConfigDrift: m. Next step: do x." {
+		t.Errorf("Ready message = %q", msg)
+	}
+}
+
+func TestTransitions(t *testing.T) {
+	ready := func(c *v1.TableauConnection) { healthy(c) }
+	failing := func(reason string) func(c *v1.TableauConnection) {
+		return func(c *v1.TableauConnection) { healthy(c); failure("AuthConfigDrift", reason, "SignIn")(c) }
+	}
+	expiring := func(c *v1.TableauConnection) { healthy(c); c.Status.Credentials.ExpiresAt = ts(5 * 24 * time.Hour) }
+	cases := []struct {
+		name          string
+		before, after func(c *v1.TableauConnection)
+		want          []string
+	}{
+		{"first success", nil, ready, []string{"Normal/SignedIn"}},
+		{"steady", ready, ready, nil},
+		{"fails", ready, failing("SignInRejected"), []string{"Warning/SignInRejected"}},
+		{"keeps failing the same way", failing("SignInRejected"), failing("SignInRejected"), nil},
+		{"fails another way", failing("SignInRejected"), failing("SecretNotFound"), []string{"Warning/SecretNotFound"}},
+		{"restored", failing("SignInRejected"), ready, []string{"Normal/SignInRestored"}},
+		{"expiry approaching", ready, expiring, []string{"Warning/PATExpiryApproaching"}},
+		{"expiry still approaching", expiring, expiring, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, a := conn(tc.before), conn(tc.after)
+			setConditions(b)
+			setConditions(a)
+			var got []string
+			for _, e := range transitions(b, a, now) {
+				kind := "Normal"
+				if e.warning {
+					kind = "Warning"
+				}
+				got = append(got, kind+"/"+e.reason)
+				if e.note == "" {
+					t.Errorf("event %s has no note", e.reason)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("events = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSignInDue(t *testing.T) {
+	periodic := func(c *v1.TableauConnection) {
+		healthy(c)
+		c.Spec.Validation.SignIn = v1.SignInPeriodic
+		c.Spec.Validation.Interval = &metav1.Duration{Duration: 2 * time.Hour}
+	}
+	cases := []struct {
+		name     string
+		c        *v1.TableauConnection
+		revision string
+		due      bool
+		wait     time.Duration
+	}{
+		{"never attempted", conn(nil), "abc", true, 0},
+		{"unchanged under OnChange", conn(healthy), "abc", false, 0},
+		{"credential changed", conn(healthy), "def", true, 0},
+		{"spec changed", conn(func(c *v1.TableauConnection) { healthy(c); c.Generation = 4 }), "abc", true, 0},
+		{"failure waiting for backoff", conn(func(c *v1.TableauConnection) { healthy(c); failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c) }), "abc", false, time.Minute},
+		{"failure past backoff", conn(func(c *v1.TableauConnection) {
+			healthy(c)
+			failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c)
+			c.Status.LastFailure.NextAttemptTime = ts(-time.Second)
+		}), "abc", true, 0},
+		{"periodic not yet due", conn(periodic), "abc", false, time.Hour},
+		{"periodic due", conn(func(c *v1.TableauConnection) { periodic(c); c.Status.Credentials.LastSignInTime = ts(-3 * time.Hour) }), "abc", true, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			due, wait := signInDue(tc.c, tc.revision, now)
+			if due != tc.due || wait != tc.wait {
+				t.Errorf("signInDue = %v, %v; want %v, %v", due, wait, tc.due, tc.wait)
+			}
+		})
+	}
+}
+
+func TestStripForCacheDropsSecretMetadataAnnotations(t *testing.T) {
+	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "7",
+		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"tokenSecret":"c2VjcmV0"}}`},
+		Labels:        map[string]string{"a": "b"},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
+	out, err := stripForCache(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*metav1.PartialObjectMetadata)
+	if got.Annotations != nil || got.Labels != nil || got.ManagedFields != nil || got.Name != "s" || got.ResourceVersion != "7" {
+		t.Errorf("stripped = %+v", got.ObjectMeta)
+	}
+	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"keep": "me"}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "x"}}}}
+	out, _ = stripForCache(c)
+	if got := out.(*v1.TableauConnection); got.Annotations["keep"] != "me" || got.ManagedFields != nil {
+		t.Errorf("a full object lost its annotations or kept managed fields: %+v", got.ObjectMeta)
+	}
+}
