@@ -271,3 +271,59 @@ func TestKubectlServerDryRunOfSamples(t *testing.T) {
 		t.Errorf("kubectl did not reject the http:// manifest with the CRD's message: %v\n%s", err, out)
 	}
 }
+
+func TestInstallManifestsServerDryRun(t *testing.T) {
+	ns := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace",
+		"metadata": map[string]any{"name": "tableau-operator-system"}}}
+	if err := k8s.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	out, err := kubectl(t, "apply", "--dry-run=server", "-k", filepath.Join(testenv.RepoRoot(), "config", "default"))
+	if err != nil {
+		t.Fatalf("kubectl apply -k config/default --dry-run=server failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"customresourcedefinition.apiextensions.k8s.io/tableauconnections.tableau-operator.dev",
+		"clusterrole.rbac.authorization.k8s.io/tableau-operator-manager-role",
+		"deployment.apps/tableau-operator-controller-manager",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dry run does not mention %s:\n%s", want, out)
+		}
+	}
+	rendered, err := kubectl(t, "kustomize", filepath.Join(testenv.RepoRoot(), "config", "default"))
+	if err != nil {
+		t.Fatalf("kubectl kustomize: %v\n%s", err, rendered)
+	}
+	var deployment map[string]any
+	for _, doc := range strings.Split(rendered, "\n---\n") {
+		obj := map[string]any{}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err == nil && obj["kind"] == "Deployment" {
+			deployment = obj
+		}
+	}
+	if deployment == nil {
+		t.Fatal("no Deployment in config/default")
+	}
+	pod, _, _ := unstructured.NestedMap(deployment, "spec", "template", "spec")
+	containers, _, _ := unstructured.NestedSlice(pod, "containers")
+	c := containers[0].(map[string]any)
+	for path, want := range map[string]any{
+		"securityContext.runAsNonRoot":             true,
+		"securityContext.readOnlyRootFilesystem":   true,
+		"securityContext.allowPrivilegeEscalation": false,
+		"resources.limits.memory":                  "256Mi",
+		"resources.requests.cpu":                   "50m",
+		"livenessProbe.httpGet.path":               "/healthz",
+		"readinessProbe.httpGet.path":              "/readyz",
+	} {
+		got, _, _ := unstructured.NestedFieldNoCopy(c, strings.Split(path, ".")...)
+		if got != want {
+			t.Errorf("manager container %s = %v, want %v", path, got, want)
+		}
+	}
+	args, _, _ := unstructured.NestedStringSlice(c, "args")
+	if !strings.Contains(strings.Join(args, " "), "--leader-elect") {
+		t.Errorf("manager args %v lack --leader-elect", args)
+	}
+}
