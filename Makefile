@@ -39,6 +39,13 @@ test: verify-generated lint ## The whole suite: generated files fresh, vet, gofm
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 
+##@ Demo and benchmarks
+
+.PHONY: demo
+demo: build ## The operator on a local control plane against the Tableau simulator (DEMO_KEEP=1 keeps it running).
+	assets=$$(hack/envtest.sh); \
+	KUBEBUILDER_ASSETS="$$assets" go run ./hack/demo --operator $(LOCALBIN)/tableau-operator
+
 ##@ Build
 
 .PHONY: build

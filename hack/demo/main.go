@@ -1,0 +1,200 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command demo is `make demo`: it starts a local control plane (the envtest binaries), the
+// Tableau simulator over HTTPS and the operator binary, applies three tenants (one healthy,
+// one whose PAT was revoked, one pinned above the server's API version), waits until each has
+// settled, shows `kubectl get` and `kubectl describe`, and cleans up. DEMO_KEEP=1 keeps it
+// all running and prints the kubeconfig path.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	"github.com/tableau-operator/tableau-operator/internal/testenv"
+)
+
+func main() {
+	operator := flag.String("operator", "bin/tableau-operator", "the operator binary")
+	flag.Parse()
+	if err := run(*operator); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+type demo struct {
+	env *testenv.Env
+	dir string
+}
+
+func (d *demo) kubectl(args ...string) (string, error) {
+	cmd := exec.Command(d.env.Kubectl, append([]string{"--kubeconfig", d.env.KubeconfigPath}, args...)...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (d *demo) show(title string, args ...string) error {
+	fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
+	out, err := d.kubectl(args...)
+	fmt.Print(out)
+	if err != nil {
+		return fmt.Errorf("%s: %w", title, err)
+	}
+	return nil
+}
+
+func step(format string, args ...any) {
+	fmt.Printf("==> "+format+"\n", args...)
+}
+
+func secret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func run(operatorBin string) error {
+	operatorBin, err := filepath.Abs(operatorBin)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	step("starting a local control plane (etcd, kube-apiserver) with the CRDs")
+	env, err := testenv.Start()
+	if err != nil {
+		return err
+	}
+	defer func() { _ = env.Stop() }()
+	dir, err := os.MkdirTemp("", "tableau-operator-demo-")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	d := &demo{env: env, dir: dir}
+
+	step("starting the Tableau simulator over HTTPS (REST API 3.24, one PAT per tenant)")
+	sim := tableausim.New(tableausim.Config{RESTAPIVersion: "3.24", ProductVersion: "2024.2.0", Build: "20242.24.0711.1636", RequestIDHeader: "X-Request-Id"})
+	tenants := []struct{ site, token, secret, apiVersion string }{
+		{"finance", "finance-operator", secret(), "3.24"},
+		{"marketing", "marketing-operator", secret(), "3.24"},
+		{"ops", "ops-operator", secret(), "3.27"},
+	}
+	for _, t := range tenants {
+		sim.AddSite(t.site, strings.ToUpper(t.site[:1])+t.site[1:])
+		if err := sim.AddPAT(t.site, tableausim.PAT{Name: t.token, Secret: t.secret, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
+			return err
+		}
+	}
+	if err := sim.RevokePAT("marketing", "marketing-operator"); err != nil {
+		return err
+	}
+	srv, err := sim.ServeTLS("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = srv.Close() }()
+	fmt.Printf("    simulator at %s; marketing's PAT is revoked; ops pins 3.27 above the server's 3.24\n", srv.URL)
+
+	step("starting the operator (%s)", operatorBin)
+	logPath := filepath.Join(dir, "operator.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return err
+	}
+	op := exec.Command(operatorBin, "--metrics-bind-address=0", "--health-probe-bind-address=127.0.0.1:0")
+	op.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath)
+	op.Stdout, op.Stderr = logFile, logFile
+	if err := op.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		_ = op.Process.Signal(syscall.SIGTERM)
+		_ = op.Wait()
+		_ = logFile.Close()
+	}()
+
+	step("applying three tenants: Secrets, a CA bundle ConfigMap and TableauConnections")
+	var m strings.Builder
+	m.WriteString("apiVersion: v1\nkind: Namespace\nmetadata: {name: tenants}\n")
+	fmt.Fprintf(&m, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tableau-ca, namespace: tenants}\ndata:\n  ca.crt: |\n")
+	for _, line := range strings.Split(strings.TrimSpace(string(srv.CAPEM)), "\n") {
+		fmt.Fprintf(&m, "    %s\n", line)
+	}
+	for _, t := range tenants {
+		fmt.Fprintf(&m, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s-pat, namespace: tenants}\nstringData: {tokenName: %s, tokenSecret: %s}\n", t.site, t.token, t.secret)
+		fmt.Fprintf(&m, `---
+apiVersion: tableau-operator.dev/v1alpha1
+kind: TableauConnection
+metadata: {name: %s, namespace: tenants}
+spec:
+  server: %s
+  site: %s
+  apiVersion: "%s"
+  auth: {personalAccessToken: {secretRef: {name: %s-pat}}}
+  tls: {caBundle: {kind: ConfigMap, name: tableau-ca}}
+`, t.site, srv.URL, t.site, t.apiVersion, t.site)
+	}
+	manifest := filepath.Join(dir, "tenants.yaml")
+	if err := os.WriteFile(manifest, []byte(m.String()), 0o600); err != nil {
+		return err
+	}
+	if out, err := d.kubectl("apply", "-f", manifest); err != nil {
+		return fmt.Errorf("kubectl apply: %w\n%s", err, out)
+	} else {
+		fmt.Print(out)
+	}
+
+	step("waiting for each tenant to settle (kubectl wait)")
+	waits := [][]string{
+		{"-n", "tenants", "wait", "--for=condition=Ready", "tabconn/finance", "--timeout=90s"},
+		{"-n", "tenants", "wait", "--for=condition=Stalled", "tabconn/marketing", "tabconn/ops", "--timeout=90s"},
+	}
+	for _, w := range waits {
+		if err := d.show("waiting", w...); err != nil {
+			out, _ := os.ReadFile(logPath)
+			return fmt.Errorf("%w\noperator log:\n%s", err, out)
+		}
+	}
+	if err := d.show("get", "-n", "tenants", "get", "tabconn", "-o", "wide"); err != nil {
+		return err
+	}
+	if err := d.show("describe", "-n", "tenants", "describe", "tabconn", "marketing"); err != nil {
+		return err
+	}
+	fmt.Printf("\nTableau calls the simulator saw: %v (serverinfo is shared by the three tenants of one server)\n", sim.AllCalls())
+
+	if os.Getenv("DEMO_KEEP") == "1" {
+		fmt.Printf("\nDEMO_KEEP=1: everything keeps running. In another shell:\n  export KUBECONFIG=%s\n  %s -n tenants get tabconn -o wide\nThe operator's log: %s\nPress Ctrl-C to stop and clean up.\n", env.KubeconfigPath, env.Kubectl, logPath)
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		<-ctx.Done()
+	}
+	step("demo done in %s; cleaning up", time.Since(started).Round(time.Second))
+	return nil
+}
