@@ -50,10 +50,14 @@ func runManager(args []string) int {
 	var metricsAddr, probeAddr string
 	var leaderElect bool
 	var maxConcurrent int
+	var qps float64
+	var burst int
 	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "The address the metrics endpoint binds to; 0 disables it.")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica reconciles at a time.")
 	fs.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many TableauConnections are validated at once.")
+	fs.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the Kubernetes API server.")
+	fs.IntVar(&burst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API server.")
 	opts := zap.Options{}
 	opts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -72,6 +76,7 @@ func runManager(args []string) int {
 		log.Error(err, "no Kubernetes configuration found")
 		return 1
 	}
+	cfg.QPS, cfg.Burst = float32(qps), burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: metricsAddr},

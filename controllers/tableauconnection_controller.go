@@ -81,8 +81,15 @@ type TableauConnectionReconciler struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
-	clients sync.Map // client key -> *tableau.Client
-	secrets sync.Map // connection UID -> secretMemo
+	clients   sync.Map // client key -> *tableau.Client
+	secrets   sync.Map // connection UID -> secretMemo
+	caBundles sync.Map // kind/namespace/name/key -> caMemo
+}
+
+// caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
+type caMemo struct {
+	resourceVersion string
+	pem             []byte
 }
 
 // secretMemo remembers the revision of a Secret's resourceVersion, so an unchanged Secret is

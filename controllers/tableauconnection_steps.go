@@ -109,6 +109,9 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 	return nil
 }
 
+// loadCABundle reads the CA bundle, through the API reader only when the object's
+// resourceVersion (from the metadata cache) changed: CA certificates are public, so the
+// PEM is remembered.
 func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope) error {
 	tls := s.conn.Spec.TLS
 	if tls == nil || tls.CABundle == nil {
@@ -116,19 +119,29 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 	}
 	ref := tls.CABundle
 	key := types.NamespacedName{Namespace: s.conn.Namespace, Name: ref.Name}
-	var pem []byte
-	var err error
-	if ref.Kind == "Secret" {
-		var sec corev1.Secret
-		if err = r.APIReader.Get(ctx, key, &sec); err == nil {
-			pem = sec.Data[ref.Key]
+	memoKey := ref.Kind + "/" + key.String() + "/" + ref.Key
+	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: ref.Kind}}
+	err := r.Get(ctx, key, meta)
+	if err == nil {
+		if m, ok := r.caBundles.Load(memoKey); ok && m.(caMemo).resourceVersion == meta.ResourceVersion {
+			s.caPEM = m.(caMemo).pem
+			return nil
 		}
-	} else {
-		var cm corev1.ConfigMap
-		if err = r.APIReader.Get(ctx, key, &cm); err == nil {
-			pem = []byte(cm.Data[ref.Key])
-			if len(pem) == 0 {
-				pem = cm.BinaryData[ref.Key]
+	}
+	var pem []byte
+	if err == nil {
+		if ref.Kind == "Secret" {
+			var sec corev1.Secret
+			if err = r.APIReader.Get(ctx, key, &sec); err == nil {
+				pem = sec.Data[ref.Key]
+			}
+		} else {
+			var cm corev1.ConfigMap
+			if err = r.APIReader.Get(ctx, key, &cm); err == nil {
+				pem = []byte(cm.Data[ref.Key])
+				if len(pem) == 0 {
+					pem = cm.BinaryData[ref.Key]
+				}
 			}
 		}
 	}
@@ -143,10 +156,14 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 	case !x509.NewCertPool().AppendCertsFromPEM(pem):
 		problem = "holds no PEM certificate"
 	}
-	if problem != "" && s.credErr == nil {
-		s.credErr = &classify.CABundleError{Kind: ref.Kind, Name: ref.Name, Key: ref.Key, Problem: problem}
+	if problem != "" {
+		r.caBundles.Delete(memoKey)
+		if s.credErr == nil {
+			s.credErr = &classify.CABundleError{Kind: ref.Kind, Name: ref.Name, Key: ref.Key, Problem: problem}
+		}
 		return nil
 	}
+	r.caBundles.Store(memoKey, caMemo{resourceVersion: meta.ResourceVersion, pem: pem})
 	s.caPEM = pem
 	return nil
 }
