@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -34,8 +35,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 )
@@ -261,6 +264,18 @@ func TestHealthyConnection(t *testing.T) {
 		t.Error("the operator left its session open")
 	}
 	waitForEvent(t, tn.ns, "healthy", "Normal/SignedIn")
+	if v := testutil.ToFloat64(metrics.ConnectionReady.WithLabelValues(tn.ns, "healthy")); v != 1 {
+		t.Errorf("ready gauge = %v, want 1", v)
+	}
+	if v := testutil.ToFloat64(metrics.PATExpiration.WithLabelValues(tn.ns, "healthy")); int64(v) != cr.ExpiresAt.Unix() {
+		t.Errorf("expiry gauge = %v, want %d", v, cr.ExpiresAt.Unix())
+	}
+	if v := testutil.ToFloat64(metrics.SignInAttempts.WithLabelValues("succeeded", "")); v < 1 {
+		t.Errorf("succeeded sign-ins counter = %v", v)
+	}
+	if v := testutil.ToFloat64(metrics.TableauRequests.WithLabelValues(tableau.EndpointServerInfo, "200")); v < 1 {
+		t.Errorf("serverinfo requests counter = %v", v)
+	}
 
 	out, err := exec.Command(env.Kubectl, "--kubeconfig", env.KubeconfigPath, "-n", tn.ns, "wait", "--for=condition=Ready", "tabconn/healthy", "--timeout=20s").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "condition met") {
@@ -302,6 +317,46 @@ func TestRevokedPAT(t *testing.T) {
 	if n := tn.sim.Calls("auth/signin"); n != 1 {
 		t.Errorf("a terminal failure was retried at once: %d sign-ins", n)
 	}
+	if v := testutil.ToFloat64(metrics.SignInAttempts.WithLabelValues("failed", "AuthConfigDrift")); v < 1 {
+		t.Errorf("failed sign-ins counter = %v", v)
+	}
+	if v := testutil.ToFloat64(metrics.TableauRequests.WithLabelValues(tableau.EndpointSignIn, "401001")); v < 1 {
+		t.Errorf("401001 requests counter = %v", v)
+	}
+	if v := testutil.ToFloat64(metrics.ConnectionReady.WithLabelValues(tn.ns, "revoked")); v != 0 {
+		t.Errorf("ready gauge = %v, want 0", v)
+	}
+	// Deleting the connection removes its series.
+	if err := k8s.Delete(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the ready series to go", func() (bool, string) {
+		return !seriesExists(t, "tableau_operator_connection_ready", tn.ns, "revoked"), ""
+	})
+}
+
+// seriesExists reports whether the registry holds a series of metric for the connection.
+func seriesExists(t *testing.T, metric, ns, name string) bool {
+	t.Helper()
+	families, err := ctrlmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != metric {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] == ns && labels["name"] == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestSecretMissingThenCreated(t *testing.T) {
