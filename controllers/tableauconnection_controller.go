@@ -82,7 +82,7 @@ type TableauConnectionReconciler struct {
 	Now func() time.Time
 
 	clients   sync.Map // client key -> *tableau.Client
-	secrets   sync.Map // connection UID -> secretMemo
+	secrets   sync.Map // connection namespace/name -> secretMemo
 	caBundles sync.Map // kind/namespace/name/key -> caMemo
 }
 
@@ -95,9 +95,14 @@ type caMemo struct {
 // secretMemo remembers the revision of a Secret's resourceVersion, so an unchanged Secret is
 // not read again on every reconcile. It holds no credential.
 type secretMemo struct {
+	uid                                  types.UID
 	resourceVersion, revision, tokenName string
 	// missingKey is the key the Secret lacks, when it lacks one.
 	missingKey string
+}
+
+func memoKey(conn *v1.TableauConnection) string {
+	return types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}.String()
 }
 
 // scope carries one reconcile's object and the facts its steps discover.
@@ -133,12 +138,13 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.DeleteConnection(req.Namespace, req.Name)
+			r.secrets.Delete(req.NamespacedName.String())
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !conn.DeletionTimestamp.IsZero() {
 		metrics.DeleteConnection(req.Namespace, req.Name)
-		r.secrets.Delete(conn.UID)
+		r.secrets.Delete(memoKey(conn))
 		return ctrl.Result{}, nil
 	}
 	before := conn.DeepCopy()

@@ -46,13 +46,13 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 	err := r.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, meta)
 	switch {
 	case apierrors.IsNotFound(err):
-		r.secrets.Delete(conn.UID)
+		r.secrets.Delete(memoKey(conn))
 		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name}
 	case err != nil:
 		return true, fmt.Errorf("reading Secret %q metadata: %w", ref.Name, err)
 	default:
-		memo, ok := r.secrets.Load(conn.UID)
-		if ok && memo.(secretMemo).resourceVersion == meta.ResourceVersion {
+		memo, ok := r.secrets.Load(memoKey(conn))
+		if ok && memo.(secretMemo).uid == conn.UID && memo.(secretMemo).resourceVersion == meta.ResourceVersion {
 			m := memo.(secretMemo)
 			s.revision, s.tokenName = m.revision, m.tokenName
 			if m.missingKey != "" {
@@ -100,12 +100,12 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 		if ce, ok := err.(*classify.CredentialError); ok {
 			missing = ce.Key
 		}
-		r.secrets.Store(conn.UID, secretMemo{resourceVersion: secret.ResourceVersion, missingKey: missing})
+		r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, missingKey: missing})
 		return nil
 	}
 	s.pat = &pat
 	s.revision, s.tokenName = credential.Revision(pat), pat.Name
-	r.secrets.Store(conn.UID, secretMemo{resourceVersion: secret.ResourceVersion, revision: s.revision, tokenName: pat.Name})
+	r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, revision: s.revision, tokenName: pat.Name})
 	return nil
 }
 
