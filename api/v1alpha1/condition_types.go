@@ -24,6 +24,24 @@ const (
 	ConditionStalled             = "Stalled"
 	ConditionSignedIn            = "SignedIn"
 	ConditionAPIVersionSupported = "APIVersionSupported"
+	ConditionRotationDue         = "RotationDue"
+	// Fleet conditions.
+	ConditionHalted                  = "Halted"
+	ConditionSuspectedVendorIncident = "SuspectedVendorIncident"
+)
+
+// Annotations users set.
+const (
+	// AnnotationRequestedAt on a TableauConnection asks for a re-validation, or a retry of a
+	// failed rotation; status.lastHandledRequest echoes the value handled.
+	AnnotationRequestedAt = "tableau-operator.dev/requested-at"
+	// AnnotationResume on a TableauFleet resumes a halted wave past its failed members;
+	// status.lastHandledResume echoes the value handled.
+	AnnotationResume = "tableau-operator.dev/resume"
+	// AnnotationRestartedAt is the pod-template annotation that restarts consumers.
+	AnnotationRestartedAt = "tableau-operator.dev/restartedAt"
+	// AnnotationRevision on consumer Secrets names the credential revision they hold.
+	AnnotationRevision = "tableau-operator.dev/revision"
 )
 
 // Reasons of the operator's own states. Failure reasons are the classifier's
@@ -40,6 +58,26 @@ const (
 	ReasonServerUnknown        = "ServerUnknown"
 	ReasonSignInRestored       = "SignInRestored"
 	ReasonPATExpiryApproaching = "PATExpiryApproaching"
+
+	ReasonRotationDue        = "RotationDue"
+	ReasonRotationNotDue     = "RotationNotDue"
+	ReasonRotationStaged     = "RotationStaged"
+	ReasonCredentialPromoted = "CredentialPromoted"
+	ReasonConsumersRestarted = "ConsumersRestarted"
+	ReasonRotationCompleted  = "RotationCompleted"
+	ReasonRotationRolledBack = "RotationRolledBack"
+	ReasonRotationRejected   = "RotationRejected"
+	ReasonGateTimedOut       = "GateTimedOut"
+	ReasonCandidateRejected  = "CandidateRejected"
+
+	ReasonFleetHalted      = "MemberFailed"
+	ReasonFleetNotHalted   = "NoFailedMember"
+	ReasonFleetResumed     = "Resumed"
+	ReasonVendorIncident   = "CorrelatedFailures"
+	ReasonNoVendorIncident = "NoCorrelatedFailures"
+	ReasonFleetRolling     = "Rolling"
+	ReasonFleetSettled     = "Settled"
+	ReasonPromotionAllowed = "PromotionAllowed"
 )
 
 // Stages of validation, as recorded in status.lastFailure.stage.

@@ -76,6 +76,82 @@ type TableauConnectionSpec struct {
 	// checks the server's API version (which needs no credential).
 	// +optional
 	Validation ValidationSpec `json:"validation,omitempty"`
+
+	// consumers names the Secret that workloads mount and the workloads to restart when the
+	// credential in it changes. Without consumers the operator only validates.
+	// +optional
+	Consumers *ConsumersSpec `json:"consumers,omitempty"`
+
+	// rotation configures how a new PAT in the source Secret reaches the consumers.
+	// +optional
+	Rotation RotationSpec `json:"rotation,omitempty"`
+}
+
+// ConsumersSpec describes who uses the credential.
+type ConsumersSpec struct {
+	// secretName is a Secret in the connection's namespace that the operator owns and writes:
+	// the active credential as a complete bundle under the keys tokenName, tokenSecret, server,
+	// site and apiVersion. While a rotation runs, the previous credential is kept in
+	// <secretName>-previous for rollback; a validated candidate waits in <secretName>-candidate.
+	// +required
+	// +kubebuilder:validation:MaxLength=240
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="consumers.secretName must be a Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (at most 240 characters, leaving room for the -candidate and -previous siblings)"
+	SecretName string `json:"secretName"`
+
+	// restartTargets are rolled once per promotion (and once per rollback), like
+	// `kubectl rollout restart`, through a pod-template annotation.
+	// +optional
+	// +kubebuilder:validation:MaxItems=20
+	// +listType=atomic
+	RestartTargets []RestartTarget `json:"restartTargets,omitempty"`
+}
+
+// RestartTarget is a workload in the connection's namespace.
+type RestartTarget struct {
+	// +required
+	// +kubebuilder:validation:Enum=Deployment;StatefulSet;DaemonSet
+	Kind string `json:"kind"`
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="restartTargets[].name must be a workload name: lowercase letters, digits, '-' and '.'"
+	Name string `json:"name"`
+}
+
+// RotationSpec configures rotation.
+type RotationSpec struct {
+	// healthCheck is the gate after consumers get a new credential.
+	// +optional
+	HealthCheck RotationHealthCheck `json:"healthCheck,omitempty"`
+
+	// maxAge is how long a PAT may stay active before a rotation is due.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="rotation.maxAge must be at least 1h"
+	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
+
+	// renewBefore is how long before maxAge, or before the expiry Tableau reported, the
+	// RotationDue condition turns True, so a person creates the next PAT in time. Default 336h.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="rotation.renewBefore must be at least 1h"
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+}
+
+// RotationHealthCheck is the gate after a promotion.
+type RotationHealthCheck struct {
+	// timeout is how long the restarted consumers may take to become available again before
+	// the operator rolls back. Default 10m.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s') && duration(self) <= duration('24h')",message="rotation.healthCheck.timeout must be between 10s and 24h"
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// signInBeforePromotion signs in with the candidate once more right before consumers get
+	// it, so a PAT revoked while it waited for its turn never reaches them. Default true; the
+	// candidate is used by nobody yet, so this ends no one's session.
+	// +optional
+	// +kubebuilder:default=true
+	SignInBeforePromotion *bool `json:"signInBeforePromotion,omitempty"`
 }
 
 // SignInPolicy says when the operator signs in with the connection's PAT.
@@ -214,6 +290,67 @@ type TableauConnectionStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxItems=10
 	History []ValidationAttempt `json:"history,omitempty"`
+
+	// rotation is the state of credential rotation to the consumers.
+	// +optional
+	Rotation *RotationStatus `json:"rotation,omitempty"`
+
+	// lastHandledRequest echoes the value of the tableau-operator.dev/requested-at annotation
+	// the operator last acted on (a forced re-validation, or a retry of a failed rotation).
+	// +optional
+	LastHandledRequest string `json:"lastHandledRequest,omitempty"`
+}
+
+// Rotation phases. Each is persisted in status before the action it names, so a restarted
+// operator resumes (or rolls back) from where it stopped.
+const (
+	RotationIdle        = "Idle"
+	RotationStaged      = "Staged"
+	RotationPromoting   = "Promoting"
+	RotationRestarting  = "Restarting"
+	RotationGating      = "Gating"
+	RotationCompleting  = "Completing"
+	RotationRollingBack = "RollingBack"
+	RotationFailed      = "Failed"
+)
+
+// RotationStatus is the rotation state machine.
+type RotationStatus struct {
+	// phase: Idle, Staged (validated, waiting for its turn), Promoting, Restarting, Gating,
+	// Completing, RollingBack or Failed.
+	Phase string `json:"phase"`
+	// phaseSince is when the phase began.
+	PhaseSince metav1.Time `json:"phaseSince"`
+	// activeRevision is the revision in the consumer Secret.
+	// +optional
+	ActiveRevision string `json:"activeRevision,omitempty"`
+	// activeSince is when the active revision reached the consumers.
+	// +optional
+	ActiveSince *metav1.Time `json:"activeSince,omitempty"`
+	// candidateRevision is the validated revision waiting for or in promotion.
+	// +optional
+	CandidateRevision string `json:"candidateRevision,omitempty"`
+	// previousRevision is the revision kept for rollback during a rotation.
+	// +optional
+	PreviousRevision string `json:"previousRevision,omitempty"`
+	// restartedAt is the value of the restart annotation of the last restart.
+	// +optional
+	RestartedAt string `json:"restartedAt,omitempty"`
+	// failedRevision is a candidate whose rotation failed; it is not retried until the source
+	// changes or a request annotation asks for it.
+	// +optional
+	FailedRevision string `json:"failedRevision,omitempty"`
+	// reason and message explain the last transition (why it failed, what rolled back).
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+	// lastCompletionTime is when the last rotation completed.
+	// +optional
+	LastCompletionTime *metav1.Time `json:"lastCompletionTime,omitempty"`
+	// dueTime is when the next rotation is due (maxAge or expiry, less renewBefore).
+	// +optional
+	DueTime *metav1.Time `json:"dueTime,omitempty"`
 }
 
 // FailureStatus is the evidence of a failure: what failed, how, and what to do.
@@ -336,6 +473,7 @@ type ValidationAttempt struct {
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Bucket",type=string,JSONPath=`.status.lastFailure.bucket`
 // +kubebuilder:printcolumn:name="Last Sign-In",type=date,JSONPath=`.status.credentials.lastSignInTime`
+// +kubebuilder:printcolumn:name="Rotation",type=string,JSONPath=`.status.rotation.phase`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:printcolumn:name="Server",type=string,priority=1,JSONPath=`.spec.server`
 // +kubebuilder:printcolumn:name="Server API",type=string,priority=1,JSONPath=`.status.server.restApiVersion`
