@@ -83,7 +83,7 @@ func TestSetConditions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			setConditions(tc.c)
+			setConditions(tc.c, now)
 			for typ, w := range tc.want {
 				cond := meta.FindStatusCondition(tc.c.Status.Conditions, typ)
 				if cond == nil {
@@ -102,7 +102,7 @@ func TestSetConditions(t *testing.T) {
 
 func TestReadyMessageCarriesEvidenceAndNextStep(t *testing.T) {
 	c := conn(func(c *v1.TableauConnection) { healthy(c); failure("AuthConfigDrift", "SignInRejected", "SignIn")(c) })
-	setConditions(c)
+	setConditions(c, now)
 	msg := meta.FindStatusCondition(c.Status.Conditions, "Ready").Message
 	if msg != "AuthConfigDrift: m. Next step: do x." {
 		t.Errorf("Ready message = %q", msg)
@@ -132,8 +132,8 @@ func TestTransitions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b, a := conn(tc.before), conn(tc.after)
-			setConditions(b)
-			setConditions(a)
+			setConditions(b, now)
+			setConditions(a, now)
 			var got []string
 			for _, e := range transitions(b, a, now) {
 				kind := "Normal"

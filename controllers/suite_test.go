@@ -21,6 +21,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -34,8 +35,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -93,38 +96,24 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
-	scheme := runtime.NewScheme()
+	scheme = runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(v1.AddToScheme(scheme))
-	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(false)))
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
-		Cache:   controllers.CacheOptions(),
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+	var logOut io.Writer = logs
+	if os.Getenv("TEST_OPERATOR_LOG") != "" {
+		logOut = io.MultiWriter(logs, os.Stderr) // TEST_OPERATOR_LOG=1 shows the operator's log
 	}
-	r := &controllers.TableauConnectionReconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Events:     mgr.GetEventRecorder("tableau-operator"),
-		ServerInfo: serverinfo.NewCache(nil),
-		Backoff:    backoff.Default,
-	}
-	if err := r.SetupWithManager(mgr, 4); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(logOut), zap.UseDevMode(false)))
 	k8s, err = client.New(env.Config, client.Options{Scheme: scheme})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
+	if err := startManager(nil); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer stopManager()
 	code := m.Run()
 	if code == 0 {
 		if leak := scanForSecrets(); leak != "" {
@@ -132,9 +121,53 @@ func run(m *testing.M) int {
 			code = 1
 		}
 	}
-	cancel()
-	<-done
 	return code
+}
+
+var (
+	scheme      *runtime.Scheme
+	stopCurrent func()
+)
+
+// startManager starts an operator manager (both reconcilers) with a crash hook; tests that
+// kill the operator stop it and start a fresh one, which shares no memory with the old.
+func startManager(hook func(phase string) error) error {
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:     scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      controllers.CacheOptions(),
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		return err
+	}
+	r := &controllers.TableauConnectionReconciler{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Events:     mgr.GetEventRecorder("tableau-operator"),
+		ServerInfo: serverinfo.NewCache(nil),
+		Backoff:    backoff.Default,
+		CrashHook:  hook,
+	}
+	if err := r.SetupWithManager(mgr, 4); err != nil {
+		return err
+	}
+	fleet := &controllers.TableauFleetReconciler{Client: mgr.GetClient(), Events: mgr.GetEventRecorder("tableau-operator")}
+	if err := fleet.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	stopCurrent = func() { cancel(); <-done }
+	return nil
+}
+
+func stopManager() {
+	if stopCurrent != nil {
+		stopCurrent()
+		stopCurrent = nil
+	}
 }
 
 // scanForSecrets looks for every PAT secret the tests used in the operator's logs, in every

@@ -80,6 +80,9 @@ type TableauConnectionReconciler struct {
 	Backoff backoff.Policy
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// CrashHook, when set, runs right after each rotation phase is persisted and before its
+	// action; returning ErrCrash stops the reconcile there, as a killed operator would.
+	CrashHook func(phase string) error
 
 	clients   sync.Map // client key -> *tableau.Client
 	secrets   sync.Map // connection namespace/name -> secretMemo
@@ -109,6 +112,8 @@ func memoKey(conn *v1.TableauConnection) string {
 type scope struct {
 	conn *v1.TableauConnection
 	now  time.Time
+	// before is the status last written, the base of the next patch.
+	before *v1.TableauConnection
 
 	secretName string
 	revision   string
@@ -147,32 +152,34 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		r.secrets.Delete(memoKey(conn))
 		return ctrl.Result{}, nil
 	}
-	before := conn.DeepCopy()
-	s := &scope{conn: conn, now: r.now()}
+	original := conn.DeepCopy()
+	s := &scope{conn: conn, now: r.now(), before: original}
 
 	defer func() {
 		if reterr != nil {
 			return
 		}
-		setConditions(conn)
-		conn.Status.ObservedGeneration = conn.Generation
-		if err := r.patchStatus(ctx, before, conn); err != nil {
+		if err := r.persist(ctx, s); err != nil {
 			reterr = err
 			return
 		}
-		r.emit(before, conn, s.now)
-		expires := time.Time{}
+		r.emit(original, conn, s.now)
+		expires, due := time.Time{}, time.Time{}
 		if c := conn.Status.Credentials; c != nil && c.ExpiresAt != nil {
 			expires = c.ExpiresAt.Time
 		}
+		if rs := conn.Status.Rotation; rs != nil && rs.DueTime != nil {
+			due = rs.DueTime.Time
+		}
 		metrics.SetConnection(conn.Namespace, conn.Name, conn.Status.LastFailure == nil && !conn.Spec.Suspend &&
-			conn.Status.Credentials != nil && conn.Status.Credentials.LastSignInTime != nil, expires)
+			conn.Status.Credentials != nil && conn.Status.Credentials.LastSignInTime != nil, expires, due)
 		result = ctrl.Result{RequeueAfter: s.requeueAfter}
 	}()
 
 	if conn.Spec.Suspend {
 		return ctrl.Result{}, nil
 	}
+	handleRequest(conn)
 	for _, st := range []step{r.loadCredentials, r.gate, r.probeServer, r.validateSignIn} {
 		stop, err := st(ctx, s)
 		if err != nil {
@@ -182,7 +189,43 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			break
 		}
 	}
-	return ctrl.Result{}, nil
+	// Rotation runs whatever validation found: a rotation under way must finish or roll back
+	// even while the source holds a bad credential or the server is down.
+	return ctrl.Result{}, r.reconcileRotation(ctx, s)
+}
+
+// handleRequest acts on a new tableau-operator.dev/requested-at annotation: validate again
+// now, and retry a failed or rejected rotation.
+func handleRequest(conn *v1.TableauConnection) {
+	v := conn.Annotations[v1.AnnotationRequestedAt]
+	if v == "" || v == conn.Status.LastHandledRequest {
+		return
+	}
+	conn.Status.LastHandledRequest = v
+	if f := conn.Status.LastFailure; f != nil {
+		f.NextAttemptTime = nil
+	}
+	if c := conn.Status.Credentials; c != nil {
+		c.LastAttemptRevision = ""
+	}
+	if rs := conn.Status.Rotation; rs != nil && (rs.Phase == v1.RotationFailed || rs.Reason == v1.ReasonCandidateRejected) {
+		rs.FailedRevision, rs.Reason, rs.Message = "", "", "Retry requested."
+		if rs.Phase == v1.RotationFailed {
+			rs.Phase = v1.RotationIdle
+		}
+	}
+}
+
+// persist computes the conditions and writes status now, so the next action starts from a
+// recorded state.
+func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) error {
+	setConditions(s.conn, s.now)
+	s.conn.Status.ObservedGeneration = s.conn.Generation
+	if err := r.patchStatus(ctx, s.before, s.conn); err != nil {
+		return err
+	}
+	s.before = s.conn.DeepCopy()
+	return nil
 }
 
 func (r *TableauConnectionReconciler) now() time.Time {
@@ -216,6 +259,17 @@ func (r *TableauConnectionReconciler) emit(before, after *v1.TableauConnection, 
 	}
 }
 
+func (r *TableauConnectionReconciler) event(conn *v1.TableauConnection, warning bool, reason, note string) {
+	if r.Events == nil {
+		return
+	}
+	kind := corev1.EventTypeNormal
+	if warning {
+		kind = corev1.EventTypeWarning
+	}
+	r.Events.Eventf(conn, nil, kind, reason, "Rotate", "%s", note)
+}
+
 // SetupWithManager registers every reconciler of the operator with mgr.
 func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	r := &TableauConnectionReconciler{
@@ -225,7 +279,11 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 		ServerInfo: serverinfo.NewCache(nil),
 		Backoff:    backoff.Default,
 	}
-	return r.SetupWithManager(mgr, maxConcurrent)
+	if err := r.SetupWithManager(mgr, maxConcurrent); err != nil {
+		return err
+	}
+	fleet := &TableauFleetReconciler{Client: mgr.GetClient(), Events: mgr.GetEventRecorder("tableau-operator")}
+	return fleet.SetupWithManager(mgr)
 }
 
 // SetupWithManager wires the reconciler: TableauConnections, plus the metadata of the Secrets
@@ -261,6 +319,7 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 		For(&v1.TableauConnection{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(secretMeta, handler.EnqueueRequestsFromMapFunc(r.referencing(indexSecretRef)), builder.OnlyMetadata).
 		Watches(configMapMeta, handler.EnqueueRequestsFromMapFunc(r.referencing(indexCABundleRef)), builder.OnlyMetadata).
+		Watches(&v1.TableauFleet{}, handler.EnqueueRequestsFromMapFunc(r.fleetMembers)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(maxConcurrent, 1)}).
 		Complete(r)
 }
@@ -279,6 +338,25 @@ func (r *TableauConnectionReconciler) referencing(index string) handler.MapFunc 
 		}
 		return reqs
 	}
+}
+
+// fleetMembers maps a TableauFleet to the connections it selects, so a member learns at once
+// that its turn has come.
+func (r *TableauConnectionReconciler) fleetMembers(ctx context.Context, o client.Object) []ctrl.Request {
+	f := o.(*v1.TableauFleet)
+	sel, err := metav1.LabelSelectorAsSelector(&f.Spec.Selector)
+	if err != nil {
+		return nil
+	}
+	var list v1.TableauConnectionList
+	if err := r.List(ctx, &list, client.InNamespace(f.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return nil
+	}
+	reqs := make([]ctrl.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+	}
+	return reqs
 }
 
 // clientFor returns a shared client for one server, version and CA bundle, so connections

@@ -135,6 +135,9 @@ func describe(c *v1.TableauConnection) string {
 	if f := c.Status.LastFailure; f != nil {
 		parts = append(parts, fmt.Sprintf("lastFailure=%s/%s x%d", f.Bucket, f.Reason, f.ConsecutiveFailures))
 	}
+	if rs := c.Status.Rotation; rs != nil {
+		parts = append(parts, fmt.Sprintf("rotation=%s/%s active=%s candidate=%s failed=%s (%s)", rs.Phase, rs.Reason, rs.ActiveRevision, rs.CandidateRevision, rs.FailedRevision, rs.Message))
+	}
 	return fmt.Sprintf("gen=%d observed=%d %s", c.Generation, c.Status.ObservedGeneration, strings.Join(parts, " "))
 }
 

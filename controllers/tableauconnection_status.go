@@ -32,7 +32,7 @@ const ExpiryWarning = 14 * 24 * time.Hour
 
 // setConditions derives every condition from the spec and the status facts the steps
 // recorded. It is the only place conditions are computed.
-func setConditions(conn *v1.TableauConnection) {
+func setConditions(conn *v1.TableauConnection, now time.Time) {
 	gen := conn.Generation
 	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
@@ -48,6 +48,16 @@ func setConditions(conn *v1.TableauConnection) {
 			}
 		}
 		return
+	}
+	if rs := st.Rotation; rs != nil && rs.DueTime != nil {
+		if !now.Before(rs.DueTime.Time) {
+			set(v1.ConditionRotationDue, metav1.ConditionTrue, v1.ReasonRotationDue,
+				fmt.Sprintf("Revision %s is due for rotation since %s: create the next PAT and put it in Secret %q.", rs.ActiveRevision, rs.DueTime.UTC().Format(time.RFC3339), conn.Spec.Auth.PersonalAccessToken.SecretRef.Name))
+		} else {
+			set(v1.ConditionRotationDue, metav1.ConditionFalse, v1.ReasonRotationNotDue, "Rotation is due at "+rs.DueTime.UTC().Format(time.RFC3339)+".")
+		}
+	} else {
+		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionRotationDue)
 	}
 	f := st.LastFailure
 	versionFailure := f != nil && f.Bucket == string(classify.APIVersionMismatch)
@@ -130,6 +140,9 @@ func transitions(before, after *v1.TableauConnection, now time.Time) []event {
 	}
 	if af != nil && (bf == nil || bf.Reason != af.Reason) {
 		out = append(out, event{warning: true, reason: af.Reason, note: fmt.Sprintf("%s: %s Next step: %s", af.Bucket, af.Message, af.NextStep)})
+	}
+	if meta.IsStatusConditionTrue(after.Status.Conditions, v1.ConditionRotationDue) && !meta.IsStatusConditionTrue(before.Status.Conditions, v1.ConditionRotationDue) {
+		out = append(out, event{warning: true, reason: v1.ReasonRotationDue, note: meta.FindStatusCondition(after.Status.Conditions, v1.ConditionRotationDue).Message})
 	}
 	if expiringSoon(after, now) && !expiringSoon(before, now) {
 		exp := after.Status.Credentials.ExpiresAt.Time

@@ -64,12 +64,17 @@ type TableauFleetStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// Counts of members.
-	Members  int32 `json:"members"`
-	Ready    int32 `json:"ready"`
-	Rotating int32 `json:"rotating"`
-	Pending  int32 `json:"pending"`
+	// +optional
+	Members int32 `json:"members,omitempty"`
+	// +optional
+	Ready int32 `json:"ready,omitempty"`
+	// +optional
+	Rotating int32 `json:"rotating,omitempty"`
+	// +optional
+	Pending int32 `json:"pending,omitempty"`
 	// halted is true while a failed member stops the wave.
-	Halted bool `json:"halted"`
+	// +optional
+	Halted bool `json:"halted,omitempty"`
 
 	// current lists the members allowed to promote now, in rollout order.
 	// +optional

@@ -61,6 +61,18 @@ var (
 		Help: "Unix time at which the connection's PAT expires, from estimatedTimeToExpiration at the last sign-in.",
 	}, []string{"namespace", "name"})
 
+	// Rotations counts rotations by result: completed, rolled_back, rejected.
+	Rotations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tableau_operator_rotations_total",
+		Help: "Credential rotations by result: completed, rolled_back (gate failed), rejected (the candidate failed validation).",
+	}, []string{"result"})
+
+	// RotationDue is when the connection's active credential is due for rotation.
+	RotationDue = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "tableau_operator_rotation_due_timestamp_seconds",
+		Help: "Unix time at which the active credential is due for rotation (maxAge or expiry, less renewBefore).",
+	}, []string{"namespace", "name"})
+
 	// StatusWrites counts status patches, so steady-state write load is visible.
 	StatusWrites = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "tableau_operator_status_writes_total",
@@ -69,7 +81,7 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, ConnectionReady, PATExpiration, StatusWrites)
+	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, ConnectionReady, PATExpiration, Rotations, RotationDue, StatusWrites)
 }
 
 // ObserveCall is a tableau.Options.Observe function that counts requests.
@@ -100,8 +112,8 @@ func ObserveSignIn(succeeded bool, bucket string, latency time.Duration) {
 	SignInDuration.WithLabelValues(result).Observe(latency.Seconds())
 }
 
-// SetConnection sets a connection's gauges; expiresAt zero removes the expiry series.
-func SetConnection(namespace, name string, ready bool, expiresAt time.Time) {
+// SetConnection sets a connection's gauges; a zero time removes that series.
+func SetConnection(namespace, name string, ready bool, expiresAt, rotationDue time.Time) {
 	v := 0.0
 	if ready {
 		v = 1
@@ -112,10 +124,16 @@ func SetConnection(namespace, name string, ready bool, expiresAt time.Time) {
 	} else {
 		PATExpiration.WithLabelValues(namespace, name).Set(float64(expiresAt.Unix()))
 	}
+	if rotationDue.IsZero() {
+		RotationDue.DeleteLabelValues(namespace, name)
+	} else {
+		RotationDue.WithLabelValues(namespace, name).Set(float64(rotationDue.Unix()))
+	}
 }
 
 // DeleteConnection removes a deleted connection's series.
 func DeleteConnection(namespace, name string) {
 	ConnectionReady.DeleteLabelValues(namespace, name)
 	PATExpiration.DeleteLabelValues(namespace, name)
+	RotationDue.DeleteLabelValues(namespace, name)
 }

@@ -1,0 +1,308 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
+
+// +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableaufleets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableaufleets/status,verbs=get;update;patch
+
+// VendorIncidentWindow is how close together failures of one reason on one server must be to
+// suggest a vendor-side incident rather than per-tenant problems.
+const VendorIncidentWindow = 10 * time.Minute
+
+// TableauFleetReconciler paces rotations across the TableauConnections a fleet selects.
+type TableauFleetReconciler struct {
+	client.Client
+	Events events.EventRecorder
+	Now    func() time.Time
+}
+
+// fleetView is what the fleet decides from its members, in rollout order.
+type fleetView struct {
+	members                        []v1.TableauConnection
+	ready, rotating, pending       []string
+	failed                         []string
+	failedDetail                   map[string]string
+	lastCompletion                 *metav1.Time
+	incidentMembers                []string
+	incidentReason, incidentServer string
+}
+
+func memberFailed(c *v1.TableauConnection) (bool, string) {
+	rs := c.Status.Rotation
+	if rs == nil {
+		return false, ""
+	}
+	if rs.Phase == v1.RotationFailed || rs.Reason == v1.ReasonCandidateRejected {
+		detail := rs.Reason
+		if f := c.Status.LastFailure; f != nil && rs.Reason == v1.ReasonCandidateRejected {
+			detail = f.Bucket + "/" + f.Reason
+		}
+		return true, detail
+	}
+	return false, ""
+}
+
+func viewOf(members []v1.TableauConnection, now time.Time) fleetView {
+	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
+	v := fleetView{members: members, failedDetail: map[string]string{}}
+	type key struct{ server, reason string }
+	groups := map[key][]string{}
+	for i := range members {
+		c := &members[i]
+		if meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionReady) {
+			v.ready = append(v.ready, c.Name)
+		}
+		if rs := c.Status.Rotation; rs != nil {
+			switch {
+			case rotationActive(rs.Phase):
+				v.rotating = append(v.rotating, c.Name)
+			case rs.Phase == v1.RotationStaged:
+				v.pending = append(v.pending, c.Name)
+			}
+			if rs.LastCompletionTime != nil && (v.lastCompletion == nil || v.lastCompletion.Before(rs.LastCompletionTime)) {
+				v.lastCompletion = rs.LastCompletionTime
+			}
+		}
+		if failed, detail := memberFailed(c); failed {
+			v.failed = append(v.failed, c.Name)
+			v.failedDetail[c.Name] = detail
+		}
+		if f := c.Status.LastFailure; f != nil && now.Sub(f.Time.Time) <= VendorIncidentWindow {
+			k := key{c.Spec.Server, f.Reason}
+			groups[k] = append(groups[k], c.Name)
+		}
+	}
+	for k, names := range groups {
+		if len(names) >= 2 && len(names) > len(v.incidentMembers) {
+			v.incidentMembers, v.incidentReason, v.incidentServer = names, k.reason, k.server
+		}
+	}
+	sort.Strings(v.incidentMembers)
+	return v
+}
+
+// Reconcile computes the fleet's status and which members may promote now.
+func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	fleet := &v1.TableauFleet{}
+	if err := r.Get(ctx, req.NamespacedName, fleet); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	now := time.Now()
+	if r.Now != nil {
+		now = r.Now()
+	}
+	before := fleet.DeepCopy()
+	sel, err := metav1.LabelSelectorAsSelector(&fleet.Spec.Selector)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	var list v1.TableauConnectionList
+	if err := r.List(ctx, &list, client.InNamespace(fleet.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+		return ctrl.Result{}, err
+	}
+	v := viewOf(list.Items, now)
+	requeue := decideFleet(fleet, v, now)
+	if !equality.Semantic.DeepEqual(before.Status, fleet.Status) {
+		if err := r.Status().Patch(ctx, fleet, client.MergeFrom(before)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	r.emitFleet(before, fleet)
+	return ctrl.Result{RequeueAfter: requeue}, nil
+}
+
+// decideFleet sets the fleet's status from its members: counts, the failed and acknowledged
+// members, whether the wave is halted, who may promote now, and the conditions.
+func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Duration {
+	st := &fleet.Status
+	gen := fleet.Generation
+	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
+	}
+	st.ObservedGeneration = gen
+	st.Members, st.Ready, st.Rotating, st.Pending = int32(len(v.members)), int32(len(v.ready)), int32(len(v.rotating)), int32(len(v.pending))
+	st.Failed = v.failed
+
+	if resume := fleet.Annotations[v1.AnnotationResume]; resume != "" && resume != st.LastHandledResume {
+		st.LastHandledResume = resume
+		st.Acknowledged = append([]string(nil), v.failed...)
+	}
+	var ack []string
+	for _, name := range st.Acknowledged {
+		if contains(v.failed, name) {
+			ack = append(ack, name)
+		}
+	}
+	st.Acknowledged = ack
+	var blocking []string
+	for _, name := range v.failed {
+		if !contains(ack, name) {
+			blocking = append(blocking, name)
+		}
+	}
+	halt := fleet.Spec.Rollout.HaltOnFailure == nil || *fleet.Spec.Rollout.HaltOnFailure
+	st.Halted = halt && len(blocking) > 0
+	if st.LastCompletionTime == nil || (v.lastCompletion != nil && st.LastCompletionTime.Before(v.lastCompletion)) {
+		st.LastCompletionTime = v.lastCompletion
+	}
+
+	// Who may promote: members already rotating keep their place; new ones join in order
+	// while there is room, the wave is not halted, and the pause since the last completion is over.
+	maxConcurrent := int(fleet.Spec.Rollout.MaxConcurrent)
+	if maxConcurrent < 1 {
+		maxConcurrent = 1
+	}
+	current := append([]string(nil), v.rotating...)
+	var requeue time.Duration
+	if len(v.rotating) > 0 || len(v.pending) > 0 {
+		requeue = 10 * time.Second
+	}
+	pauseLeft := time.Duration(0)
+	if p := fleet.Spec.Rollout.PauseBetween; p != nil && st.LastCompletionTime != nil {
+		pauseLeft = st.LastCompletionTime.Add(p.Duration).Sub(now)
+	}
+	if !st.Halted && pauseLeft <= 0 {
+		for _, name := range v.pending {
+			if len(current) >= maxConcurrent {
+				break
+			}
+			// A member admitted earlier that is still staged keeps its place too.
+			current = append(current, name)
+		}
+	} else if pauseLeft > 0 {
+		requeue = pauseLeft
+		// Members admitted before the pause began keep their grant.
+		for _, name := range st.Current {
+			if contains(v.pending, name) && !contains(current, name) && len(current) < maxConcurrent {
+				current = append(current, name)
+			}
+		}
+	}
+	st.Current = current
+
+	if st.Halted {
+		var parts []string
+		for _, name := range blocking {
+			parts = append(parts, name+" ("+v.failedDetail[name]+")")
+		}
+		set(v1.ConditionHalted, metav1.ConditionTrue, v1.ReasonFleetHalted,
+			fmt.Sprintf("Halted at %s: later members keep their active credentials. Fix it, or annotate %s=<any new value> to resume past it.", strings.Join(parts, ", "), v1.AnnotationResume))
+	} else if len(ack) > 0 {
+		set(v1.ConditionHalted, metav1.ConditionFalse, v1.ReasonFleetResumed, "Resumed past "+strings.Join(ack, ", ")+".")
+	} else {
+		set(v1.ConditionHalted, metav1.ConditionFalse, v1.ReasonFleetNotHalted, "")
+	}
+	if len(v.incidentMembers) >= 2 {
+		set(v1.ConditionSuspectedVendorIncident, metav1.ConditionTrue, v1.ReasonVendorIncident,
+			fmt.Sprintf("%d members on %s failed with %s within %s: %s. A batch failing together is rarely a per-tenant problem; check Tableau's status before changing credentials.",
+				len(v.incidentMembers), v.incidentServer, v.incidentReason, VendorIncidentWindow, strings.Join(v.incidentMembers, ", ")))
+	} else {
+		set(v1.ConditionSuspectedVendorIncident, metav1.ConditionFalse, v1.ReasonNoVendorIncident, "")
+	}
+	switch {
+	case st.Halted:
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetHalted, meta.FindStatusCondition(st.Conditions, v1.ConditionHalted).Message)
+		set(v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonFleetHalted, "The wave waits for a person.")
+		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonFleetHalted, "")
+	case len(v.rotating) > 0 || len(v.pending) > 0:
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetRolling, fmt.Sprintf("Rotating %s; %d pending.", strings.Join(current, ", "), len(v.pending)))
+		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
+		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonFleetRolling, "A wave is rolling.")
+	default:
+		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonFleetSettled, fmt.Sprintf("%d members, %d ready, no rotation pending.", st.Members, st.Ready))
+		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
+		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonFleetSettled, "")
+	}
+	return requeue
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
+	if r.Events == nil {
+		return
+	}
+	was, is := before.Status.Halted, after.Status.Halted
+	switch {
+	case is && !was:
+		r.Events.Eventf(after, nil, corev1.EventTypeWarning, v1.ReasonFleetHalted, "Rollout", "%s", meta.FindStatusCondition(after.Status.Conditions, v1.ConditionHalted).Message)
+	case was && !is:
+		r.Events.Eventf(after, nil, corev1.EventTypeNormal, v1.ReasonFleetResumed, "Rollout", "The wave goes on.")
+	}
+	if meta.IsStatusConditionTrue(after.Status.Conditions, v1.ConditionSuspectedVendorIncident) &&
+		!meta.IsStatusConditionTrue(before.Status.Conditions, v1.ConditionSuspectedVendorIncident) {
+		r.Events.Eventf(after, nil, corev1.EventTypeWarning, v1.ConditionSuspectedVendorIncident, "Rollout", "%s",
+			meta.FindStatusCondition(after.Status.Conditions, v1.ConditionSuspectedVendorIncident).Message)
+	}
+	for _, name := range after.Status.Current {
+		if !contains(before.Status.Current, name) {
+			r.Events.Eventf(after, nil, corev1.EventTypeNormal, v1.ReasonPromotionAllowed, "Rollout", "%s may promote its new credential.", name)
+		}
+	}
+}
+
+// SetupWithManager watches fleets and the connections they select.
+func (r *TableauFleetReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1.TableauFleet{}).
+		Watches(&v1.TableauConnection{}, handler.EnqueueRequestsFromMapFunc(r.fleetsOf)).
+		Complete(r)
+}
+
+// fleetsOf maps a connection to the fleets in its namespace whose selector matches it.
+func (r *TableauFleetReconciler) fleetsOf(ctx context.Context, o client.Object) []ctrl.Request {
+	var fleets v1.TableauFleetList
+	if err := r.List(ctx, &fleets, client.InNamespace(o.GetNamespace())); err != nil {
+		return nil
+	}
+	var reqs []ctrl.Request
+	for _, f := range fleets.Items {
+		sel, err := metav1.LabelSelectorAsSelector(&f.Spec.Selector)
+		if err == nil && sel.Matches(labels.Set(o.GetLabels())) {
+			reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: f.Namespace, Name: f.Name}})
+		}
+	}
+	return reqs
+}
