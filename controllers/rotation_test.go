@@ -503,7 +503,7 @@ func TestCrashAtEachStep(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				if phase == tc.phase || crashed {
-					crashed = true
+					crashed = true // dead: every later reconcile of this operator stops at once
 					return controllers.ErrCrash
 				}
 				return nil
@@ -512,6 +512,13 @@ func TestCrashAtEachStep(t *testing.T) {
 			if err := startManager(hook); err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() {
+				// Whatever happened, later tests get a healthy operator.
+				stopManager()
+				if err := startManager(nil); err != nil {
+					t.Fatal(err)
+				}
+			})
 			if tc.broken {
 				w.setBroken(t, name+"-app", true)
 			}

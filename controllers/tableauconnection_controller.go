@@ -81,7 +81,8 @@ type TableauConnectionReconciler struct {
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// CrashHook, when set, runs right after each rotation phase is persisted and before its
-	// action; returning ErrCrash stops the reconcile there, as a killed operator would.
+	// action, and with phase "" at the start of every reconcile; returning ErrCrash stops the
+	// reconcile there, as a killed operator would. Tests use it.
 	CrashHook func(phase string) error
 
 	clients   sync.Map // client key -> *tableau.Client
@@ -139,6 +140,11 @@ type step func(ctx context.Context, s *scope) (stop bool, err error)
 
 // Reconcile validates one TableauConnection.
 func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
+	if r.CrashHook != nil {
+		if err := r.CrashHook(""); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	conn := &v1.TableauConnection{}
 	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
 		if apierrors.IsNotFound(err) {
