@@ -166,6 +166,11 @@ func TestInvalidManifestsAreRejectedWithAClearMessage(t *testing.T) {
 		{"periodic too rarely", withSpec(t, "validation: {signIn: Periodic, interval: 400h}"), "validation.interval must be at most 336h"},
 		{"interval without Periodic", withSpec(t, "validation: {interval: 2h}"), "validation.interval applies only with signIn: Periodic"},
 		{"server check too often", withSpec(t, "validation: {serverCheckInterval: 10s}"), "validation.serverCheckInterval must be at least 1m"},
+		{"consumer secret name uppercase", withSpec(t, "consumers: {secretName: App_Secret}"), "consumers.secretName must be a Secret name"},
+		{"consumers without secret name", withSpec(t, "consumers: {restartTargets: []}"), "spec.consumers.secretName: Required value"},
+		{"restart target of unknown kind", withSpec(t, "consumers: {secretName: app, restartTargets: [{kind: Pod, name: x}]}"), `Unsupported value: "Pod": supported values: "Deployment", "StatefulSet", "DaemonSet"`},
+		{"gate timeout too short", withSpec(t, "rotation: {healthCheck: {timeout: 1s}}"), "rotation.healthCheck.timeout must be between 10s and 24h"},
+		{"maxAge too short", withSpec(t, "rotation: {maxAge: 10m}"), "rotation.maxAge must be at least 1h"},
 		{"suspend not a bool", withSpec(t, `suspend: "yes"`), `spec.suspend: Invalid value: "string": spec.suspend in body must be of type boolean`},
 	}
 	for i, tc := range cases {
@@ -255,8 +260,9 @@ func TestKubectlServerDryRunOfSamples(t *testing.T) {
 	if err != nil {
 		t.Fatalf("kubectl apply --dry-run=server -k config/samples failed: %v\n%s", err, out)
 	}
-	for _, name := range []string{"finance", "analytics-default-site"} {
-		if !strings.Contains(out, "tableauconnection.tableau-operator.dev/"+name+" created (server dry run)") {
+	for _, name := range []string{"tableauconnection.tableau-operator.dev/finance", "tableauconnection.tableau-operator.dev/analytics-default-site",
+		"tableauconnection.tableau-operator.dev/sales", "tableaufleet.tableau-operator.dev/emea"} {
+		if !strings.Contains(out, name+" created (server dry run)") {
 			t.Errorf("kubectl output does not mention %s:\n%s", name, out)
 		}
 	}
