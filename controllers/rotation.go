@@ -201,7 +201,7 @@ func (r *TableauConnectionReconciler) rotationWaiting(ctx context.Context, s *sc
 		rs.Message = why
 		return nil
 	}
-	return r.enter(ctx, s, v1.RotationPromoting, v1.ReasonCredentialPromoted, fmt.Sprintf("Promoting revision %s.", rs.CandidateRevision))
+	return r.enter(ctx, s, v1.RotationPromoting, v1.ReasonPromotionStarted, fmt.Sprintf("Promoting revision %s.", rs.CandidateRevision))
 }
 
 func (r *TableauConnectionReconciler) rotationPromote(ctx context.Context, s *scope) error {
@@ -218,7 +218,7 @@ func (r *TableauConnectionReconciler) rotationPromote(ctx context.Context, s *sc
 		// The staged copy is gone; the consumer Secret was not touched for it unless it
 		// already holds the candidate.
 		if consumer != nil && consumer.Annotations[v1.AnnotationRevision] == rs.CandidateRevision {
-			return r.enter(ctx, s, v1.RotationRestarting, v1.ReasonConsumersRestarted, "Restarting consumers.")
+			return r.enter(ctx, s, v1.RotationRestarting, v1.ReasonCredentialPromoted, "Consumers hold the candidate; restarting them.")
 		}
 		rs.CandidateRevision = ""
 		return r.enter(ctx, s, v1.RotationIdle, v1.ReasonRotationRejected, "The staged candidate disappeared before promotion; waiting for the source again.")
@@ -251,7 +251,7 @@ func (r *TableauConnectionReconciler) rotationPromote(ctx context.Context, s *sc
 		}
 	}
 	rs.RestartedAt = s.now.UTC().Format(time.RFC3339Nano)
-	return r.enter(ctx, s, v1.RotationRestarting, v1.ReasonConsumersRestarted, fmt.Sprintf("Consumers got revision %s; restarting them.", rs.CandidateRevision))
+	return r.enter(ctx, s, v1.RotationRestarting, v1.ReasonCredentialPromoted, fmt.Sprintf("Consumers got revision %s (the previous one is kept for rollback); restarting them.", rs.CandidateRevision))
 }
 
 func (r *TableauConnectionReconciler) rotationRestart(ctx context.Context, s *scope) error {
@@ -270,7 +270,7 @@ func (r *TableauConnectionReconciler) rotationGate(ctx context.Context, s *scope
 		return err
 	}
 	if len(waiting) == 0 {
-		return r.enter(ctx, s, v1.RotationCompleting, v1.ReasonRotationCompleted, "Consumers are available with the new credential.")
+		return r.enter(ctx, s, v1.RotationCompleting, v1.ReasonHealthGatePassed, "Consumers are available with the new credential.")
 	}
 	if s.now.Sub(rs.PhaseSince.Time) < gateTimeout(conn) {
 		rs.Message = "Waiting for " + strings.Join(waiting, ", ") + " to become available."

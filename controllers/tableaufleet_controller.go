@@ -175,6 +175,7 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 			blocking = append(blocking, name)
 		}
 	}
+	sort.Strings(blocking)
 	halt := fleet.Spec.Rollout.HaltOnFailure == nil || *fleet.Spec.Rollout.HaltOnFailure
 	st.Halted = halt && len(blocking) > 0
 	if st.LastCompletionTime == nil || (v.lastCompletion != nil && st.LastCompletionTime.Before(v.lastCompletion)) {
@@ -196,15 +197,19 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 	if p := fleet.Spec.Rollout.PauseBetween; p != nil && st.LastCompletionTime != nil {
 		pauseLeft = st.LastCompletionTime.Add(p.Duration).Sub(now)
 	}
-	if !st.Halted && pauseLeft <= 0 {
+	if pauseLeft <= 0 {
 		for _, name := range v.pending {
 			if len(current) >= maxConcurrent {
 				break
 			}
-			// A member admitted earlier that is still staged keeps its place too.
+			// A halted wave stops before its first failed member: members earlier in the
+			// order go on, later ones keep their active credentials.
+			if st.Halted && name > blocking[0] {
+				break
+			}
 			current = append(current, name)
 		}
-	} else if pauseLeft > 0 {
+	} else {
 		requeue = pauseLeft
 		// Members admitted before the pause began keep their grant.
 		for _, name := range st.Current {
@@ -221,7 +226,7 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 			parts = append(parts, name+" ("+v.failedDetail[name]+")")
 		}
 		set(v1.ConditionHalted, metav1.ConditionTrue, v1.ReasonFleetHalted,
-			fmt.Sprintf("Halted at %s: later members keep their active credentials. Fix it, or annotate %s=<any new value> to resume past it.", strings.Join(parts, ", "), v1.AnnotationResume))
+			fmt.Sprintf("Halted at %s: members after it keep their active credentials. Fix it, or annotate %s=<any new value> to resume past it.", strings.Join(parts, ", "), v1.AnnotationResume))
 	} else if len(ack) > 0 {
 		set(v1.ConditionHalted, metav1.ConditionFalse, v1.ReasonFleetResumed, "Resumed past "+strings.Join(ack, ", ")+".")
 	} else {

@@ -62,6 +62,8 @@ const (
 	ReasonRotationDue        = "RotationDue"
 	ReasonRotationNotDue     = "RotationNotDue"
 	ReasonRotationStaged     = "RotationStaged"
+	ReasonPromotionStarted   = "PromotionStarted"
+	ReasonHealthGatePassed   = "HealthGatePassed"
 	ReasonCredentialPromoted = "CredentialPromoted"
 	ReasonConsumersRestarted = "ConsumersRestarted"
 	ReasonRotationCompleted  = "RotationCompleted"

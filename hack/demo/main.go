@@ -35,6 +35,15 @@ import (
 	"syscall"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 	"github.com/tableau-operator/tableau-operator/internal/testenv"
 )
@@ -189,6 +198,11 @@ spec:
 	}
 	fmt.Printf("\nTableau calls the simulator saw: %v (serverinfo is shared by the three tenants of one server)\n", sim.AllCalls())
 
+	if err := rotationAct(d, sim, srv); err != nil {
+		out, _ := os.ReadFile(logPath)
+		return fmt.Errorf("%w\noperator log:\n%s", err, out)
+	}
+
 	if os.Getenv("DEMO_KEEP") == "1" {
 		fmt.Printf("\nDEMO_KEEP=1: everything keeps running. In another shell:\n  export KUBECONFIG=%s\n  %s -n tenants get tabconn -o wide\nThe operator's log: %s\nPress Ctrl-C to stop and clean up.\n", env.KubeconfigPath, env.Kubectl, logPath)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -197,4 +211,182 @@ spec:
 	}
 	step("demo done in %s; cleaning up", time.Since(started).Round(time.Second))
 	return nil
+}
+
+// rotationAct stages new PATs for a fleet of three tenants and shows the wave: alpha rotates,
+// bravo's new PAT was revoked before use, so the wave halts and charlie keeps its credential.
+func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) error {
+	ctx := context.Background()
+	scheme := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1.AddToScheme(scheme))
+	k8s, err := client.New(d.env.Config, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	fmt.Println()
+	step("act 2, rotation: a TableauFleet of three tenants whose workloads mount operator-owned Secrets")
+	fmt.Println("    (envtest runs no Deployment controller, so the demo marks restarted Deployments available a second later)")
+	stop := make(chan struct{})
+	defer close(stop)
+	go playDeploymentController(k8s, "wave", stop)
+
+	ns := "wave"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return err
+	}
+	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
+		return err
+	}
+	if err := k8s.Create(ctx, &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "wave", Namespace: ns},
+		Spec: v1.TableauFleetSpec{Selector: metav1.LabelSelector{MatchLabels: map[string]string{"fleet": "wave"}}}}); err != nil {
+		return err
+	}
+	tenants := []string{"alpha", "bravo", "charlie"}
+	putPAT := func(tenant, token string, revoked bool) error {
+		sec := secret()
+		sim.AddSite(tenant, tenant)
+		if err := sim.AddPAT(tenant, tableausim.PAT{Name: token, Secret: sec, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
+			return err
+		}
+		if revoked {
+			if err := sim.RevokePAT(tenant, token); err != nil {
+				return err
+			}
+		}
+		src := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: ns}}
+		_, err := controllerutilCreateOrUpdate(ctx, k8s, src, map[string][]byte{"tokenName": []byte(token), "tokenSecret": []byte(sec)})
+		return err
+	}
+	for _, t := range tenants {
+		labels := map[string]string{"app": t}
+		one := int32(1)
+		if err := k8s.Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: t + "-app", Namespace: ns}, Spec: appsv1.DeploymentSpec{
+			Replicas: &one, Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/dashboards:1"}}}},
+		}}); err != nil {
+			return err
+		}
+		if err := putPAT(t, t+"-v1", false); err != nil {
+			return err
+		}
+		c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: t, Namespace: ns, Labels: map[string]string{"fleet": "wave"}}, Spec: v1.TableauConnectionSpec{
+			Server: srv.URL, Site: t, APIVersion: "3.24",
+			Auth:      v1.AuthSpec{PersonalAccessToken: &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: t + "-source", TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}}},
+			TLS:       &v1.TLSSpec{CABundle: &v1.CABundleSource{Kind: "ConfigMap", Name: "tableau-ca", Key: "ca.crt"}},
+			Consumers: &v1.ConsumersSpec{SecretName: t + "-tableau", RestartTargets: []v1.RestartTarget{{Kind: "Deployment", Name: t + "-app"}}},
+		}}
+		if err := k8s.Create(ctx, c); err != nil {
+			return err
+		}
+	}
+	if err := d.show("wait", "-n", ns, "wait", "--for=jsonpath={.status.rotation.phase}=Idle", "tabconn/alpha", "tabconn/bravo", "tabconn/charlie", "--timeout=90s"); err != nil {
+		return err
+	}
+	if err := d.show("get", "-n", ns, "get", "tabconn"); err != nil {
+		return err
+	}
+
+	step("staging new PATs for all three; bravo's new PAT was revoked before anyone used it")
+	for _, t := range tenants {
+		if err := putPAT(t, t+"-v2", t == "bravo"); err != nil {
+			return err
+		}
+	}
+	step("the wave, as the fleet sees it:")
+	last := ""
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		var list v1.TableauConnectionList
+		if err := k8s.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return err
+		}
+		var parts []string
+		for _, c := range list.Items {
+			phase := "-"
+			if c.Status.Rotation != nil {
+				phase = c.Status.Rotation.Phase
+				if c.Status.Rotation.Reason == v1.ReasonCandidateRejected {
+					phase += "(candidate rejected)"
+				}
+			}
+			parts = append(parts, fmt.Sprintf("%s=%s", c.Name, phase))
+		}
+		var f v1.TableauFleet
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "wave"}, &f); err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%s  fleet current=%v halted=%v", strings.Join(parts, " "), f.Status.Current, f.Status.Halted)
+		if line != last {
+			fmt.Printf("    %s %s\n", time.Now().Format("15:04:05"), line)
+			last = line
+		}
+		alphaDone := false
+		for _, c := range list.Items {
+			if c.Name == "alpha" && c.Status.Rotation != nil && c.Status.Rotation.Phase == v1.RotationIdle && c.Status.Credentials != nil && c.Status.Credentials.TokenName == "alpha-v2" {
+				alphaDone = true
+			}
+		}
+		if f.Status.Halted && alphaDone {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := d.show("get", "-n", ns, "get", "tabfleet", "-o", "wide"); err != nil {
+		return err
+	}
+	if err := d.show("get", "-n", ns, "get", "tabconn"); err != nil {
+		return err
+	}
+	fmt.Println()
+	for _, t := range tenants {
+		var s corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: t + "-tableau"}, &s); err != nil {
+			return err
+		}
+		fmt.Printf("    consumer Secret %s-tableau holds PAT %q (revision %s)\n", t, s.Data["tokenName"], s.Annotations[v1.AnnotationRevision])
+	}
+	return d.show("describe", "-n", ns, "describe", "tabfleet", "wave")
+}
+
+// controllerutilCreateOrUpdate writes a Secret's data, creating it if needed.
+func controllerutilCreateOrUpdate(ctx context.Context, k8s client.Client, s *corev1.Secret, data map[string][]byte) (bool, error) {
+	err := k8s.Get(ctx, client.ObjectKeyFromObject(s), s)
+	s.Data = data
+	if err != nil {
+		return true, k8s.Create(ctx, s)
+	}
+	return false, k8s.Update(ctx, s)
+}
+
+// playDeploymentController stands in for kube-controller-manager, which envtest does not run:
+// a second after a Deployment's template changes, it reports the rollout complete.
+func playDeploymentController(k8s client.Client, ns string, stop chan struct{}) {
+	seen := map[string]time.Time{}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		var list appsv1.DeploymentList
+		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
+			continue
+		}
+		for i := range list.Items {
+			dep := &list.Items[i]
+			if dep.Status.ObservedGeneration == dep.Generation {
+				continue
+			}
+			key := fmt.Sprintf("%s/%d", dep.Name, dep.Generation)
+			if _, ok := seen[key]; !ok {
+				seen[key] = time.Now()
+			}
+			if time.Since(seen[key]) < time.Second {
+				continue
+			}
+			dep.Status = appsv1.DeploymentStatus{ObservedGeneration: dep.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
+			_ = k8s.Status().Update(context.Background(), dep)
+		}
+	}
 }
