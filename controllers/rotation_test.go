@@ -39,6 +39,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	"github.com/tableau-operator/tableau-operator/internal/testenv"
 )
 
 // world is a namespace of tenants on one simulated server, with a stand-in for the
@@ -65,39 +66,11 @@ func newWorld(t *testing.T) *world {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
-	go w.driveDeployments(ctx, done)
+	go func() {
+		defer close(done)
+		testenv.PlayDeploymentController(ctx, k8s, w.ns, 700*time.Millisecond, func(d *appsv1.Deployment) bool { return d.Labels["test/broken"] == "true" })
+	}()
 	return w
-}
-
-func (w *world) driveDeployments(ctx context.Context, done chan struct{}) {
-	defer close(done)
-	seen := map[string]time.Time{}
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-		var list appsv1.DeploymentList
-		if err := k8s.List(ctx, &list, client.InNamespace(w.ns)); err != nil {
-			continue
-		}
-		for i := range list.Items {
-			d := &list.Items[i]
-			if d.Labels["test/broken"] == "true" || d.Status.ObservedGeneration == d.Generation {
-				continue
-			}
-			key := fmt.Sprintf("%s/%d", d.Name, d.Generation)
-			if _, ok := seen[key]; !ok {
-				seen[key] = time.Now()
-			}
-			if time.Since(seen[key]) < 700*time.Millisecond {
-				continue
-			}
-			d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
-			_ = k8s.Status().Update(ctx, d)
-		}
-	}
 }
 
 // pat creates a PAT on site and returns its secret; revoked PATs are revoked at once.

@@ -33,8 +33,6 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -96,9 +94,7 @@ func run(m *testing.M) int {
 	}
 	defer func() { _ = env.Stop() }()
 
-	scheme = runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1.AddToScheme(scheme))
+	scheme = testenv.Scheme()
 	var logOut io.Writer = logs
 	if os.Getenv("TEST_OPERATOR_LOG") != "" {
 		logOut = io.MultiWriter(logs, os.Stderr) // TEST_OPERATOR_LOG=1 shows the operator's log

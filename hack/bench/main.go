@@ -42,9 +42,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
@@ -120,12 +117,9 @@ func run(operatorBin string, n int, steady time.Duration) error {
 		return err
 	}
 	defer func() { _ = env.Stop() }()
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1.AddToScheme(scheme))
 	cfg := *env.Config
 	cfg.QPS, cfg.Burst = 500, 1000
-	k8s, err := client.New(&cfg, client.Options{Scheme: scheme})
+	k8s, err := client.New(&cfg, client.Options{Scheme: testenv.Scheme()})
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
@@ -217,19 +214,16 @@ spec:
 // bravo's new PAT was revoked before use, so the wave halts and charlie keeps its credential.
 func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) error {
 	ctx := context.Background()
-	scheme := runtime.NewScheme()
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(v1.AddToScheme(scheme))
-	k8s, err := client.New(d.env.Config, client.Options{Scheme: scheme})
+	k8s, err := client.New(d.env.Config, client.Options{Scheme: testenv.Scheme()})
 	if err != nil {
 		return err
 	}
 	fmt.Println()
 	step("act 2, rotation: a TableauFleet of three tenants whose workloads mount operator-owned Secrets")
 	fmt.Println("    (envtest runs no Deployment controller, so the demo marks restarted Deployments available a second later)")
-	stop := make(chan struct{})
-	defer close(stop)
-	go playDeploymentController(k8s, "wave", stop)
+	standIn, stop := context.WithCancel(ctx)
+	defer stop()
+	go testenv.PlayDeploymentController(standIn, k8s, "wave", time.Second, nil)
 
 	ns := "wave"
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
@@ -357,36 +351,4 @@ func controllerutilCreateOrUpdate(ctx context.Context, k8s client.Client, s *cor
 		return true, k8s.Create(ctx, s)
 	}
 	return false, k8s.Update(ctx, s)
-}
-
-// playDeploymentController stands in for kube-controller-manager, which envtest does not run:
-// a second after a Deployment's template changes, it reports the rollout complete.
-func playDeploymentController(k8s client.Client, ns string, stop chan struct{}) {
-	seen := map[string]time.Time{}
-	for {
-		select {
-		case <-stop:
-			return
-		case <-time.After(200 * time.Millisecond):
-		}
-		var list appsv1.DeploymentList
-		if err := k8s.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-			continue
-		}
-		for i := range list.Items {
-			dep := &list.Items[i]
-			if dep.Status.ObservedGeneration == dep.Generation {
-				continue
-			}
-			key := fmt.Sprintf("%s/%d", dep.Name, dep.Generation)
-			if _, ok := seen[key]; !ok {
-				seen[key] = time.Now()
-			}
-			if time.Since(seen[key]) < time.Second {
-				continue
-			}
-			dep.Status = appsv1.DeploymentStatus{ObservedGeneration: dep.Generation, Replicas: 1, UpdatedReplicas: 1, ReadyReplicas: 1, AvailableReplicas: 1}
-			_ = k8s.Status().Update(context.Background(), dep)
-		}
-	}
 }
