@@ -228,7 +228,13 @@ func (r *TableauConnectionReconciler) rotationPromote(ctx context.Context, s *sc
 		if err != nil {
 			return err
 		}
-		if signInBeforePromotion(conn) && s.client != nil {
+		if signInBeforePromotion(conn) {
+			if s.client == nil {
+				// Validation stopped before it built a client (a resumed promotion).
+				if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
+					return err
+				}
+			}
 			sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
 			if err != nil {
 				v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})

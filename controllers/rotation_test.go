@@ -540,3 +540,42 @@ func TestCorrelatedFailuresSuggestAVendorIncident(t *testing.T) {
 		t.Errorf("message = %q", c.Message)
 	}
 }
+
+func TestCandidateRevokedWhileWaitingNeverReachesConsumers(t *testing.T) {
+	w := newWorld(t)
+	newFleet(t, w.ns, func(f *v1.TableauFleet) { f.Spec.Rollout.HaltOnFailure = ptr.To(false) })
+	for _, n := range []string{"alpha", "bravo"} {
+		w.deployment(t, n+"-app", false)
+		w.setSource(t, n, n+"-v1", w.pat(t, n, n+"-v1", false))
+		create(t, w.tenantConnection(n, func(c *v1.TableauConnection) {
+			c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+		}))
+	}
+	w.settled(t, "alpha", "alpha-v1")
+	w.settled(t, "bravo", "bravo-v1")
+	// alpha's workload will not come up, so its gate holds the wave for 10 seconds.
+	w.setBroken(t, "alpha-app", true)
+	w.setSource(t, "alpha", "alpha-v2", w.pat(t, "alpha", "alpha-v2", false))
+	waitFor(t, w.ns, "alpha", "alpha gating", func(c *v1.TableauConnection) bool { return rotationPhase(c) == v1.RotationGating })
+	w.setSource(t, "bravo", "bravo-v2", w.pat(t, "bravo", "bravo-v2", false))
+	waitFor(t, w.ns, "bravo", "bravo staged behind alpha", func(c *v1.TableauConnection) bool { return rotationPhase(c) == v1.RotationStaged })
+	// Someone revokes bravo's new PAT while it waits.
+	if err := w.sim.RevokePAT("bravo", "bravo-v2"); err != nil {
+		t.Fatal(err)
+	}
+	c := waitFor(t, w.ns, "bravo", "bravo's candidate rejected at promotion", func(c *v1.TableauConnection) bool {
+		return rotationPhase(c) == v1.RotationFailed
+	})
+	if rs := c.Status.Rotation; rs.Reason != v1.ReasonCandidateRejected || !strings.Contains(rs.Message, "right before promotion") {
+		t.Errorf("rotation = %+v", rs)
+	}
+	if got := string(w.consumer(t, "bravo").Data["tokenName"]); got != "bravo-v1" {
+		t.Errorf("bravo consumer holds %s, want bravo-v1", got)
+	}
+	if err := w.consumerSignsIn(t, "bravo"); err != nil {
+		t.Errorf("bravo consumer does not sign in: %v", err)
+	}
+	if secretExists(t, w.ns, "bravo-tableau-candidate") {
+		t.Error("the rejected candidate Secret was kept")
+	}
+}
