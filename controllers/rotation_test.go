@@ -369,11 +369,13 @@ func TestRejectedCandidateHaltsTheFleet(t *testing.T) {
 		}
 	}
 	waitForEvent(t, w.ns, "alpha", "Warning/CandidateRejected")
+	waitForEvent(t, w.ns, "wave", "Warning/MemberFailed")
 	// Resuming passes alpha; the others roll in order.
 	annotate(t, f, v1.AnnotationResume, "1")
 	for _, n := range names[1:] {
 		w.settled(t, n, n+"-v2")
 	}
+	waitForEvent(t, w.ns, "wave", "Normal/Resumed")
 	f = getFleet(t, w.ns)
 	if f.Status.LastHandledResume != "1" || f.Status.Halted || strings.Join(f.Status.Acknowledged, ",") != "alpha" {
 		t.Errorf("fleet after resume = %+v", f.Status)
