@@ -18,6 +18,7 @@ package tableau_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -480,5 +481,21 @@ func TestErrorsAreComparable(t *testing.T) {
 	err := fmt.Errorf("wrapped: %w", &tableau.Error{Endpoint: "GET /api/2.4/serverinfo", HTTPStatus: 503})
 	if !errors.As(err, &te) || te.HTTPStatus != 503 {
 		t.Error("AsError must find a wrapped *Error")
+	}
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := tableau.NewSecret(secretText)
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %s %q %x %#v %+v", s, s, s, s, s, s), fmt.Sprintf("%v", pat), fmt.Sprintf("%+v", pat)} {
+		if strings.Contains(out, secretText) {
+			t.Errorf("printed: %s", out)
+		}
+	}
+	b, err := json.Marshal(struct{ S tableau.Secret }{s})
+	if err != nil || strings.Contains(string(b), secretText) {
+		t.Errorf("JSON: %s %v", b, err)
+	}
+	if s.Reveal() != secretText || s.Empty() || !tableau.NewSecret("").Empty() {
+		t.Error("Reveal/Empty")
 	}
 }

@@ -26,13 +26,14 @@ const redacted = "[redacted]"
 
 // Secret holds a credential (a PAT secret, a session token). Every way of printing it,
 // formatting it, marshalling it or logging it yields "[redacted]"; only Reveal gives the
-// value, and only the request encoder calls it.
+// value, and only code that puts it on the wire, writes it into a consumer Secret or
+// digests it into a revision calls Reveal.
 type Secret struct{ value string }
 
 // NewSecret wraps a credential value.
 func NewSecret(v string) Secret { return Secret{value: v} }
 
-// Reveal returns the credential itself. Call it only to put the value on the wire.
+// Reveal returns the credential itself.
 func (s Secret) Reveal() string { return s.value }
 
 // Empty reports whether no value is held.
