@@ -214,6 +214,23 @@ func (r *TableauConnectionReconciler) rotationPromote(ctx context.Context, s *sc
 	if err != nil {
 		return err
 	}
+	if cand == nil && (consumer == nil || consumer.Annotations[v1.AnnotationRevision] != rs.CandidateRevision) && s.revision == rs.CandidateRevision {
+		// The operator stopped between staging and writing the staged copy: stage it again
+		// from the source, which still holds the same revision.
+		if s.pat == nil {
+			if err := r.readSecret(ctx, s); err != nil {
+				return err
+			}
+		}
+		if s.pat != nil {
+			if err := r.writeBundle(ctx, conn, candidateName(conn), *s.pat, s.revision); err != nil {
+				return err
+			}
+			if cand, err = r.readBundle(ctx, conn, candidateName(conn)); err != nil {
+				return err
+			}
+		}
+	}
 	if cand == nil {
 		// The staged copy is gone; the consumer Secret was not touched for it unless it
 		// already holds the candidate.

@@ -30,7 +30,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -181,15 +180,6 @@ func (w *world) restartedAt(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return d.Spec.Template.Annotations[v1.AnnotationRestartedAt]
-}
-
-// annotate sets one annotation with a merge patch, as kubectl annotate does.
-func annotate(t *testing.T, obj client.Object, key, value string) {
-	t.Helper()
-	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value))
-	if err := k8s.Patch(context.Background(), obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func secretExists(t *testing.T, ns, name string) bool {
@@ -507,7 +497,14 @@ func TestCrashAtEachStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			c := waitFor(t, w.ns, name, "the new operator to finish", func(c *v1.TableauConnection) bool {
-				return rotationPhase(c) == tc.wantPhase && c.Status.Rotation.CandidateRevision == ""
+				rs := c.Status.Rotation
+				if rotationPhase(c) != tc.wantPhase || rs.CandidateRevision != "" {
+					return false
+				}
+				if tc.wantActive == "v2" {
+					return rs.ActiveRevision == c.Status.Credentials.Revision
+				}
+				return rs.FailedRevision == c.Status.Credentials.Revision
 			})
 			if got := string(w.consumer(t, name).Data["tokenName"]); got != name+"-"+tc.wantActive {
 				t.Errorf("consumer holds %s, want %s-%s", got, name, tc.wantActive)

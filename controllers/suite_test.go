@@ -25,6 +25,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,7 +124,11 @@ func run(m *testing.M) int {
 var (
 	scheme      *runtime.Scheme
 	stopCurrent func()
+	// clockOffset moves the operator's clock forward, for tests of schedules longer than a test.
+	clockOffset atomic.Int64
 )
+
+func operatorNow() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }
 
 // startManager starts an operator manager (both reconcilers) with a crash hook; tests that
 // kill the operator stop it and start a fresh one, which shares no memory with the old.
@@ -144,6 +149,7 @@ func startManager(hook func(phase string) error) error {
 		ServerInfo: serverinfo.NewCache(nil),
 		Backoff:    backoff.Default,
 		CrashHook:  hook,
+		Now:        operatorNow,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		return err

@@ -33,6 +33,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -109,6 +110,15 @@ func (tn *tenant) connection(name, apiVersion string, mutate ...func(*v1.Tableau
 		m(c)
 	}
 	return c
+}
+
+// annotate sets one annotation with a merge patch, as kubectl annotate does.
+func annotate(t *testing.T, obj client.Object, key, value string) {
+	t.Helper()
+	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, key, value))
+	if err := k8s.Patch(context.Background(), obj, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func create(t *testing.T, obj client.Object) {
@@ -554,5 +564,37 @@ func TestOnChangeDoesNotEndAWorkloadSession(t *testing.T) {
 	})
 	if c.Status.History[0].Revision == c.Status.History[1].Revision {
 		t.Error("history does not show the new revision")
+	}
+}
+
+func TestPeriodicSignsInOnScheduleAndOnChangeDoesNot(t *testing.T) {
+	periodic := newTenant(t, "3.24")
+	periodic.createSecret(t, "periodic-pat", periodic.secret)
+	create(t, periodic.connection("periodic", "3.24", func(c *v1.TableauConnection) {
+		c.Spec.Validation = v1.ValidationSpec{SignIn: v1.SignInPeriodic, Interval: &metav1.Duration{Duration: time.Hour}}
+	}))
+	onChange := newTenant(t, "3.24")
+	onChange.createSecret(t, "onchange-pat", onChange.secret)
+	create(t, onChange.connection("onchange", "3.24"))
+	first := waitFor(t, periodic.ns, "periodic", "Ready", isReady).Status.Credentials.LastSignInTime.Time
+	waitFor(t, onChange.ns, "onchange", "Ready", isReady)
+
+	// Ninety minutes later, by the operator's clock.
+	clockOffset.Store(int64(90 * time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	annotate(t, get(t, periodic.ns, "periodic"), "example.com/nudge", "1")
+	annotate(t, get(t, onChange.ns, "onchange"), "example.com/nudge", "1")
+	c := waitFor(t, periodic.ns, "periodic", "a scheduled sign-in", func(c *v1.TableauConnection) bool {
+		return c.Status.Credentials.LastSignInTime.Time.After(first.Add(time.Hour))
+	})
+	if n := periodic.sim.Calls("auth/signin"); n != 2 {
+		t.Errorf("Periodic sign-ins = %d, want 2", n)
+	}
+	if len(c.Status.History) != 2 {
+		t.Errorf("history = %+v", c.Status.History)
+	}
+	time.Sleep(time.Second)
+	if n := onChange.sim.Calls("auth/signin"); n != 1 {
+		t.Errorf("OnChange signed in on a schedule: %d sign-ins", n)
 	}
 }
