@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -164,14 +165,14 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 	}
 	var ack []string
 	for _, name := range st.Acknowledged {
-		if contains(v.failed, name) {
+		if slices.Contains(v.failed, name) {
 			ack = append(ack, name)
 		}
 	}
 	st.Acknowledged = ack
 	var blocking []string
 	for _, name := range v.failed {
-		if !contains(ack, name) {
+		if !slices.Contains(ack, name) {
 			blocking = append(blocking, name)
 		}
 	}
@@ -213,7 +214,7 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 		requeue = pauseLeft
 		// Members admitted before the pause began keep their grant.
 		for _, name := range st.Current {
-			if contains(v.pending, name) && !contains(current, name) && len(current) < maxConcurrent {
+			if slices.Contains(v.pending, name) && !slices.Contains(current, name) && len(current) < maxConcurrent {
 				current = append(current, name)
 			}
 		}
@@ -256,15 +257,6 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 	return requeue
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
 	if r.Events == nil {
 		return
@@ -282,7 +274,7 @@ func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
 			meta.FindStatusCondition(after.Status.Conditions, v1.ConditionSuspectedVendorIncident).Message)
 	}
 	for _, name := range after.Status.Current {
-		if !contains(before.Status.Current, name) {
+		if !slices.Contains(before.Status.Current, name) {
 			r.Events.Eventf(after, nil, corev1.EventTypeNormal, v1.ReasonPromotionAllowed, "Rollout", "%s may promote its new credential.", name)
 		}
 	}

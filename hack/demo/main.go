@@ -249,8 +249,7 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 			}
 		}
 		src := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: ns}}
-		_, err := controllerutilCreateOrUpdate(ctx, k8s, src, map[string][]byte{"tokenName": []byte(token), "tokenSecret": []byte(sec)})
-		return err
+		return putSecretData(ctx, k8s, src, map[string][]byte{"tokenName": []byte(token), "tokenSecret": []byte(sec)})
 	}
 	for _, t := range tenants {
 		labels := map[string]string{"app": t}
@@ -343,12 +342,12 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 	return d.show("describe", "-n", ns, "describe", "tabfleet", "wave")
 }
 
-// controllerutilCreateOrUpdate writes a Secret's data, creating it if needed.
-func controllerutilCreateOrUpdate(ctx context.Context, k8s client.Client, s *corev1.Secret, data map[string][]byte) (bool, error) {
+// putSecretData writes a Secret's data, creating the Secret if it does not exist.
+func putSecretData(ctx context.Context, k8s client.Client, s *corev1.Secret, data map[string][]byte) error {
 	err := k8s.Get(ctx, client.ObjectKeyFromObject(s), s)
 	s.Data = data
 	if err != nil {
-		return true, k8s.Create(ctx, s)
+		return k8s.Create(ctx, s)
 	}
-	return false, k8s.Update(ctx, s)
+	return k8s.Update(ctx, s)
 }

@@ -38,7 +38,6 @@ type Server struct {
 	// CAPEM is the PEM CA certificate that signed the server's certificate (HTTPS only).
 	CAPEM []byte
 	srv   *http.Server
-	ln    net.Listener
 }
 
 // Close stops the server.
@@ -50,7 +49,7 @@ func (s *Simulator) Serve(addr string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.serveOn(ln, "http", nil, nil), nil
+	return s.serveOn(ln, "http", nil), nil
 }
 
 // ServeTLS listens on addr over HTTPS with a certificate for 127.0.0.1, ::1 and localhost,
@@ -66,17 +65,13 @@ func (s *Simulator) ServeTLS(addr string) (*Server, error) {
 		return nil, err
 	}
 	tlsLn := tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-	return s.serveOn(tlsLn, "https", caPEM, ln), nil
+	return s.serveOn(tlsLn, "https", caPEM), nil
 }
 
-func (s *Simulator) serveOn(ln net.Listener, scheme string, caPEM []byte, raw net.Listener) *Server {
-	addr := ln.Addr()
-	if raw != nil {
-		addr = raw.Addr()
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+func (s *Simulator) serveOn(ln net.Listener, scheme string, caPEM []byte) *Server {
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	return &Server{URL: fmt.Sprintf("%s://%s", scheme, addr.String()), CAPEM: caPEM, srv: srv, ln: ln}
+	return &Server{URL: fmt.Sprintf("%s://%s", scheme, ln.Addr().String()), CAPEM: caPEM, srv: srv}
 }
 
 func generateCertificates() ([]byte, tls.Certificate, error) {
@@ -121,5 +116,5 @@ func generateCertificates() ([]byte, tls.Certificate, error) {
 		return nil, tls.Certificate{}, err
 	}
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	return caPEM, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey, Leaf: nil}, nil
+	return caPEM, tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey}, nil
 }
