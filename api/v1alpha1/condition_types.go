@@ -44,6 +44,21 @@ const (
 	AnnotationRevision = "tableau-operator.dev/revision"
 )
 
+// The credential label. Its owner sets it to "true" on a Secret the operator may read (a
+// source Secret or a CA-bundle Secret): without that consent the operator reads nothing of
+// it. The operator sets it to "managed" on every Secret it creates (consumer, staged and
+// previous copies). The operator's Secret cache watches only Secrets that carry one of the
+// two values, so unrelated Secrets cost it no memory.
+const (
+	LabelCredential   = "tableau-operator.dev/credential"
+	CredentialConsent = "true"
+	CredentialManaged = "managed"
+	// LabelManagedBy is the recommended app.kubernetes.io label, also on every Secret the
+	// operator creates.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	ManagedByValue = "tableau-operator"
+)
+
 // Reasons of the operator's own states. Failure reasons are the classifier's
 // (internal/classify), so one word means one thing in conditions, events and metrics.
 const (
