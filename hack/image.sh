@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Copyright 2026 The tableau-operator Authors.
+# SPDX-License-Identifier: Apache-2.0
+#
+# `make image`: the operator's OCI image for linux/amd64 and linux/arm64, without a container
+# engine. Builds static binaries (CGO_ENABLED=0, -trimpath, version -ldflags), then the image
+# with hack/tools/image (go-containerregistry), and writes to ${IMAGE_OUT:-bin/image}:
+#   oci/                                 OCI layout, multi-platform (crane push, skopeo oci:)
+#   tableau-operator.oci.tar             the same as an OCI archive (skopeo/podman oci-archive:)
+#   tableau-operator-linux-<arch>.docker.tar   one platform, `docker save` format (docker load)
+# It prints the image name and the digest of its index. The same commit gives the same digest.
+# The image tool is built once into a cache keyed by its module and sources, like hack/envtest.sh.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+tools="$here/tools/image"
+# shellcheck source=hack/version.sh
+source "$here/version.sh"
+out=${IMAGE_OUT:-$root/bin/image}
+name=${IMG:-tableau-operator:$VERSION}
+platforms=${IMAGE_PLATFORMS:-linux/amd64 linux/arm64}
+
+key=$(cat "$tools/go.mod" "$tools/go.sum" "$tools"/*.go "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
+cache_root="${TABLEAU_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tableau-operator}"
+tool="$cache_root/image/$key/image"
+if [[ ! -x "$tool" ]]; then
+  mkdir -p "$cache_root/image"
+  tmp=$(mktemp -d "$cache_root/image/.build-XXXXXX")
+  trap 'rm -rf "$tmp"' EXIT
+  echo "building the image tool into $(dirname "$tool")" >&2
+  (cd "$tools" && CGO_ENABLED=0 go build -trimpath -o "$tmp/image" .) >&2
+  rm -rf "$(dirname "$tool")"
+  mv "$tmp" "$(dirname "$tool")"
+  trap - EXIT
+fi
+
+bins=$(mktemp -d)
+trap 'rm -rf "$bins"' EXIT
+args=()
+for platform in $platforms; do
+  os=${platform%/*} arch=${platform#*/}
+  echo "building the operator for $platform" >&2
+  (cd "$root" && CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -buildvcs=false \
+    -ldflags "-s -w $VERSION_LDFLAGS" -o "$bins/$os-$arch/tableau-operator" .) >&2
+  args+=(--binary "$platform=$bins/$os-$arch/tableau-operator")
+done
+
+"$tool" "${args[@]}" --out "$out" --name "$name" --version "$VERSION" --revision "$REVISION" --created "$SOURCE_DATE_EPOCH"

@@ -1,0 +1,14 @@
+// Module image builds the operator's OCI image for `make image` with go-containerregistry,
+// without a container engine.
+module github.com/tableau-operator/tableau-operator/hack/tools/image
+
+go 1.26.0
+
+require github.com/google/go-containerregistry v0.22.1
+
+require (
+	github.com/klauspost/compress v1.19.2 // indirect
+	github.com/opencontainers/go-digest v1.0.0 // indirect
+	github.com/opencontainers/image-spec v1.1.1 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+)

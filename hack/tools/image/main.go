@@ -1,0 +1,146 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command image is `make image`: it assembles the operator's multi-platform OCI image from
+// prebuilt static binaries with go-containerregistry, without a container engine, and writes
+// it as an OCI layout, an OCI archive and one `docker save` tarball per platform. The same
+// binaries and flags give the same bytes and digests.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// platformBinary is the operator binary built for one platform.
+type platformBinary struct {
+	platform v1.Platform
+	path     string
+}
+
+type binaryFlags []platformBinary
+
+func (b *binaryFlags) String() string { return fmt.Sprint(*b) }
+
+// Set parses os/arch[/variant]=path.
+func (b *binaryFlags) Set(s string) error {
+	plat, path, ok := strings.Cut(s, "=")
+	if !ok || path == "" {
+		return fmt.Errorf("want os/arch=path, got %q", s)
+	}
+	p, err := v1.ParsePlatform(plat)
+	if err != nil {
+		return err
+	}
+	if p.OS == "" || p.Architecture == "" {
+		return fmt.Errorf("want os/arch=path, got %q", s)
+	}
+	if p.Architecture == "arm64" && p.Variant == "" {
+		p.Variant = "v8"
+	}
+	*b = append(*b, platformBinary{platform: *p, path: path})
+	return nil
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "image:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("image", flag.ContinueOnError)
+	var binaries binaryFlags
+	var m metadata
+	var out, ref, created string
+	fs.Var(&binaries, "binary", "os/arch=path of a static operator binary; repeat once per platform")
+	fs.StringVar(&out, "out", "", "directory to write: oci/ (layout), tableau-operator.oci.tar, tableau-operator-<os>-<arch>.docker.tar")
+	fs.StringVar(&ref, "name", "tableau-operator:latest", "image name and tag recorded in the layout and the docker tarballs")
+	fs.StringVar(&m.version, "version", "", "org.opencontainers.image.version")
+	fs.StringVar(&m.revision, "revision", "", "org.opencontainers.image.revision (git commit)")
+	fs.StringVar(&m.source, "source", "https://github.com/tableau-operator/tableau-operator", "org.opencontainers.image.source")
+	fs.StringVar(&created, "created", "", "build time as Unix seconds (SOURCE_DATE_EPOCH): the image's created time and every file's mtime")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	switch {
+	case len(binaries) == 0:
+		return errors.New("no --binary given")
+	case out == "":
+		return errors.New("no --out directory given")
+	case m.version == "" || m.revision == "":
+		return errors.New("--version and --revision are required")
+	}
+	secs, err := strconv.ParseInt(created, 10, 64)
+	if err != nil {
+		return fmt.Errorf("--created must be Unix seconds: %w", err)
+	}
+	m.created = time.Unix(secs, 0).UTC()
+
+	idx, err := multiPlatformIndex(binaries, m)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	layoutDir := filepath.Join(out, "oci")
+	if err := writeLayout(layoutDir, idx, ref); err != nil {
+		return err
+	}
+	if err := writeArchive(layoutDir, filepath.Join(out, "tableau-operator.oci.tar"), m.created); err != nil {
+		return fmt.Errorf("writing the OCI archive: %w", err)
+	}
+	for _, b := range binaries {
+		img, err := imageFor(idx, b.platform)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(out, fmt.Sprintf("tableau-operator-%s-%s.docker.tar", b.platform.OS, b.platform.Architecture))
+		if err := writeDockerArchive(path, img, ref); err != nil {
+			return fmt.Errorf("writing %s: %w", path, err)
+		}
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s %s\n", ref, digest)
+	return nil
+}
+
+// imageFor finds the platform's image in the index.
+func imageFor(idx v1.ImageIndex, p v1.Platform) (v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range im.Manifests {
+		if d.Platform != nil && d.Platform.Equals(p) {
+			return idx.Image(d.Digest)
+		}
+	}
+	return nil, fmt.Errorf("no image for %s in the index", p)
+}

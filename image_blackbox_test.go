@@ -1,0 +1,463 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"debug/buildinfo"
+	"debug/elf"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tableau-operator/tableau-operator/internal/testenv"
+)
+
+// TestImage builds the image twice with hack/image.sh (what `make image` runs), reads it back
+// with a standard-library reader, and runs the host platform's binary from the unpacked root
+// filesystem: `version`, then the manager against the envtest control plane until ready.
+func TestImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the operator for two platforms")
+	}
+	b := imageBuild{version: "v1.2.3-imagetest", revision: "0123456789abcdef0123456789abcdef01234567",
+		epoch: 1767225600, name: "example.test/tableau-operator:v1.2.3-imagetest"}
+	first, second := b.run(t, filepath.Join(t.TempDir(), "first")), b.run(t, filepath.Join(t.TempDir(), "second"))
+
+	t.Run("the same inputs give the same digest and bytes", func(t *testing.T) {
+		if first.printed != second.printed {
+			t.Fatalf("two builds printed %q and %q", first.printed, second.printed)
+		}
+		for _, name := range []string{"oci/index.json", "tableau-operator.oci.tar", "tableau-operator-linux-amd64.docker.tar", "tableau-operator-linux-arm64.docker.tar"} {
+			if a, b := fileSum(t, filepath.Join(first.dir, name)), fileSum(t, filepath.Join(second.dir, name)); a != b {
+				t.Errorf("%s differs between two builds: %s and %s", name, a, b)
+			}
+		}
+	})
+
+	platforms := b.checkLayout(t, first)
+	t.Run("the OCI archive holds the layout", func(t *testing.T) { checkArchive(t, first) })
+	t.Run("the docker tarballs are tagged single-platform images", func(t *testing.T) { checkDockerArchives(t, first, b.name) })
+
+	files, ok := platforms[runtime.GOARCH]
+	if !ok {
+		t.Fatalf("no image for the host architecture %s", runtime.GOARCH)
+	}
+	rootfs := filepath.Join(t.TempDir(), "rootfs")
+	if err := os.Mkdir(rootfs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unpack(rootfs, files); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("version from the unpacked image", func(t *testing.T) {
+		out, err := imageCommand(rootfs, "version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		for _, want := range []string{"tableau-operator " + b.version + "\n", "revision:   " + b.revision + "\n",
+			"build date: 2026-01-01T00:00:00Z\n", "platform:   linux/" + runtime.GOARCH + "\n"} {
+			if !strings.Contains(string(out), want) {
+				t.Errorf("version output lacks %q:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("the manager from the unpacked image becomes ready", func(t *testing.T) { runManagerFromImage(t, rootfs) })
+}
+
+type imageBuild struct {
+	version, revision, name string
+	epoch                   int64
+}
+
+type builtImage struct {
+	dir, printed string
+}
+
+func (b imageBuild) run(t *testing.T, out string) builtImage {
+	t.Helper()
+	cmd := exec.Command(filepath.Join("hack", "image.sh"))
+	cmd.Env = append(os.Environ(), "IMAGE_OUT="+out, "IMG="+b.name, "VERSION="+b.version, "REVISION="+b.revision,
+		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", b.epoch))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("hack/image.sh: %v\n%s", err, stderr.String())
+	}
+	printed := strings.TrimSpace(string(stdout))
+	if !strings.HasPrefix(printed, b.name+" sha256:") {
+		t.Fatalf("hack/image.sh printed %q, want the name and the index digest", printed)
+	}
+	return builtImage{dir: out, printed: printed}
+}
+
+func fileSum(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// checkLayout checks the layout's index, both platforms' manifests, configs and files, and
+// returns each architecture's files.
+func (b imageBuild) checkLayout(t *testing.T, img builtImage) map[string][]layerFile {
+	dir := filepath.Join(img.dir, "oci")
+	var top ociIndex
+	raw, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &top); err != nil {
+		t.Fatal(err)
+	}
+	if len(top.Manifests) != 1 || top.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != b.name {
+		t.Fatalf("index.json should name one image %s, got %+v", b.name, top.Manifests)
+	}
+	if want := strings.TrimPrefix(img.printed, b.name+" "); top.Manifests[0].Digest != want {
+		t.Fatalf("index.json points at %s, the build printed %s", top.Manifests[0].Digest, want)
+	}
+	var idx ociIndex
+	layoutJSON(t, dir, top.Manifests[0], mediaTypeIndex, &idx)
+	created := time.Unix(b.epoch, 0).UTC()
+	wantLabels := map[string]string{
+		"org.opencontainers.image.title":    "tableau-operator",
+		"org.opencontainers.image.source":   "https://github.com/tableau-operator/tableau-operator",
+		"org.opencontainers.image.version":  b.version,
+		"org.opencontainers.image.revision": b.revision,
+		"org.opencontainers.image.licenses": "Apache-2.0",
+		"org.opencontainers.image.created":  created.Format(time.RFC3339),
+	}
+	checkMap(t, "index annotations", idx.Annotations, wantLabels)
+
+	wantMachine := map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+	platforms := map[string][]layerFile{}
+	for _, d := range idx.Manifests {
+		if d.Platform == nil || d.Platform.OS != "linux" {
+			t.Fatalf("manifest %s has platform %+v", d.Digest, d.Platform)
+		}
+		arch := d.Platform.Architecture
+		if _, ok := wantMachine[arch]; !ok || platforms[arch] != nil {
+			t.Fatalf("unexpected or repeated architecture %q", arch)
+		}
+		var m ociManifest
+		layoutJSON(t, dir, d, mediaTypeManifest, &m)
+		var cfg ociConfig
+		layoutJSON(t, dir, m.Config, mediaTypeConfig, &cfg)
+		if cfg.OS != "linux" || cfg.Architecture != arch || !cfg.Created.Equal(created) {
+			t.Errorf("%s config: os %q arch %q created %v", arch, cfg.OS, cfg.Architecture, cfg.Created)
+		}
+		if arch == "arm64" && (d.Platform.Variant != "v8" || cfg.Variant != "v8") {
+			t.Errorf("arm64 variant: platform %q, config %q; want v8", d.Platform.Variant, cfg.Variant)
+		}
+		if cfg.Config.User != "65532:65532" || !slices.Equal(cfg.Config.Entrypoint, []string{"/tableau-operator"}) || len(cfg.Config.Cmd) != 0 {
+			t.Errorf("%s runs %v %v as %q; want /tableau-operator as 65532:65532", arch, cfg.Config.Entrypoint, cfg.Config.Cmd, cfg.Config.User)
+		}
+		checkMap(t, arch+" labels", cfg.Config.Labels, wantLabels)
+		if len(m.Layers) != len(cfg.RootFS.DiffIDs) {
+			t.Fatalf("%s: %d layers, %d diff_ids", arch, len(m.Layers), len(cfg.RootFS.DiffIDs))
+		}
+		var files []layerFile
+		for i, l := range m.Layers {
+			files = append(files, readLayer(t, dir, l, cfg.RootFS.DiffIDs[i])...)
+		}
+		checkFiles(t, arch, files, created, wantMachine[arch], b.version)
+		platforms[arch] = files
+	}
+	if len(platforms) != 2 {
+		t.Fatalf("want linux/amd64 and linux/arm64, got %d platforms", len(platforms))
+	}
+	return platforms
+}
+
+func checkMap(t *testing.T, what string, got, want map[string]string) {
+	t.Helper()
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %s = %q, want %q", what, k, got[k], v)
+		}
+	}
+}
+
+// checkFiles checks a platform's files: fixed times, the user in /etc/passwd and /etc/group,
+// and a static, trimmed, stamped binary for the right machine with the fallback CA roots.
+func checkFiles(t *testing.T, arch string, files []layerFile, created time.Time, machine elf.Machine, version string) {
+	t.Helper()
+	byName := map[string]layerFile{}
+	for _, f := range files {
+		if !f.header.ModTime.Equal(created) {
+			t.Errorf("%s: %s has mtime %v, want %v", arch, f.header.Name, f.header.ModTime, created)
+		}
+		byName[strings.TrimSuffix(f.header.Name, "/")] = f
+	}
+	if p := string(byName["etc/passwd"].body); !strings.Contains(p, "\nnonroot:x:65532:65532:") {
+		t.Errorf("%s: /etc/passwd has no nonroot user 65532:\n%s", arch, p)
+	}
+	if g := string(byName["etc/group"].body); !strings.Contains(g, "\nnonroot:x:65532:") {
+		t.Errorf("%s: /etc/group has no nonroot group 65532:\n%s", arch, g)
+	}
+	bin, ok := byName["tableau-operator"]
+	if !ok {
+		t.Fatalf("%s: no /tableau-operator", arch)
+	}
+	if bin.header.Uid != 0 || bin.header.Mode&0o222 != 0 || bin.header.Mode&0o111 == 0 {
+		t.Errorf("%s: /tableau-operator is owned by %d with mode %o; want root-owned, executable, not writable", arch, bin.header.Uid, bin.header.Mode)
+	}
+	f, err := elf.NewFile(bytes.NewReader(bin.body))
+	if err != nil {
+		t.Fatalf("%s: /tableau-operator is not ELF: %v", arch, err)
+	}
+	if f.Machine != machine {
+		t.Errorf("%s: ELF machine %v, want %v", arch, f.Machine, machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP || p.Type == elf.PT_DYNAMIC {
+			t.Errorf("%s: the binary is dynamically linked (%v)", arch, p.Type)
+		}
+	}
+	bi, err := buildinfo.Read(bytes.NewReader(bin.body))
+	if err != nil {
+		t.Fatalf("%s: no Go build information: %v", arch, err)
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	checkMap(t, arch+" build settings", settings, map[string]string{"CGO_ENABLED": "0", "-trimpath": "true", "GOOS": "linux", "GOARCH": arch})
+	if !strings.Contains(settings["-ldflags"], "internal/version.version="+version) {
+		t.Errorf("%s: -ldflags %q do not stamp the version", arch, settings["-ldflags"])
+	}
+	if !slices.ContainsFunc(bi.Deps, func(m *debug.Module) bool { return m.Path == "golang.org/x/crypto/x509roots/fallback" }) {
+		t.Errorf("%s: the binary lacks golang.org/x/crypto/x509roots/fallback, so TLS has no CA roots in the image", arch)
+	}
+}
+
+// tarEntries reads a tar file's regular files in order.
+func tarEntries(t *testing.T, p string) (names []string, bodies map[string][]byte) {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	bodies = map[string][]byte{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names, bodies
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		b, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, h.Name)
+		bodies[h.Name] = b
+	}
+}
+
+// checkArchive: the OCI archive holds exactly the layout's files, byte for byte, in name order.
+func checkArchive(t *testing.T, img builtImage) {
+	names, bodies := tarEntries(t, filepath.Join(img.dir, "tableau-operator.oci.tar"))
+	if !slices.IsSorted(names) {
+		t.Errorf("the archive's entries are not in name order: %v", names)
+	}
+	dir := filepath.Join(img.dir, "oci")
+	var onDisk []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		onDisk = append(onDisk, filepath.ToSlash(rel))
+		want, err := os.ReadFile(p)
+		if err == nil && !bytes.Equal(bodies[filepath.ToSlash(rel)], want) {
+			t.Errorf("the archive's %s differs from the layout's", rel)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(onDisk)
+	if !slices.Equal(names, onDisk) {
+		t.Errorf("the archive holds %v, the layout %v", names, onDisk)
+	}
+	if !slices.Contains(names, "oci-layout") || !slices.Contains(names, "index.json") {
+		t.Errorf("the archive lacks oci-layout or index.json: %v", names)
+	}
+}
+
+// checkDockerArchives: each docker tarball has a manifest.json naming one image, tagged name,
+// whose config is for its architecture and whose layers are in the tarball.
+func checkDockerArchives(t *testing.T, img builtImage, name string) {
+	for _, arch := range []string{"amd64", "arm64"} {
+		_, bodies := tarEntries(t, filepath.Join(img.dir, "tableau-operator-linux-"+arch+".docker.tar"))
+		var manifest []struct {
+			Config   string
+			RepoTags []string
+			Layers   []string
+		}
+		if err := json.Unmarshal(bodies["manifest.json"], &manifest); err != nil {
+			t.Fatalf("%s: manifest.json: %v", arch, err)
+		}
+		if len(manifest) != 1 || !slices.Equal(manifest[0].RepoTags, []string{name}) {
+			t.Fatalf("%s: manifest.json %+v, want one image tagged %s", arch, manifest, name)
+		}
+		var cfg ociConfig
+		if err := json.Unmarshal(bodies[manifest[0].Config], &cfg); err != nil || cfg.Architecture != arch {
+			t.Errorf("%s: the config %s is for %q (%v)", arch, manifest[0].Config, cfg.Architecture, err)
+		}
+		if len(manifest[0].Layers) != len(cfg.RootFS.DiffIDs) {
+			t.Errorf("%s: %d layers for %d diff_ids", arch, len(manifest[0].Layers), len(cfg.RootFS.DiffIDs))
+		}
+		for _, l := range manifest[0].Layers {
+			if len(bodies[l]) == 0 {
+				t.Errorf("%s: layer %s is not in the tarball", arch, l)
+			}
+		}
+	}
+}
+
+// imageCommand runs the image's entrypoint. As root it runs it as the image does: chrooted
+// into the unpacked root filesystem (so nothing of the host's, no libc and no CA roots, is
+// there) as user 65532. Otherwise it runs the unpacked binary as the current user.
+func imageCommand(rootfs string, args ...string) *exec.Cmd {
+	if os.Geteuid() != 0 {
+		cmd := exec.Command(filepath.Join(rootfs, "tableau-operator"), args...)
+		cmd.Env = []string{"HOME=" + filepath.Join(rootfs, "home", "nonroot"), "KUBECONFIG=" + filepath.Join(rootfs, "tmp", "kubeconfig")}
+		return cmd
+	}
+	cmd := exec.Command("/tableau-operator", args...)
+	cmd.Dir = "/"
+	cmd.Env = []string{"HOME=/home/nonroot", "KUBECONFIG=/tmp/kubeconfig"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Chroot: rootfs, Credential: &syscall.Credential{Uid: 65532, Gid: 65532}}
+	return cmd
+}
+
+// lockedBuffer collects a process's output while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// runManagerFromImage starts the image's manager against the envtest control plane and waits
+// until its readiness probe answers and its controllers have started, then stops it.
+func runManagerFromImage(t *testing.T, rootfs string) {
+	env, err := testenv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = env.Stop() }()
+	kubeconfig, err := os.ReadFile(env.KubeconfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "tmp", "kubeconfig"), kubeconfig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	probe := freePort(t)
+	cmd := imageCommand(rootfs, "--metrics-bind-address=0", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe))
+	var logs lockedBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	}()
+
+	readyURL := fmt.Sprintf("http://127.0.0.1:%d/readyz", probe)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		select {
+		case err := <-exited:
+			t.Fatalf("the manager exited before it was ready: %v\n%s", err, logs.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the manager was not ready and running its controllers within 2 minutes:\n%s", logs.String())
+		}
+		resp, err := http.Get(readyURL)
+		if err != nil {
+			continue
+		}
+		_ = resp.Body.Close()
+		// Ready, and the controllers' caches synced from the API server.
+		if resp.StatusCode == http.StatusOK && strings.Contains(logs.String(), "Starting workers") {
+			break
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) || err != nil {
+			t.Fatalf("the manager did not stop cleanly on SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the manager did not stop within a minute of SIGTERM:\n%s", logs.String())
+	}
+}
