@@ -169,6 +169,9 @@ func (b imageBuild) checkLayout(t *testing.T, img builtImage) map[string][]layer
 			t.Fatalf("manifest %s has platform %+v", d.Digest, d.Platform)
 		}
 		arch := d.Platform.Architecture
+		if d.ArtifactType != "" {
+			t.Errorf("%s: the index sets artifactType %q on an image", arch, d.ArtifactType)
+		}
 		if _, ok := wantMachine[arch]; !ok || platforms[arch] != nil {
 			t.Fatalf("unexpected or repeated architecture %q", arch)
 		}

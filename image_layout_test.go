@@ -48,7 +48,9 @@ type ociDescriptor struct {
 	Digest      string            `json:"digest"`
 	Size        int64             `json:"size"`
 	Annotations map[string]string `json:"annotations"`
-	Platform    *struct {
+	// ArtifactType is only for artifacts; skopeo 1.9 rewrites an image index that sets it.
+	ArtifactType string `json:"artifactType"`
+	Platform     *struct {
 		OS           string `json:"os"`
 		Architecture string `json:"architecture"`
 		Variant      string `json:"variant"`

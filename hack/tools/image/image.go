@@ -93,8 +93,15 @@ func multiPlatformIndex(binaries []platformBinary, m metadata) (v1.ImageIndex, e
 			return nil, fmt.Errorf("%s: %w", b.platform, err)
 		}
 		p := b.platform
-		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &p}})
+		adds = append(adds, mutate.IndexAddendum{Add: notAnArtifact{img}, Descriptor: v1.Descriptor{Platform: &p}})
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex), adds...)
 	return mutate.Annotations(idx, m.labels()).(v1.ImageIndex), nil
 }
+
+// notAnArtifact keeps artifactType out of the index's descriptors: go-containerregistry fills
+// it with the config media type, but OCI 1.1 sets it only for artifacts, and tools that predate
+// the field (skopeo 1.9) rewrite an index that has it, changing the digest on push.
+type notAnArtifact struct{ v1.Image }
+
+func (notAnArtifact) ArtifactType() (string, error) { return "", nil }
