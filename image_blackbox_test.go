@@ -35,7 +35,6 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -377,19 +376,6 @@ func imageCommand(rootfs string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 func freePort(t *testing.T) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -417,8 +403,13 @@ func runManagerFromImage(t *testing.T, rootfs string) {
 	}
 	probe := freePort(t)
 	cmd := imageCommand(rootfs, "--metrics-bind-address=0", fmt.Sprintf("--health-probe-bind-address=127.0.0.1:%d", probe))
-	var logs lockedBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// The manager writes to a file, which the test reads while it runs.
+	logs, err := os.Create(filepath.Join(t.TempDir(), "manager.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -436,11 +427,11 @@ func runManagerFromImage(t *testing.T, rootfs string) {
 	for {
 		select {
 		case err := <-exited:
-			t.Fatalf("the manager exited before it was ready: %v\n%s", err, logs.String())
+			t.Fatalf("the manager exited before it was ready: %v\n%s", err, readLog(t, logs))
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the manager was not ready and running its controllers within 2 minutes:\n%s", logs.String())
+			t.Fatalf("the manager was not ready and running its controllers within 2 minutes:\n%s", readLog(t, logs))
 		}
 		resp, err := http.Get(readyURL)
 		if err != nil {
@@ -448,7 +439,7 @@ func runManagerFromImage(t *testing.T, rootfs string) {
 		}
 		_ = resp.Body.Close()
 		// Ready, and the controllers' caches synced from the API server.
-		if resp.StatusCode == http.StatusOK && strings.Contains(logs.String(), "Starting workers") {
+		if resp.StatusCode == http.StatusOK && strings.Contains(readLog(t, logs), "Starting workers") {
 			break
 		}
 	}
@@ -459,9 +450,18 @@ func runManagerFromImage(t *testing.T, rootfs string) {
 	case err := <-exited:
 		var exitErr *exec.ExitError
 		if errors.As(err, &exitErr) || err != nil {
-			t.Fatalf("the manager did not stop cleanly on SIGTERM: %v\n%s", err, logs.String())
+			t.Fatalf("the manager did not stop cleanly on SIGTERM: %v\n%s", err, readLog(t, logs))
 		}
 	case <-time.After(time.Minute):
-		t.Fatalf("the manager did not stop within a minute of SIGTERM:\n%s", logs.String())
+		t.Fatalf("the manager did not stop within a minute of SIGTERM:\n%s", readLog(t, logs))
 	}
+}
+
+func readLog(t *testing.T, f *os.File) string {
+	t.Helper()
+	b, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
