@@ -110,7 +110,7 @@ func runManager(args []string) int {
 		log.Error(err, "unable to set up the ready check")
 		return 1
 	}
-	log.Info("starting the manager", "version", version.Get().Version, "revision", version.Get().Revision)
+	log.Info("starting the manager")
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		return 1

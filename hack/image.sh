@@ -9,6 +9,7 @@
 #   tableau-operator.oci.tar             the same as an OCI archive (skopeo/podman oci-archive:)
 #   tableau-operator-linux-<arch>.docker.tar   one platform, `docker save` format (docker load)
 # It prints the image name and the digest of its index. The same commit gives the same digest.
+# IMG names the image, IMAGE_PLATFORMS (default "linux/amd64 linux/arm64") picks the platforms.
 # The image tool is built once into a cache keyed by its module and sources, like hack/envtest.sh.
 set -euo pipefail
 
