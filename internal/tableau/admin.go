@@ -24,8 +24,8 @@ import (
 	"time"
 )
 
-// The site-administrator methods: connected-app secrets (create, get, list, delete) and List
-// Personal Access Tokens. They take a session signed in with a site administrator's PAT. That
+// The site-administrator methods: connected-app secrets (create, get, list, delete), List
+// Personal Access Tokens, and Get User on Site. They take a session signed in with a site administrator's PAT. That
 // PAT must be one only the operator uses: signing in with it ends any other session on it.
 
 // Short endpoint names of the admin methods, for metric labels and Call records.
@@ -33,6 +33,7 @@ const (
 	EndpointConnectedApp         = "connected-apps/direct-trust"
 	EndpointConnectedAppSecrets  = "connected-apps/direct-trust/secrets"
 	EndpointPersonalAccessTokens = "users/personal-access-tokens"
+	EndpointUser                 = "users"
 )
 
 // Minimum REST API versions. The connected-apps/direct-trust path replaced
@@ -194,6 +195,31 @@ func (c *Client) ListPersonalAccessTokens(ctx context.Context, admin *Session, u
 		out = append(out, PersonalAccessTokenInfo{Name: w.Name, GUID: w.GUID, LastUsedAt: parseTime(w.LastUsedAt), ExpiresAt: parseTime(w.ExpiresAt)})
 	}
 	return out, nil
+}
+
+// User is a user of the site as Get User on Site reports it.
+type User struct {
+	ID, Name, SiteRole string
+}
+
+// GetUser reads a user of the session's site (Get User on Site). A JWT session needs the
+// tableau:users:read scope for it; without it Tableau answers 401002.
+func (c *Client) GetUser(ctx context.Context, s *Session, userID string) (*User, error) {
+	if s == nil {
+		return nil, errNoSession
+	}
+	if err := checkIDs([2]string{"site id", s.SiteID}, [2]string{"user id", userID}); err != nil {
+		return nil, err
+	}
+	res, err := c.doAuth(ctx, EndpointUser, http.MethodGet, "sites/"+s.SiteID+"/users/"+userID, s)
+	if err != nil {
+		return nil, err
+	}
+	u, err := res.body.user()
+	if err != nil {
+		return nil, res.unexpected("the answer has no user")
+	}
+	return &User{ID: u.ID, Name: u.Name, SiteRole: u.SiteRole}, nil
 }
 
 // parseTime reads Tableau's ISO 8601 times ("2024-02-01T10:00:00Z"); anything else is zero.

@@ -58,6 +58,13 @@ type xmlAdminResponse struct {
 	PersonalAccessTokens *struct {
 		Tokens []xmlPAT `xml:"personalAccessToken"`
 	} `xml:"personalAccessTokens"`
+	User *xmlUser `xml:"user"`
+}
+
+type xmlUser struct {
+	ID       string `xml:"id,attr" json:"id"`
+	Name     string `xml:"name,attr" json:"name"`
+	SiteRole string `xml:"siteRole,attr" json:"siteRole"`
 }
 
 type jsonAdminResponse struct {
@@ -67,6 +74,7 @@ type jsonAdminResponse struct {
 		Secret   json.RawMessage `json:"secret"`
 	} `json:"connectedApplication"`
 	PersonalAccessTokens json.RawMessage `json:"personalAccessTokens"`
+	User                 *xmlUser        `json:"user"`
 }
 
 // errNoElement says the body is Tableau's but lacks the element the method returns. The decoding
@@ -184,4 +192,19 @@ func oneOrMany[T any](raw json.RawMessage) ([]T, error) {
 		return nil, errors.New("an element does not parse")
 	}
 	return []T{one}, nil
+}
+
+func (d decoded) user() (xmlUser, error) {
+	x, j, err := d.admin()
+	if err != nil {
+		return xmlUser{}, err
+	}
+	u := x.User
+	if d.kind == BodyTableauJSON {
+		u = j.User
+	}
+	if u == nil || u.ID == "" {
+		return xmlUser{}, errNoElement
+	}
+	return xmlUser{ID: strings.TrimSpace(u.ID), Name: strings.TrimSpace(u.Name), SiteRole: strings.TrimSpace(u.SiteRole)}, nil
 }

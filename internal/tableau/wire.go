@@ -161,6 +161,7 @@ type jsonEnvelope struct {
 	ConnectedApplication       json.RawMessage `json:"connectedApplication"`
 	ConnectedApplicationSecret json.RawMessage `json:"connectedApplicationSecret"`
 	PersonalAccessTokens       json.RawMessage `json:"personalAccessTokens"`
+	User                       json.RawMessage `json:"user"`
 }
 
 type jsonError struct {
@@ -333,7 +334,8 @@ func decodeJSON(b []byte) decoded {
 		}
 		d.errCode, d.errSummary, d.errDetail = strings.TrimSpace(string(e.Code)), cleanText(e.Summary), cleanText(e.Detail)
 	case env.Credentials != nil || env.ServerInfo != nil || env.Session != nil,
-		len(env.ConnectedApplication) > 0, len(env.ConnectedApplicationSecret) > 0, len(env.PersonalAccessTokens) > 0:
+		len(env.ConnectedApplication) > 0, len(env.ConnectedApplicationSecret) > 0, len(env.PersonalAccessTokens) > 0,
+		len(env.User) > 0:
 	default:
 		return decoded{kind: BodyOtherJSON}
 	}
