@@ -116,6 +116,20 @@ var ReasonBucket = map[string]Bucket{
 	ReasonConnectionReset:                 ServerUnavailable,
 	ReasonDNSLookupFailed:                 ServerUnavailable,
 	ReasonNetworkError:                    ServerUnavailable,
+
+	ReasonConnectedAppUserNotFound:     AuthConfigDrift,
+	ReasonConnectedAppLoginFailed:      AuthConfigDrift,
+	ReasonConnectedAppsDisabled:        AuthConfigDrift,
+	ReasonConnectedAppNotFound:         AuthConfigDrift,
+	ReasonConnectedAppSecretNotFound:   AuthConfigDrift,
+	ReasonConnectedAppSecretLimit:      AuthConfigDrift,
+	ReasonConnectedAppDomainNotAllowed: AuthConfigDrift,
+	ReasonJWTMalformed:                 AuthConfigDrift,
+	ReasonJWTKeysUnavailable:           AuthConfigDrift,
+	ReasonJWTExpiryTooLong:             AuthConfigDrift,
+	ReasonConnectedAppSignInRejected:   AuthConfigDrift,
+	ReasonJWTScopeMissing:              AuthConfigDrift,
+	ReasonAPIVersionTooLowForMethod:    APIVersionMismatch,
 }
 
 // Verdict is the classification of one failure.
@@ -140,6 +154,9 @@ type Evidence struct {
 	LastSignIn time.Time
 	// Site is the site contentUrl that was used ("" is the default site).
 	Site string
+	// ConnectedApp says the failed call was a connected-app (JWT) sign-in or a call of a JWT
+	// session, which changes what 401001 and 401002 mean.
+	ConnectedApp bool
 }
 
 // RecentChangeWindow is how recent a change of the Secret or site must be to be named as the
@@ -186,6 +203,10 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 	if errors.As(err, &cae) {
 		return Verdict{EndpointMisconfigured, ReasonCABundleInvalid, cae.Error() + ".",
 			fmt.Sprintf("Put PEM CA certificates under key %q of %s %q, or fix spec.tls.caBundle.", cae.Key, cae.Kind, cae.Name)}, true
+	}
+	var ve *tableau.VersionError
+	if errors.As(err, &ve) {
+		return versionTooLow(ve), true
 	}
 	te, ok := tableau.AsError(err)
 	if !ok {
@@ -269,8 +290,17 @@ func tableauFailure(e *tableau.Error, ev Evidence) Verdict {
 			"Check spec.server and any proxy, WAF or SSO gateway in front of Tableau: it must pass /api/ through unchanged."}
 	}
 
+	if sub, ok := SubCode(e.Detail); ok && e.HTTPStatus >= 400 && e.HTTPStatus < 500 {
+		if v, ok := connectedAppFailure(sub, evidence); ok {
+			return v
+		}
+	}
 	code := e.Code
 	switch {
+	case code == "401001" && ev.ConnectedApp:
+		return connectedAppSignInRejected(evidence)
+	case code == "401002" && ev.ConnectedApp:
+		return jwtScopeMissing(evidence)
 	case code == "401001":
 		return signInRejected(evidence, ev)
 	case code == "401000":
