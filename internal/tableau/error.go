@@ -157,3 +157,10 @@ func splitVersion(v string) (int, int, bool) {
 	b, err2 := strconv.Atoi(minor)
 	return a, b, ok && err1 == nil && err2 == nil
 }
+
+// IsTableauError reports whether err came back from a call (as opposed to a request the client
+// refused to make).
+func IsTableauError(err error) bool {
+	_, ok := AsError(err)
+	return ok
+}
