@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -221,6 +222,7 @@ func (s *Simulator) servePATs(out *writer, r *http.Request, sess *session, userI
 			live = append(live, p)
 		}
 	}
+	sort.Slice(live, func(i, j int) bool { return live[i].Name < live[j].Name })
 	out.personalAccessTokens(live)
 }
 

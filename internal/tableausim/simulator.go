@@ -292,7 +292,8 @@ func (s *Simulator) SetVersions(restAPIVersion, productVersion, build string) {
 }
 
 // Calls is the number of requests to an endpoint ("serverinfo", "auth/signin", "auth/signout",
-// "sessions/current", or "other"), faults included.
+// "sessions/current", "connected-apps", "connected-apps/secrets", "users/personal-access-tokens",
+// "users", or "other"), faults included.
 func (s *Simulator) Calls(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
