@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -182,7 +183,8 @@ func load(path, requestIDHeader string) (*tableausim.Simulator, error) {
 	return sim, nil
 }
 
-// valueOrFile is a credential given inline or, better, in a file of its own.
+// valueOrFile is a credential given inline or, better, in a file of its own. A file's trailing
+// newline is not part of the credential, as `tableau-operator check` reads it too.
 func valueOrFile(value, file string) (string, error) {
 	if file == "" {
 		return value, nil
@@ -191,5 +193,5 @@ func valueOrFile(value, file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return string(b), nil
+	return strings.TrimRight(string(b), "\r\n"), nil
 }
