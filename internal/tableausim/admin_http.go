@@ -178,7 +178,7 @@ func (s *Simulator) serveAdmin(out *writer, r *http.Request, endpoint, version, 
 		app.deleteSecret(secretID)
 		out.w.WriteHeader(http.StatusNoContent)
 	default:
-		out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+		out.methodNotAllowed(r.Method)
 	}
 }
 
@@ -204,7 +204,7 @@ func (st *site) userByID(id string) *user {
 // A site administrator may list anyone's; other users only their own.
 func (s *Simulator) servePATs(out *writer, r *http.Request, sess *session, userID string) {
 	if r.Method != http.MethodGet {
-		out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+		out.methodNotAllowed(r.Method)
 		return
 	}
 	if userID != sess.user.id && !isSiteAdmin(sess.user.siteRole) {
@@ -229,7 +229,7 @@ func (s *Simulator) servePATs(out *writer, r *http.Request, sess *session, userI
 // serveUser is Get User on Site: a JWT session needs tableau:users:read.
 func (s *Simulator) serveUser(out *writer, r *http.Request, sess *session, userID string) {
 	if r.Method != http.MethodGet {
-		out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+		out.methodNotAllowed(r.Method)
 		return
 	}
 	if sess.jwt != nil && !scopeGrants(sess.jwt.scopes, userReadScope) {
@@ -242,6 +242,10 @@ func (s *Simulator) serveUser(out *writer, r *http.Request, sess *session, userI
 		return
 	}
 	out.user(u)
+}
+
+func (o *writer) methodNotAllowed(method string) {
+	o.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", method))
 }
 
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -152,13 +152,13 @@ func (s *Simulator) serve(w http.ResponseWriter, r *http.Request) {
 		out.serverInfo(s.cfg.ProductVersion, s.cfg.Build, s.cfg.RESTAPIVersion)
 	case "auth/signin":
 		if r.Method != http.MethodPost {
-			out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+			out.methodNotAllowed(r.Method)
 			return
 		}
 		s.handleSignIn(out, r)
 	case "auth/signout":
 		if r.Method != http.MethodPost {
-			out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+			out.methodNotAllowed(r.Method)
 			return
 		}
 		sess, ok := s.authenticate(out, r)
