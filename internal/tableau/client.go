@@ -420,8 +420,28 @@ func scrub(e *Error, secret Secret) {
 	if len(v) < 4 {
 		return
 	}
-	e.Summary = strings.ReplaceAll(e.Summary, v, redacted)
-	e.Detail = strings.ReplaceAll(e.Detail, v, redacted)
+	e.Summary = redact(e.Summary, v)
+	e.Detail = redact(e.Detail, v)
+}
+
+// minRedactedHead is the shortest head of a credential that redact removes from a cut text.
+const minRedactedHead = 8
+
+// redact replaces v in text, and also the head of v that ends a text cleanText cut at its bound:
+// a long credential (a JWT) echoed near the bound is cut in two, and its head alone is still
+// a credential's text.
+func redact(text, v string) string {
+	text = strings.ReplaceAll(text, v, redacted)
+	body, cut := strings.CutSuffix(text, "…")
+	if !cut {
+		return text
+	}
+	for k := len(v) - 1; k >= minRedactedHead; k-- {
+		if strings.HasSuffix(body, v[:k]) {
+			return body[:len(body)-k] + redacted + "…"
+		}
+	}
+	return text
 }
 
 // requestIDHeaders are the headers a request id may come back in; the first present wins.
