@@ -129,6 +129,7 @@ var ReasonBucket = map[string]Bucket{
 	ReasonJWTExpiryTooLong:             AuthConfigDrift,
 	ReasonConnectedAppSignInRejected:   AuthConfigDrift,
 	ReasonJWTScopeMissing:              AuthConfigDrift,
+	ReasonConnectedAppInvalid:          AuthConfigDrift,
 	ReasonAPIVersionTooLowForMethod:    APIVersionMismatch,
 }
 
@@ -171,6 +172,8 @@ type CredentialError struct {
 	Reason string // ReasonSecretNotFound or ReasonSecretKeyMissing
 	Secret string // the Secret's name
 	Key    string // the missing key, for ReasonSecretKeyMissing
+	// Ref is the spec field that names the Secret; spec.auth.personalAccessToken.secretRef when empty.
+	Ref string
 }
 
 func (e *CredentialError) Error() string {
@@ -208,6 +211,10 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 	if errors.As(err, &ve) {
 		return versionTooLow(ve), true
 	}
+	var ice *tableau.InvalidCredentialError
+	if errors.As(err, &ice) {
+		return invalidConnectedApp(ice), true
+	}
 	te, ok := tableau.AsError(err)
 	if !ok {
 		return Verdict{ServerUnavailable, ReasonNetworkError, "The call failed before Tableau answered: " + err.Error() + ".",
@@ -217,12 +224,16 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 }
 
 func credential(ce *CredentialError) Verdict {
+	ref := ce.Ref
+	if ref == "" {
+		ref = "spec.auth.personalAccessToken.secretRef"
+	}
 	if ce.Reason == ReasonSecretKeyMissing {
 		return Verdict{AuthConfigDrift, ReasonSecretKeyMissing, ce.Error() + ".",
-			fmt.Sprintf("Add key %q to Secret %q, or point spec.auth.personalAccessToken.secretRef at the keys it has.", ce.Key, ce.Secret)}
+			fmt.Sprintf("Add key %q to Secret %q, or point %s at the keys it has.", ce.Key, ce.Secret, ref)}
 	}
 	return Verdict{AuthConfigDrift, ReasonSecretNotFound, ce.Error() + " in the connection's namespace.",
-		fmt.Sprintf("Create Secret %q with the keys of spec.auth.personalAccessToken.secretRef; the operator notices it at once.", ce.Secret)}
+		fmt.Sprintf("Create Secret %q with the keys of %s; the operator notices it at once.", ce.Secret, ref)}
 }
 
 func tableauFailure(e *tableau.Error, ev Evidence) Verdict {

@@ -45,6 +45,9 @@ const (
 	// ReasonJWTScopeMissing is 401002 on a call of a JWT session: the method needs a scope the
 	// JWT does not carry, or takes no JWT at all.
 	ReasonJWTScopeMissing = "JWTScopeMissing"
+	// ReasonConnectedAppInvalid is a connected-app credential refused before any call (a field
+	// missing, scopes of the wrong shape).
+	ReasonConnectedAppInvalid = "ConnectedAppInvalid"
 	// ReasonAPIVersionTooLowForMethod is a method the pinned version does not have (the client
 	// refuses it without a call).
 	ReasonAPIVersionTooLowForMethod = "APIVersionTooLowForMethod"
@@ -120,4 +123,9 @@ func jwtScopeMissing(evidence string) Verdict {
 func versionTooLow(ve *tableau.VersionError) Verdict {
 	return Verdict{APIVersionMismatch, ReasonAPIVersionTooLowForMethod, ve.Error() + "; the call was not made.",
 		fmt.Sprintf("Raise spec.apiVersion to %s or later if the server offers it (see status.server), or do without this method.", ve.Minimum)}
+}
+
+func invalidConnectedApp(e *tableau.InvalidCredentialError) Verdict {
+	return Verdict{AuthConfigDrift, ReasonConnectedAppInvalid, e.Error() + "; no call was made.",
+		"Fill in the connected app's client id, secret id, secret value and username, and give scopes of the shape tableau:<resource>:<action>."}
 }

@@ -96,7 +96,16 @@ func ValidateScopes(scopes []string) error {
 	return nil
 }
 
-// Validate checks the credential before anything is minted; the error never holds the value.
+// InvalidCredentialError is a credential the client refuses before any call: a field missing, or
+// scopes of the wrong shape. It never holds a secret value.
+type InvalidCredentialError struct{ Problem string }
+
+func (e *InvalidCredentialError) Error() string {
+	return "invalid connected-app credential: " + e.Problem
+}
+
+// Validate checks the credential before anything is minted: an *InvalidCredentialError, which
+// never holds the value.
 func (a ConnectedApp) Validate() error {
 	var missing []string
 	for _, f := range []struct{ name, value string }{{"client id", a.ClientID}, {"secret id", a.SecretID},
@@ -106,9 +115,12 @@ func (a ConnectedApp) Validate() error {
 		}
 	}
 	if len(missing) > 0 {
-		return fmt.Errorf("connected app: no %s", strings.Join(missing, ", "))
+		return &InvalidCredentialError{Problem: "no " + strings.Join(missing, ", ")}
 	}
-	return ValidateScopes(a.Scopes)
+	if err := ValidateScopes(a.Scopes); err != nil {
+		return &InvalidCredentialError{Problem: err.Error()}
+	}
+	return nil
 }
 
 // MintJWT signs a direct-trust JWT for app: HS256 with the secret value, header kid = secret id
