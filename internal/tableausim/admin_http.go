@@ -28,6 +28,17 @@ import (
 // JWT sign-in and the site-administrator methods: connected-app secrets, List Personal Access
 // Tokens, and Get User on Site (the one scoped method the simulator serves, so a JWT without the
 // scope meets 401002 as it does on Tableau).
+//
+// Where shared/reference/tableau-rest.md is silent the simulator chooses, and says so here:
+//   - the HTTP status and code that carry error 128 (400 400000, "(128)" ending the detail, as
+//     sign-in carries its sub-codes), and those of a missing app or secret (404 404000, "(126)"
+//     or "(127)");
+//   - 201 for a created secret, 204 for a deleted one;
+//   - 403 403004 when a user who is not a site administrator calls a connected-app method;
+//   - a JWT session may call sessions/current and sign out; the connected-app methods and List
+//     PATs refuse it with 401002 (the reference gives List PATs no JWT scope and names none for
+//     the connected-app methods);
+//   - List PATs is served whatever the deployment; the reference says it is Tableau Cloud only.
 
 // Endpoint names, as Calls counts them.
 const (
