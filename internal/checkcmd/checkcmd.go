@@ -45,34 +45,33 @@ const (
 // SecretEnv is the environment variable that may hold the PAT secret.
 const SecretEnv = "TABLEAU_PAT_SECRET"
 
-// Report is the JSON output: one object.
+// Report is the JSON output: one object. Auth is PersonalAccessToken or ConnectedApp.
 type Report struct {
-	OK               bool   `json:"ok"`
-	Bucket           string `json:"bucket"`
-	Reason           string `json:"reason"`
-	Message          string `json:"message"`
-	HTTPStatus       int    `json:"httpStatus"`
-	TableauCode      string `json:"tableauCode"`
-	Summary          string `json:"summary"`
-	Detail           string `json:"detail"`
-	RequestID        string `json:"requestID"`
-	Endpoint         string `json:"endpoint"`
-	ServerAPIVersion string `json:"serverAPIVersion"`
-	ProductVersion   string `json:"productVersion"`
-	Build            string `json:"build"`
-	Remediation      string `json:"remediation"`
-	LatencyMs        int64  `json:"latencyMs"`
-	Server           string `json:"server"`
-	Site             string `json:"site"`
-	APIVersion       string `json:"apiVersion"`
-	TokenName        string `json:"tokenName"`
-	PATExpiresAt     string `json:"patExpiresAt,omitempty"`
-	// Auth is PersonalAccessToken or ConnectedApp.
-	Auth     string   `json:"auth"`
-	ClientID string   `json:"clientId,omitempty"`
-	SecretID string   `json:"secretId,omitempty"`
-	Username string   `json:"username,omitempty"`
-	Warnings []string `json:"warnings,omitempty"`
+	OK               bool     `json:"ok"`
+	Bucket           string   `json:"bucket"`
+	Reason           string   `json:"reason"`
+	Message          string   `json:"message"`
+	HTTPStatus       int      `json:"httpStatus"`
+	TableauCode      string   `json:"tableauCode"`
+	Summary          string   `json:"summary"`
+	Detail           string   `json:"detail"`
+	RequestID        string   `json:"requestID"`
+	Endpoint         string   `json:"endpoint"`
+	ServerAPIVersion string   `json:"serverAPIVersion"`
+	ProductVersion   string   `json:"productVersion"`
+	Build            string   `json:"build"`
+	Remediation      string   `json:"remediation"`
+	LatencyMs        int64    `json:"latencyMs"`
+	Server           string   `json:"server"`
+	Site             string   `json:"site"`
+	APIVersion       string   `json:"apiVersion"`
+	TokenName        string   `json:"tokenName"`
+	PATExpiresAt     string   `json:"patExpiresAt,omitempty"`
+	Warnings         []string `json:"warnings,omitempty"`
+	Auth             string   `json:"auth"`
+	ClientID         string   `json:"clientId,omitempty"`
+	SecretID         string   `json:"secretId,omitempty"`
+	Username         string   `json:"username,omitempty"`
 }
 
 type options struct {

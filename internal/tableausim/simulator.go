@@ -22,7 +22,8 @@ limitations under the License.
 // one session per PAT (a new sign-in ends the older session, whose next call gets 401002),
 // 15-day idle expiry and absolute expiry of PATs on an injectable clock, 404001 for API
 // versions above the server's, at most two secrets per connected app, and JWTs checked the way
-// connected apps check them (connectedapps.go, jwt.go). Tests drive it through this Go API; hack/tableau-simulator runs it.
+// connected apps check them (connectedapps.go, jwt.go). Tests drive it through this Go API;
+// hack/tableau-simulator runs it.
 package tableausim
 
 import (
