@@ -77,7 +77,7 @@ func connectedAppFailure(code int, evidence string) (Verdict, bool) {
 			"Set the connected app's username to the Tableau user name exactly (case-sensitive; the e-mail address on Tableau Cloud) of a licensed user of this site.")
 	case 16:
 		return say(ReasonConnectedAppLoginFailed,
-			"Tableau refused the JWT. Tableau gives this one code for an expired token or a clock that disagrees with Tableau's, an exp beyond the allowed period, a reused jti, an aud other than \"tableau\" and an unknown sub",
+			"Tableau refused the JWT with its generic login failure. Tableau documents it for an exp beyond the allowed period and an unknown sub; an expired token (a clock that disagrees with Tableau's), a reused jti or an aud other than \"tableau\" are reported the same way as far as is known",
 			"Check that the operator's clock is UTC and in sync (NTP), that the username is a user of the site, and that nothing else replays the same JWT; the operator mints a fresh token with a 5-minute exp for every sign-in.")
 	case 67:
 		return say(ReasonConnectedAppsDisabled, "Connected apps are not enabled for this site",
