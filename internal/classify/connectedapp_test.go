@@ -68,21 +68,14 @@ func TestConnectedAppFailures(t *testing.T) {
 			jwtEv, ServerUnavailable, ReasonServerError, "retries"},
 		{"a method above the pin", fmt.Errorf("listing: %w", &tableau.VersionError{Method: "List Personal Access Tokens", Minimum: "3.21", Pinned: "3.20"}), Evidence{},
 			APIVersionMismatch, ReasonAPIVersionTooLowForMethod, "3.21"},
+		{"a credential refused before any call", &tableau.InvalidCredentialError{Problem: "no username"}, Evidence{},
+			AuthConfigDrift, ReasonConnectedAppInvalid, "username"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v, ok := Failure(tc.err, tc.ev)
-			if !ok {
-				t.Fatal("not classified")
-			}
-			if v.Bucket != tc.wantBucket || v.Reason != tc.wantReason {
-				t.Fatalf("got %s/%s, want %s/%s\n%s", v.Bucket, v.Reason, tc.wantBucket, tc.wantReason, v.Message)
-			}
-			if !strings.Contains(v.NextStep, tc.wantInNext) || strings.Contains(v.NextStep, "\n") {
-				t.Errorf("next step %q does not say %q in one line", v.NextStep, tc.wantInNext)
-			}
-			if ReasonBucket[v.Reason] != v.Bucket {
-				t.Errorf("reason %s belongs to %s, not %s", v.Reason, ReasonBucket[v.Reason], v.Bucket)
+			v := mustClassify(t, tc.err, tc.ev, tc.wantBucket, tc.wantReason)
+			if !strings.Contains(v.NextStep, tc.wantInNext) {
+				t.Errorf("next step %q does not say %q", v.NextStep, tc.wantInNext)
 			}
 		})
 	}

@@ -19,9 +19,6 @@ package tableau_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -433,18 +430,7 @@ func TestListPersonalAccessTokens(t *testing.T) {
 }
 
 func TestJWTEchoedByAProxyIsScrubbed(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(http.StatusForbidden)
-		_, _ = fmt.Fprintf(w, "<html><title>Blocked: %s</title></html>", body)
-	}))
-	defer srv.Close()
-	c, err := tableau.New(tableau.Options{Server: srv.URL, APIVersion: "3.24", Format: tableau.FormatJSON})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.SignInWithConnectedApp(context.Background(), site, connectedApp())
+	_, err := echoingProxyClient(t).SignInWithConnectedApp(context.Background(), site, connectedApp())
 	te := mustTableauError(t, err)
 	noLeak(t, err)
 	if !strings.Contains(te.Summary, "[redacted]") || strings.Contains(te.Summary, "eyJ") {
