@@ -66,45 +66,53 @@ func SubCode(detail string) (int, bool) {
 	return n, err == nil
 }
 
+// subCodeVerdict is what a connected-app sub-code means and what to do about it.
+type subCodeVerdict struct{ reason, what, next string }
+
+// subCodeVerdicts maps each sub-code of Tableau's connected-app troubleshooting page to its verdict.
+var subCodeVerdicts = map[int]subCodeVerdict{
+	5: {ReasonConnectedAppUserNotFound,
+		"The JWT's sub is not a user of the site",
+		"Set the connected app's username to the Tableau user name exactly (case-sensitive; the e-mail address on Tableau Cloud) of a licensed user of this site."},
+	16: {ReasonConnectedAppLoginFailed,
+		"Tableau refused the JWT with its generic login failure. Tableau documents it for an exp beyond the allowed period and an unknown sub; an expired token (a clock that disagrees with Tableau's), a reused jti or an aud other than \"tableau\" are reported the same way as far as is known",
+		"Check that the operator's clock is UTC and in sync (NTP), that the username is a user of the site, and that nothing else replays the same JWT; the operator mints a fresh token with a 5-minute exp for every sign-in."},
+	67: {ReasonConnectedAppsDisabled,
+		"Connected apps are not enabled for this site",
+		"Ask a site administrator to enable connected apps (Settings > Connected Apps) or use a personal access token."},
+	126: {ReasonConnectedAppNotFound,
+		"Tableau knows no enabled connected app with this client id",
+		"Check the client id against Settings > Connected Apps on the site, and that the app is enabled."},
+	127: {ReasonConnectedAppSecretNotFound,
+		"The secret id (the JWT's kid) or the secret value does not match a secret of the app",
+		"Copy the secret id and value of a secret that exists on the app (Settings > Connected Apps > the app); if the secret was deleted, create a new one and put both in the credential."},
+	128: {ReasonConnectedAppSecretLimit,
+		"The connected app already holds two secrets, Tableau's limit",
+		"Delete a secret no consumer uses (never the one in use) on the app, then create the new one; the operator never deletes the active secret on its own."},
+	133: {ReasonConnectedAppDomainNotAllowed,
+		"The connected app's domain allowlist refuses the request's domain",
+		"Add the domain to the connected app's domain allowlist, or allow all domains; REST sign-in does not normally meet this."},
+	10083: {ReasonJWTMalformed,
+		"Tableau could not read the JWT (its header or its encoding)",
+		"The JWT must be HS256 with kid = the secret id and iss = the client id in its header; report a bug if the operator minted it, and check that the secret value has no stray newline."},
+	10084: {ReasonJWTMalformed,
+		"Tableau could not read the JWT (its header or its encoding)",
+		"The JWT must be HS256 with kid = the secret id and iss = the client id in its header; report a bug if the operator minted it, and check that the secret value has no stray newline."},
+	10085: {ReasonJWTKeysUnavailable,
+		"Tableau could not fetch the keys to verify the JWT",
+		"That is an OAuth 2.0 trust (external authorization server) setting; for direct trust use a connected app with direct trust, or fix the server's JWKS URI."},
+	10096: {ReasonJWTExpiryTooLong,
+		"The JWT's exp is further away than the connected app allows",
+		"Check that the operator's clock is not ahead of Tableau's; the operator asks for 5 minutes, half of Tableau's 10-minute maximum."},
+}
+
 // connectedAppFailure classifies a failure that carries a known connected-app sub-code.
 func connectedAppFailure(code int, evidence string) (Verdict, bool) {
-	say := func(reason, what, next string) (Verdict, bool) {
-		return Verdict{AuthConfigDrift, reason, fmt.Sprintf("%s (connected-app error %d): %s.", what, code, evidence), next}, true
+	v, ok := subCodeVerdicts[code]
+	if !ok {
+		return Verdict{}, false
 	}
-	switch code {
-	case 5:
-		return say(ReasonConnectedAppUserNotFound, "The JWT's sub is not a user of the site",
-			"Set the connected app's username to the Tableau user name exactly (case-sensitive; the e-mail address on Tableau Cloud) of a licensed user of this site.")
-	case 16:
-		return say(ReasonConnectedAppLoginFailed,
-			"Tableau refused the JWT with its generic login failure. Tableau documents it for an exp beyond the allowed period and an unknown sub; an expired token (a clock that disagrees with Tableau's), a reused jti or an aud other than \"tableau\" are reported the same way as far as is known",
-			"Check that the operator's clock is UTC and in sync (NTP), that the username is a user of the site, and that nothing else replays the same JWT; the operator mints a fresh token with a 5-minute exp for every sign-in.")
-	case 67:
-		return say(ReasonConnectedAppsDisabled, "Connected apps are not enabled for this site",
-			"Ask a site administrator to enable connected apps (Settings > Connected Apps) or use a personal access token.")
-	case 126:
-		return say(ReasonConnectedAppNotFound, "Tableau knows no enabled connected app with this client id",
-			"Check the client id against Settings > Connected Apps on the site, and that the app is enabled.")
-	case 127:
-		return say(ReasonConnectedAppSecretNotFound, "The secret id (the JWT's kid) or the secret value does not match a secret of the app",
-			"Copy the secret id and value of a secret that exists on the app (Settings > Connected Apps > the app); if the secret was deleted, create a new one and put both in the credential.")
-	case 128:
-		return say(ReasonConnectedAppSecretLimit, "The connected app already holds two secrets, Tableau's limit",
-			"Delete a secret no consumer uses (never the one in use) on the app, then create the new one; the operator never deletes the active secret on its own.")
-	case 133:
-		return say(ReasonConnectedAppDomainNotAllowed, "The connected app's domain allowlist refuses the request's domain",
-			"Add the domain to the connected app's domain allowlist, or allow all domains; REST sign-in does not normally meet this.")
-	case 10083, 10084:
-		return say(ReasonJWTMalformed, "Tableau could not read the JWT (its header or its encoding)",
-			"The JWT must be HS256 with kid = the secret id and iss = the client id in its header; report a bug if the operator minted it, and check that the secret value has no stray newline.")
-	case 10085:
-		return say(ReasonJWTKeysUnavailable, "Tableau could not fetch the keys to verify the JWT",
-			"That is an OAuth 2.0 trust (external authorization server) setting; for direct trust use a connected app with direct trust, or fix the server's JWKS URI.")
-	case 10096:
-		return say(ReasonJWTExpiryTooLong, "The JWT's exp is further away than the connected app allows",
-			"Check that the operator's clock is not ahead of Tableau's; the operator asks for 5 minutes, half of Tableau's 10-minute maximum.")
-	}
-	return Verdict{}, false
+	return Verdict{AuthConfigDrift, v.reason, fmt.Sprintf("%s (connected-app error %d): %s.", v.what, code, evidence), v.next}, true
 }
 
 // connectedAppSignInRejected is a 401001 on a JWT sign-in without a sub-code.
