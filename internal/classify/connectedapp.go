@@ -69,6 +69,11 @@ func SubCode(detail string) (int, bool) {
 // subCodeVerdict is what a connected-app sub-code means and what to do about it.
 type subCodeVerdict struct{ reason, what, next string }
 
+// jwtMalformed is the verdict of both sub-codes of an unreadable JWT (10083, 10084).
+var jwtMalformed = subCodeVerdict{ReasonJWTMalformed,
+	"Tableau could not read the JWT (its header or its encoding)",
+	"The JWT must be HS256 with kid = the secret id and iss = the client id in its header; report a bug if the operator minted it, and check that the secret value has no stray newline."}
+
 // subCodeVerdicts maps each sub-code of Tableau's connected-app troubleshooting page to its verdict.
 var subCodeVerdicts = map[int]subCodeVerdict{
 	5: {ReasonConnectedAppUserNotFound,
@@ -92,12 +97,8 @@ var subCodeVerdicts = map[int]subCodeVerdict{
 	133: {ReasonConnectedAppDomainNotAllowed,
 		"The connected app's domain allowlist refuses the request's domain",
 		"Add the domain to the connected app's domain allowlist, or allow all domains; REST sign-in does not normally meet this."},
-	10083: {ReasonJWTMalformed,
-		"Tableau could not read the JWT (its header or its encoding)",
-		"The JWT must be HS256 with kid = the secret id and iss = the client id in its header; report a bug if the operator minted it, and check that the secret value has no stray newline."},
-	10084: {ReasonJWTMalformed,
-		"Tableau could not read the JWT (its header or its encoding)",
-		"The JWT must be HS256 with kid = the secret id and iss = the client id in its header; report a bug if the operator minted it, and check that the secret value has no stray newline."},
+	10083: jwtMalformed,
+	10084: jwtMalformed,
 	10085: {ReasonJWTKeysUnavailable,
 		"Tableau could not fetch the keys to verify the JWT",
 		"That is an OAuth 2.0 trust (external authorization server) setting; for direct trust use a connected app with direct trust, or fix the server's JWKS URI."},
