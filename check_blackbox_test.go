@@ -136,15 +136,54 @@ func decode(t *testing.T, r runResult) map[string]any {
 	return m
 }
 
+// checkCase is one run of the binary and what its verdict and the simulator's counts must say.
+type checkCase struct {
+	name     string
+	setup    func(e *checkEnv)
+	args     func(e *checkEnv) []string
+	wantCode int
+	want     map[string]any
+	calls    map[string]int
+}
+
+// runCheckCases runs each case against a fresh environment from newEnv; stderrOK says whether
+// stderr carries the right note about sessions.
+func runCheckCases(t *testing.T, cases []checkCase, newEnv func(*testing.T) *checkEnv,
+	runner func(*testing.T, []string, ...string) runResult, env []string, stderrOK func(string) bool) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			if tc.setup != nil {
+				tc.setup(e)
+			}
+			r := runner(t, env, tc.args(e)...)
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			m := decode(t, r)
+			for k, v := range tc.want {
+				if m[k] != v {
+					t.Errorf("%s = %#v, want %#v", k, m[k], v)
+				}
+			}
+			if m["remediation"] == "" {
+				t.Error("no remediation")
+			}
+			if !stderrOK(r.stderr) {
+				t.Errorf("stderr lacks the note about sessions, or has the wrong one:\n%s", r.stderr)
+			}
+			for endpoint, n := range tc.calls {
+				if got := e.sim.Calls(endpoint); got != n {
+					t.Errorf("%s calls = %d, want %d", endpoint, got, n)
+				}
+			}
+		})
+	}
+}
+
 func TestCheckBuckets(t *testing.T) {
-	cases := []struct {
-		name     string
-		setup    func(e *checkEnv)
-		args     func(e *checkEnv) []string
-		wantCode int
-		want     map[string]any
-		calls    map[string]int
-	}{
+	cases := []checkCase{
 		{"healthy", nil, func(e *checkEnv) []string { return e.args() }, 0,
 			map[string]any{"ok": true, "bucket": "", "reason": "SignedIn", "httpStatus": 0.0, "tableauCode": "",
 				"serverAPIVersion": "3.24", "productVersion": "2024.2.0"},
@@ -186,35 +225,9 @@ func TestCheckBuckets(t *testing.T) {
 			map[string]any{"ok": true, "reason": "SignedIn"},
 			map[string]int{"auth/signin": 2}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newCheckEnv(t)
-			if tc.setup != nil {
-				tc.setup(e)
-			}
-			r := run(t, secretEnv, tc.args(e)...)
-			if r.code != tc.wantCode {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tc.wantCode, r.stdout, r.stderr)
-			}
-			m := decode(t, r)
-			for k, v := range tc.want {
-				if m[k] != v {
-					t.Errorf("%s = %#v, want %#v", k, m[k], v)
-				}
-			}
-			if m["remediation"] == "" {
-				t.Error("no remediation")
-			}
-			if !strings.Contains(r.stderr, "ends every other session") {
-				t.Errorf("stderr lacks the one-session warning:\n%s", r.stderr)
-			}
-			for endpoint, n := range tc.calls {
-				if got := e.sim.Calls(endpoint); got != n {
-					t.Errorf("%s calls = %d, want %d", endpoint, got, n)
-				}
-			}
-		})
-	}
+	runCheckCases(t, cases, newCheckEnv, run, secretEnv, func(stderr string) bool {
+		return strings.Contains(stderr, "ends every other session")
+	})
 }
 
 func TestCheckRequestIDAndSecretFile(t *testing.T) {

@@ -3,6 +3,7 @@ module github.com/tableau-operator/tableau-operator
 go 1.26.0
 
 require (
+	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/prometheus/client_golang v1.24.0
 	github.com/prometheus/common v0.70.0
 	github.com/yuin/gopher-lua v1.1.2

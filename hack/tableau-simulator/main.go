@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Command tableau-simulator serves the Tableau REST API subset of internal/tableausim from a
-// small config file of sites and tokens, for the demo and for trying `tableau-operator check`.
+// small config file of sites, users, tokens and connected apps, for the demo and for trying
+// `tableau-operator check`.
 //
 //	tableau-simulator --config sites.yaml --listen 127.0.0.1:8443 --ca-out ca.crt
 package main
@@ -27,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,7 +51,29 @@ type Config struct {
 			SecretFile    string `json:"secretFile"`
 			ExpiresInDays int    `json:"expiresInDays"`
 			Revoked       bool   `json:"revoked"`
+			// User owns the token (the token name when empty); SiteRole is that user's role
+			// when the user is new (SiteAdministratorCreator when empty).
+			User     string `json:"user"`
+			SiteRole string `json:"siteRole"`
 		} `json:"tokens"`
+		// Users are the users JWTs sign in as (a token's owner is added on its own).
+		Users []struct {
+			Name     string `json:"name"`
+			SiteRole string `json:"siteRole"`
+		} `json:"users"`
+		ConnectedApps []struct {
+			ClientID string `json:"clientId"`
+			Name     string `json:"name"`
+			Disabled bool   `json:"disabled"`
+			// MaxJWTExpiryMinutes raises the 10-minute exp limit, as tsm can on Tableau Server.
+			MaxJWTExpiryMinutes int `json:"maxJwtExpiryMinutes"`
+			// Secrets already on the app (at most two); more can be created through REST.
+			Secrets []struct {
+				ID        string `json:"id"`
+				Value     string `json:"value"`
+				ValueFile string `json:"valueFile"`
+			} `json:"secrets"`
+		} `json:"connectedApps"`
 	} `json:"sites"`
 }
 
@@ -117,15 +141,11 @@ func load(path, requestIDHeader string) (*tableausim.Simulator, error) {
 	for _, s := range cfg.Sites {
 		sim.AddSite(s.ContentURL, s.Name)
 		for _, t := range s.Tokens {
-			secret := t.Secret
-			if t.SecretFile != "" {
-				b, err := os.ReadFile(t.SecretFile)
-				if err != nil {
-					return nil, err
-				}
-				secret = string(b)
+			secret, err := valueOrFile(t.Secret, t.SecretFile)
+			if err != nil {
+				return nil, err
 			}
-			p := tableausim.PAT{Name: t.Name, Secret: secret, Created: now}
+			p := tableausim.PAT{Name: t.Name, Secret: secret, Created: now, User: t.User, SiteRole: t.SiteRole}
 			if t.ExpiresInDays > 0 {
 				p.Expires = now.Add(time.Duration(t.ExpiresInDays) * 24 * time.Hour)
 			}
@@ -138,6 +158,40 @@ func load(path, requestIDHeader string) (*tableausim.Simulator, error) {
 				}
 			}
 		}
+		for _, u := range s.Users {
+			if err := sim.AddUser(s.ContentURL, u.Name, u.SiteRole); err != nil {
+				return nil, fmt.Errorf("%s: site %q: %w", path, s.ContentURL, err)
+			}
+		}
+		for _, a := range s.ConnectedApps {
+			app := tableausim.ConnectedApp{ClientID: a.ClientID, Name: a.Name, Disabled: a.Disabled,
+				MaxJWTExpiry: time.Duration(a.MaxJWTExpiryMinutes) * time.Minute}
+			if err := sim.AddConnectedApp(s.ContentURL, app); err != nil {
+				return nil, fmt.Errorf("%s: site %q: %w", path, s.ContentURL, err)
+			}
+			for _, sec := range a.Secrets {
+				value, err := valueOrFile(sec.Value, sec.ValueFile)
+				if err != nil {
+					return nil, err
+				}
+				if err := sim.AddConnectedAppSecret(s.ContentURL, a.ClientID, sec.ID, value); err != nil {
+					return nil, fmt.Errorf("%s: site %q: %w", path, s.ContentURL, err)
+				}
+			}
+		}
 	}
 	return sim, nil
+}
+
+// valueOrFile is a credential given inline or, better, in a file of its own. A file's trailing
+// newline is not part of the credential, as `tableau-operator check` reads it too.
+func valueOrFile(value, file string) (string, error) {
+	if file == "" {
+		return value, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }

@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package checkcmd is `tableau-operator check`: a one-shot diagnosis of one Tableau sign-in
-// (serverinfo, sign-in, sign-out, verdict) that an on-call engineer runs instead of curl.
+// (serverinfo, sign-in, sign-out, verdict) that an on-call engineer runs instead of curl, with a
+// personal access token or, with --connected-app, a connected app's JWT.
 package checkcmd
 
 import (
@@ -44,7 +45,7 @@ const (
 // SecretEnv is the environment variable that may hold the PAT secret.
 const SecretEnv = "TABLEAU_PAT_SECRET"
 
-// Report is the JSON output: one object.
+// Report is the JSON output: one object. Auth is PersonalAccessToken or ConnectedApp.
 type Report struct {
 	OK               bool     `json:"ok"`
 	Bucket           string   `json:"bucket"`
@@ -67,16 +68,27 @@ type Report struct {
 	TokenName        string   `json:"tokenName"`
 	PATExpiresAt     string   `json:"patExpiresAt,omitempty"`
 	Warnings         []string `json:"warnings,omitempty"`
+	Auth             string   `json:"auth"`
+	ClientID         string   `json:"clientId,omitempty"`
+	SecretID         string   `json:"secretId,omitempty"`
+	Username         string   `json:"username,omitempty"`
 }
 
 type options struct {
 	server, site, apiVersion, tokenName, secretFile, caFile, output string
 	timeout                                                         time.Duration
+	app                                                             appOptions
+}
+
+// credential is what signs in: a PAT, or a connected app when pat is nil.
+type credential struct {
+	pat *tableau.PersonalAccessToken
+	app *tableau.ConnectedApp
 }
 
 // Run runs the command with args (after "check") and returns the exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	opts, pat, caPEM, err := parse(args, stderr, getenv)
+	opts, cred, caPEM, err := parse(args, stderr, getenv)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(stderr, "check: %v\nRun `tableau-operator check -h` for the flags.\n", err)
@@ -89,9 +101,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "check: %v\n", err)
 		return ExitUsage
 	}
-	fmt.Fprintf(stderr, "warning: signing in with PAT %q ends every other session of that PAT (Tableau allows one session per PAT); a workload using it will get 401002 on its next call.\n", pat.Name)
+	if cred.pat != nil {
+		fmt.Fprintf(stderr, "warning: signing in with PAT %q ends every other session of that PAT (Tableau allows one session per PAT); a workload using it will get 401002 on its next call.\n", cred.pat.Name)
+	} else {
+		fmt.Fprintf(stderr, "note: a connected-app sign-in mints a fresh JWT and opens a session of its own; it ends no other session.\n")
+	}
 
-	rep := diagnose(ctx, client, opts, pat, stderr)
+	rep := diagnose(ctx, client, opts, cred, stderr)
 	if opts.output == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -105,80 +121,101 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return ExitFailed
 }
 
-func parse(args []string, stderr io.Writer, getenv func(string) string) (options, tableau.PersonalAccessToken, []byte, error) {
+func parse(args []string, stderr io.Writer, getenv func(string) string) (options, credential, []byte, error) {
 	var o options
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.server, "server", "", "Tableau Server URL or Tableau Cloud pod URL, e.g. https://10ay.online.tableau.com (required)")
 	fs.StringVar(&o.site, "site", "", "site contentUrl; empty for the default site of Tableau Server")
 	fs.StringVar(&o.apiVersion, "api-version", "", "pinned REST API version, e.g. 3.24 (required)")
-	fs.StringVar(&o.tokenName, "token-name", "", "the PAT's name (required)")
+	fs.StringVar(&o.tokenName, "token-name", "", "the PAT's name (required without --connected-app)")
 	fs.StringVar(&o.secretFile, "token-secret-file", "", "file holding the PAT's secret; or set "+SecretEnv+" (never a flag value)")
 	fs.StringVar(&o.caFile, "ca-file", "", "PEM CA certificates to trust besides the system roots")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of each call")
 	fs.StringVar(&o.output, "output", "text", "text or json")
+	o.app.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: tableau-operator check --server URL --api-version V --token-name NAME [--site SITE] (--token-secret-file FILE | "+SecretEnv+"=...)")
-		fmt.Fprintln(stderr, "Runs serverinfo, a PAT sign-in and sign-out, then prints a verdict. Exit 0: sign-in works; 1: it fails; 2: usage error.")
+		fmt.Fprintln(stderr, "   or: tableau-operator check --connected-app --server URL --api-version V --client-id ID --secret-id ID --username USER --scopes S1,S2 [--site SITE] (--secret-value-file FILE | "+AppSecretEnv+"=...)")
+		fmt.Fprintln(stderr, "Runs serverinfo, a sign-in and sign-out, then prints a verdict. Exit 0: sign-in works; 1: it fails; 2: usage error.")
 		fs.PrintDefaults()
 	}
 	for _, a := range args {
 		name := strings.TrimLeft(strings.SplitN(a, "=", 2)[0], "-")
-		if name == "token-secret" || name == "secret" || name == "token-value" {
-			return o, tableau.PersonalAccessToken{}, nil, errors.New("the PAT secret is never a flag value (it would show in the process list and shell history): use --token-secret-file or " + SecretEnv)
+		switch name {
+		case "token-secret", "secret", "token-value", "secret-value", "client-secret", "jwt":
+			return o, credential{}, nil, errors.New("a secret is never a flag value (it would show in the process list and shell history): use --token-secret-file or " + SecretEnv + ", or --secret-value-file or " + AppSecretEnv)
 		}
 	}
 	if err := fs.Parse(args); err != nil {
-		return o, tableau.PersonalAccessToken{}, nil, err
+		return o, credential{}, nil, err
 	}
 	if fs.NArg() > 0 {
-		return o, tableau.PersonalAccessToken{}, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return o, credential{}, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	required := []struct{ name, value string }{{"--server", o.server}, {"--api-version", o.apiVersion}}
+	if o.app.enabled {
+		required = append(required, o.app.required()...)
+	} else {
+		required = append(required, struct{ name, value string }{"--token-name", o.tokenName})
 	}
 	var missing []string
-	for _, f := range []struct{ name, value string }{{"--server", o.server}, {"--api-version", o.apiVersion}, {"--token-name", o.tokenName}} {
+	for _, f := range required {
 		if f.value == "" {
 			missing = append(missing, f.name)
 		}
 	}
 	if len(missing) > 0 {
-		return o, tableau.PersonalAccessToken{}, nil, fmt.Errorf("missing %s", strings.Join(missing, ", "))
+		return o, credential{}, nil, fmt.Errorf("missing %s", strings.Join(missing, ", "))
 	}
 	if o.output != "text" && o.output != "json" {
-		return o, tableau.PersonalAccessToken{}, nil, fmt.Errorf("--output must be text or json, not %q", o.output)
+		return o, credential{}, nil, fmt.Errorf("--output must be text or json, not %q", o.output)
 	}
 	if o.timeout <= 0 {
-		return o, tableau.PersonalAccessToken{}, nil, errors.New("--timeout must be positive")
+		return o, credential{}, nil, errors.New("--timeout must be positive")
 	}
-	secret, err := readSecret(o.secretFile, getenv)
-	if err != nil {
-		return o, tableau.PersonalAccessToken{}, nil, err
+	var cred credential
+	if o.app.enabled {
+		app, err := o.app.credential(getenv)
+		if err != nil {
+			return o, credential{}, nil, err
+		}
+		cred.app = &app
+	} else {
+		secret, err := readSecret(o.secretFile, "--token-secret-file", SecretEnv, "PAT secret", getenv)
+		if err != nil {
+			return o, credential{}, nil, err
+		}
+		cred.pat = &tableau.PersonalAccessToken{Name: o.tokenName, Secret: tableau.NewSecret(secret)}
 	}
 	var caPEM []byte
 	if o.caFile != "" {
+		var err error
 		if caPEM, err = os.ReadFile(o.caFile); err != nil {
-			return o, tableau.PersonalAccessToken{}, nil, fmt.Errorf("reading --ca-file: %w", err)
+			return o, credential{}, nil, fmt.Errorf("reading --ca-file: %w", err)
 		}
 	}
-	return o, tableau.PersonalAccessToken{Name: o.tokenName, Secret: tableau.NewSecret(secret)}, caPEM, nil
+	return o, cred, caPEM, nil
 }
 
-func readSecret(file string, getenv func(string) string) (string, error) {
+// readSecret reads a credential from a file or, failing that, an environment variable.
+func readSecret(file, fileFlag, env, what string, getenv func(string) string) (string, error) {
 	var secret string
 	switch {
 	case file != "":
 		b, err := os.ReadFile(file)
 		if err != nil {
-			return "", fmt.Errorf("reading --token-secret-file: %w", err)
+			return "", fmt.Errorf("reading %s: %w", fileFlag, err)
 		}
 		// Files written by editors and `echo` end with a newline that is not part of the secret.
 		secret = strings.TrimRight(string(b), "\r\n")
-	case getenv(SecretEnv) != "":
-		secret = getenv(SecretEnv)
+	case getenv(env) != "":
+		secret = getenv(env)
 	default:
-		return "", errors.New("no PAT secret: use --token-secret-file FILE or set " + SecretEnv)
+		return "", fmt.Errorf("no %s: use %s FILE or set %s", what, fileFlag, env)
 	}
 	if strings.TrimSpace(secret) == "" {
-		return "", errors.New("the PAT secret is empty")
+		return "", fmt.Errorf("the %s is empty", what)
 	}
 	return secret, nil
 }
@@ -195,8 +232,20 @@ func retryable(err error) (bool, time.Duration) {
 	return true, 0
 }
 
-func diagnose(ctx context.Context, c *tableau.Client, o options, pat tableau.PersonalAccessToken, stderr io.Writer) Report {
-	rep := Report{Server: o.server, Site: o.site, APIVersion: o.apiVersion, TokenName: pat.Name}
+func diagnose(ctx context.Context, c *tableau.Client, o options, cred credential, stderr io.Writer) Report {
+	rep := Report{Server: o.server, Site: o.site, APIVersion: o.apiVersion, Auth: authPAT}
+	signIn := func(ctx context.Context) (*tableau.Session, error) { return c.SignInWithPAT(ctx, o.site, *cred.pat) }
+	who := ""
+	if cred.app != nil {
+		rep.Auth, rep.ClientID, rep.SecretID, rep.Username = authConnectedApp, cred.app.ClientID, cred.app.SecretID, cred.app.Username
+		signIn = func(ctx context.Context) (*tableau.Session, error) {
+			return c.SignInWithConnectedApp(ctx, o.site, *cred.app)
+		}
+		who = fmt.Sprintf("%q through connected app %s", cred.app.Username, cred.app.ClientID)
+	} else {
+		rep.TokenName = cred.pat.Name
+		who = fmt.Sprintf("PAT %q", cred.pat.Name)
+	}
 	policy := backoff.Default
 	retrying := func(err error) (bool, time.Duration) {
 		ok, after := retryable(err)
@@ -218,7 +267,7 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, pat tableau.Per
 	rep.ServerAPIVersion, rep.ProductVersion, rep.Build = info.RESTAPIVersion, info.ProductVersion, info.Build
 	rep.RequestID, rep.LatencyMs = info.RequestID, info.Latency.Milliseconds()
 	if v, drift := classify.Versions(o.apiVersion, info.RESTAPIVersion); drift {
-		// Signing in at this version would only fail with 404001 and end the PAT's other session.
+		// Signing in at this version would only fail with 404001 (and end a PAT's other session).
 		rep.Bucket, rep.Reason, rep.Message, rep.Remediation = string(v.Bucket), v.Reason, v.Message, v.NextStep
 		rep.Endpoint = "GET /api/" + tableau.ServerInfoAPIVersion + "/serverinfo"
 		return rep
@@ -227,7 +276,7 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, pat tableau.Per
 	var sess *tableau.Session
 	err = policy.Do(ctx, func(ctx context.Context) error {
 		var err error
-		sess, err = c.SignInWithPAT(ctx, o.site, pat)
+		sess, err = signIn(ctx)
 		return err
 	}, retrying)
 	if err != nil {
@@ -237,7 +286,7 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, pat tableau.Per
 	rep.Reason = "SignedIn"
 	rep.Endpoint = "POST /api/" + o.apiVersion + "/auth/signin"
 	rep.RequestID, rep.LatencyMs = sess.RequestID, sess.Latency.Milliseconds()
-	rep.Message = fmt.Sprintf("Signed in to site %q as PAT %q at REST API %s; the server offers up to %s.", o.site, pat.Name, o.apiVersion, info.RESTAPIVersion)
+	rep.Message = fmt.Sprintf("Signed in to site %q as %s at REST API %s; the server offers up to %s.", o.site, who, o.apiVersion, info.RESTAPIVersion)
 	rep.Remediation = "Nothing to do."
 	if sess.PATExpiryKnown {
 		rep.PATExpiresAt = time.Now().Add(sess.PATExpiresIn).UTC().Format(time.RFC3339)
@@ -252,7 +301,7 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, pat tableau.Per
 }
 
 func failed(rep Report, err error) Report {
-	v, _ := classify.Failure(err, classify.Evidence{Now: time.Now(), Site: rep.Site})
+	v, _ := classify.Failure(err, classify.Evidence{Now: time.Now(), Site: rep.Site, ConnectedApp: rep.Auth == authConnectedApp})
 	rep.Bucket, rep.Reason, rep.Message, rep.Remediation = string(v.Bucket), v.Reason, v.Message, v.NextStep
 	if te, ok := tableau.AsError(err); ok {
 		rep.HTTPStatus, rep.TableauCode, rep.Summary, rep.Detail = te.HTTPStatus, te.Code, te.Summary, te.Detail
@@ -284,6 +333,9 @@ func writeText(w io.Writer, r Report) {
 	}
 	row("site", site)
 	row("token name", r.TokenName)
+	row("client id", r.ClientID)
+	row("secret id", r.SecretID)
+	row("username", r.Username)
 	row("API pinned", r.APIVersion)
 	if r.ServerAPIVersion != "" {
 		row("Tableau", fmt.Sprintf("%s (build %s), REST API up to %s", r.ProductVersion, r.Build, r.ServerAPIVersion))

@@ -116,6 +116,21 @@ var ReasonBucket = map[string]Bucket{
 	ReasonConnectionReset:                 ServerUnavailable,
 	ReasonDNSLookupFailed:                 ServerUnavailable,
 	ReasonNetworkError:                    ServerUnavailable,
+
+	ReasonConnectedAppUserNotFound:     AuthConfigDrift,
+	ReasonConnectedAppLoginFailed:      AuthConfigDrift,
+	ReasonConnectedAppsDisabled:        AuthConfigDrift,
+	ReasonConnectedAppNotFound:         AuthConfigDrift,
+	ReasonConnectedAppSecretNotFound:   AuthConfigDrift,
+	ReasonConnectedAppSecretLimit:      AuthConfigDrift,
+	ReasonConnectedAppDomainNotAllowed: AuthConfigDrift,
+	ReasonJWTMalformed:                 AuthConfigDrift,
+	ReasonJWTKeysUnavailable:           AuthConfigDrift,
+	ReasonJWTExpiryTooLong:             AuthConfigDrift,
+	ReasonConnectedAppSignInRejected:   AuthConfigDrift,
+	ReasonJWTScopeMissing:              AuthConfigDrift,
+	ReasonConnectedAppInvalid:          AuthConfigDrift,
+	ReasonAPIVersionTooLowForMethod:    APIVersionMismatch,
 }
 
 // Verdict is the classification of one failure.
@@ -140,6 +155,9 @@ type Evidence struct {
 	LastSignIn time.Time
 	// Site is the site contentUrl that was used ("" is the default site).
 	Site string
+	// ConnectedApp says the failed call was a connected-app (JWT) sign-in or a call of a JWT
+	// session, which changes what 401001 and 401002 mean.
+	ConnectedApp bool
 }
 
 // RecentChangeWindow is how recent a change of the Secret or site must be to be named as the
@@ -154,6 +172,8 @@ type CredentialError struct {
 	Reason string // ReasonSecretNotFound or ReasonSecretKeyMissing
 	Secret string // the Secret's name
 	Key    string // the missing key, for ReasonSecretKeyMissing
+	// Ref is the spec field that names the Secret; spec.auth.personalAccessToken.secretRef when empty.
+	Ref string
 }
 
 func (e *CredentialError) Error() string {
@@ -187,6 +207,14 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 		return Verdict{EndpointMisconfigured, ReasonCABundleInvalid, cae.Error() + ".",
 			fmt.Sprintf("Put PEM CA certificates under key %q of %s %q, or fix spec.tls.caBundle.", cae.Key, cae.Kind, cae.Name)}, true
 	}
+	var ve *tableau.VersionError
+	if errors.As(err, &ve) {
+		return versionTooLow(ve), true
+	}
+	var ice *tableau.InvalidCredentialError
+	if errors.As(err, &ice) {
+		return invalidConnectedApp(ice), true
+	}
 	te, ok := tableau.AsError(err)
 	if !ok {
 		return Verdict{ServerUnavailable, ReasonNetworkError, "The call failed before Tableau answered: " + err.Error() + ".",
@@ -196,12 +224,16 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 }
 
 func credential(ce *CredentialError) Verdict {
+	ref := ce.Ref
+	if ref == "" {
+		ref = "spec.auth.personalAccessToken.secretRef"
+	}
 	if ce.Reason == ReasonSecretKeyMissing {
 		return Verdict{AuthConfigDrift, ReasonSecretKeyMissing, ce.Error() + ".",
-			fmt.Sprintf("Add key %q to Secret %q, or point spec.auth.personalAccessToken.secretRef at the keys it has.", ce.Key, ce.Secret)}
+			fmt.Sprintf("Add key %q to Secret %q, or point %s at the keys it has.", ce.Key, ce.Secret, ref)}
 	}
 	return Verdict{AuthConfigDrift, ReasonSecretNotFound, ce.Error() + " in the connection's namespace.",
-		fmt.Sprintf("Create Secret %q with the keys of spec.auth.personalAccessToken.secretRef; the operator notices it at once.", ce.Secret)}
+		fmt.Sprintf("Create Secret %q with the keys of %s; the operator notices it at once.", ce.Secret, ref)}
 }
 
 func tableauFailure(e *tableau.Error, ev Evidence) Verdict {
@@ -269,8 +301,17 @@ func tableauFailure(e *tableau.Error, ev Evidence) Verdict {
 			"Check spec.server and any proxy, WAF or SSO gateway in front of Tableau: it must pass /api/ through unchanged."}
 	}
 
+	if sub, ok := SubCode(e.Detail); ok && e.HTTPStatus >= 400 && e.HTTPStatus < 500 {
+		if v, ok := connectedAppFailure(sub, evidence); ok {
+			return v
+		}
+	}
 	code := e.Code
 	switch {
+	case code == "401001" && ev.ConnectedApp:
+		return connectedAppSignInRejected(evidence)
+	case code == "401002" && ev.ConnectedApp:
+		return jwtScopeMissing(evidence)
 	case code == "401001":
 		return signInRejected(evidence, ev)
 	case code == "401000":

@@ -109,24 +109,32 @@ func TestFailure(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v, ok := Failure(tc.err, tc.ev)
-			if !ok {
-				t.Fatal("not classified")
-			}
-			if v.Bucket != tc.wantBucket || v.Reason != tc.wantReason {
-				t.Fatalf("got %s/%s, want %s/%s\n%s", v.Bucket, v.Reason, tc.wantBucket, tc.wantReason, v.Message)
-			}
+			v := mustClassify(t, tc.err, tc.ev, tc.wantBucket, tc.wantReason)
 			if !strings.Contains(v.Message, tc.wantInMsg) {
 				t.Errorf("message %q does not say %q", v.Message, tc.wantInMsg)
 			}
-			if v.NextStep == "" || strings.Contains(v.NextStep, "\n") {
-				t.Errorf("next step %q must be one line", v.NextStep)
-			}
-			if ReasonBucket[v.Reason] != v.Bucket {
-				t.Errorf("reason %s belongs to %s, not %s", v.Reason, ReasonBucket[v.Reason], v.Bucket)
-			}
 		})
 	}
+}
+
+// mustClassify classifies err and checks the bucket, the reason, the reason's own bucket and a
+// one-line next step.
+func mustClassify(t *testing.T, err error, ev Evidence, bucket Bucket, reason string) Verdict {
+	t.Helper()
+	v, ok := Failure(err, ev)
+	if !ok {
+		t.Fatal("not classified")
+	}
+	if v.Bucket != bucket || v.Reason != reason {
+		t.Fatalf("got %s/%s, want %s/%s\n%s", v.Bucket, v.Reason, bucket, reason, v.Message)
+	}
+	if v.NextStep == "" || strings.Contains(v.NextStep, "\n") {
+		t.Errorf("next step %q must be one line", v.NextStep)
+	}
+	if ReasonBucket[v.Reason] != v.Bucket {
+		t.Errorf("reason %s belongs to %s, not %s", v.Reason, ReasonBucket[v.Reason], v.Bucket)
+	}
+	return v
 }
 
 func TestNilIsNotAFailure(t *testing.T) {

@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package tableau is the operator's client of the Tableau REST API: serverinfo, sign-in with a
-// personal access token, sign-out and the current session. It speaks XML and JSON, reads every
+// personal access token or a connected app's JWT, sign-out, the current session, and the
+// site-administrator methods for connected-app secrets and personal access tokens. It speaks XML and JSON, reads every
 // answer by its Content-Type and bytes, and turns every failure into one *Error.
 package tableau
 
@@ -96,6 +97,9 @@ type Options struct {
 	Observe func(Call)
 	// UserAgent of every request.
 	UserAgent string
+	// Now is the clock JWTs are minted by; time.Now when nil. Tableau wants UTC clocks that
+	// agree, so tests that move a simulator's clock move this one too.
+	Now func() time.Time
 }
 
 // Call records one request for metrics: never a credential, never a site or user id.
@@ -117,6 +121,7 @@ type Client struct {
 	http       *http.Client
 	observe    func(Call)
 	userAgent  string
+	now        func() time.Time
 }
 
 // New validates the options and builds a Client. It makes no call.
@@ -154,6 +159,7 @@ func New(o Options) (*Client, error) {
 		maxBody:    o.MaxBodyBytes,
 		observe:    o.Observe,
 		userAgent:  o.UserAgent,
+		now:        o.Now,
 		http: &http.Client{
 			Transport: transport,
 			// Never follow a redirect: a POST would turn into a GET (405000), the credential
@@ -170,6 +176,9 @@ func New(o Options) (*Client, error) {
 	}
 	if c.userAgent == "" {
 		c.userAgent = "tableau-operator"
+	}
+	if c.now == nil {
+		c.now = time.Now
 	}
 	return c, nil
 }
@@ -274,20 +283,7 @@ func (c *Client) SignInWithPAT(ctx context.Context, site string, pat PersonalAcc
 	if err != nil {
 		return nil, fmt.Errorf("encoding the sign-in request: %w", err)
 	}
-	res, err := c.do(ctx, EndpointSignIn, http.MethodPost, c.apiVersion, "auth/signin", body, pat.Secret)
-	if err != nil {
-		return nil, err
-	}
-	cr := res.body.credentials
-	if cr == nil || cr.Token == "" {
-		return nil, res.unexpected("the sign-in answer has no credentials token")
-	}
-	s := &Session{Token: NewSecret(cr.Token), SiteID: cr.SiteID, SiteContentURL: cr.SiteContentURL, UserID: cr.UserID,
-		RequestID: res.requestID, Latency: res.latency}
-	if d, ok := ParseEstimatedTimeToExpiration(cr.EstimatedTimeToExpiration); ok {
-		s.PATExpiresIn, s.PATExpiryKnown = d, true
-	}
-	return s, nil
+	return c.signIn(ctx, body, pat.Secret)
 }
 
 // SignOut ends the session.
@@ -318,10 +314,12 @@ func (c *Client) CurrentSession(ctx context.Context, s *Session) (*SessionInfo, 
 
 func (c *Client) doAuth(ctx context.Context, endpoint, method, path string, s *Session) (*result, error) {
 	if s == nil || s.Token.Empty() {
-		return nil, errors.New("no session: sign in first")
+		return nil, errNoSession
 	}
 	return c.do(ctx, endpoint, method, c.apiVersion, path, nil, s.Token, withAuth(s.Token))
 }
+
+var errNoSession = errors.New("no session: sign in first")
 
 type requestOption func(*http.Request)
 
@@ -422,8 +420,28 @@ func scrub(e *Error, secret Secret) {
 	if len(v) < 4 {
 		return
 	}
-	e.Summary = strings.ReplaceAll(e.Summary, v, redacted)
-	e.Detail = strings.ReplaceAll(e.Detail, v, redacted)
+	e.Summary = redact(e.Summary, v)
+	e.Detail = redact(e.Detail, v)
+}
+
+// minRedactedHead is the shortest head of a credential that redact removes from a cut text.
+const minRedactedHead = 8
+
+// redact replaces v in text, and also the head of v that ends a text cleanText cut at its bound:
+// a long credential (a JWT) echoed near the bound is cut in two, and its head alone is still
+// a credential's text.
+func redact(text, v string) string {
+	text = strings.ReplaceAll(text, v, redacted)
+	body, cut := strings.CutSuffix(text, "…")
+	if !cut {
+		return text
+	}
+	for k := len(v) - 1; k >= minRedactedHead; k-- {
+		if strings.HasSuffix(body, v[:k]) {
+			return body[:len(body)-k] + redacted + "…"
+		}
+	}
+	return text
 }
 
 // requestIDHeaders are the headers a request id may come back in; the first present wins.

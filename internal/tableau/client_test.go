@@ -402,19 +402,25 @@ func TestLargeBodyIsNotBuffered(t *testing.T) {
 	}
 }
 
-func TestSecretEchoedByAProxyIsScrubbed(t *testing.T) {
+// echoingProxyClient is a client of a proxy that answers 403 with a page quoting the request body.
+func echoingProxyClient(t *testing.T) *tableau.Client {
+	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusForbidden)
 		_, _ = fmt.Fprintf(w, "<html><title>Blocked: %s</title></html>", body)
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	c, err := tableau.New(tableau.Options{Server: srv.URL, APIVersion: "3.24", Format: tableau.FormatJSON})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.SignInWithPAT(context.Background(), site, pat)
+	return c
+}
+
+func TestSecretEchoedByAProxyIsScrubbed(t *testing.T) {
+	_, err := echoingProxyClient(t).SignInWithPAT(context.Background(), site, pat)
 	te := mustTableauError(t, err)
 	if !strings.Contains(te.Summary, "[redacted]") {
 		t.Errorf("summary = %q, want the echoed secret replaced", te.Summary)

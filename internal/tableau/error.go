@@ -19,6 +19,7 @@ package tableau
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -128,4 +129,38 @@ func AsError(err error) (*Error, bool) {
 		return te, true
 	}
 	return nil, false
+}
+
+// VersionError is a method the pinned REST API version does not have. The client returns it
+// without making the call.
+type VersionError struct {
+	Method  string
+	Minimum string
+	Pinned  string
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("%s needs REST API %s or later; the pinned version is %s", e.Method, e.Minimum, e.Pinned)
+}
+
+// versionLess reports whether major.minor version a is below b; unparseable versions compare as
+// not less (New has already checked the pin's shape).
+func versionLess(a, b string) bool {
+	am, an, okA := splitVersion(a)
+	bm, bn, okB := splitVersion(b)
+	return okA && okB && (am < bm || (am == bm && an < bn))
+}
+
+func splitVersion(v string) (int, int, bool) {
+	major, minor, ok := strings.Cut(v, ".")
+	a, err1 := strconv.Atoi(major)
+	b, err2 := strconv.Atoi(minor)
+	return a, b, ok && err1 == nil && err2 == nil
+}
+
+// IsTableauError reports whether err came back from a call (as opposed to a request the client
+// refused to make).
+func IsTableauError(err error) bool {
+	_, ok := AsError(err)
+	return ok
 }

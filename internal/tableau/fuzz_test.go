@@ -17,6 +17,7 @@ limitations under the License.
 package tableau
 
 import (
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -35,6 +36,9 @@ func FuzzDecodeBody(f *testing.F) {
 		{"application/xml", `<!DOCTYPE tsResponse [<!ENTITY a "aaaaaaaaaa">]><tsResponse>&a;&a;</tsResponse>`},
 		{"application/json", `{"error":"x"}`},
 		{"text/plain", "\xff\xfe\x00"},
+		{"application/xml", `<tsResponse><connectedApplicationSecret id="s" value="v" createdAt="2026-01-01T00:00:00Z"/></tsResponse>`},
+		{"application/json", `{"connectedApplication":{"clientId":"c","secret":[{"id":"a"},{"id":"b"}]}}`},
+		{"application/json", `{"personalAccessTokens":{"personalAccessToken":{"tokenName":"a"}}}`},
 	}
 	for _, s := range seeds {
 		f.Add(s.contentType, []byte(s.body))
@@ -56,6 +60,17 @@ func FuzzDecodeBody(f *testing.F) {
 		}
 		if d.kind.FromTableau() && !utf8.ValidString(d.errCode+d.errSummary+d.errDetail) {
 			t.Fatal("Tableau evidence must be valid UTF-8")
+		}
+		// The admin decoders read any Tableau body without panicking, and their errors never
+		// quote it (it may hold a secret value).
+		_, err1 := d.connectedAppSecret()
+		_, err2 := d.connectedAppSecrets()
+		_, err3 := d.personalAccessTokens()
+		_, err4 := d.user()
+		for _, err := range []error{err1, err2, err3, err4} {
+			if err != nil && len(body) > 8 && strings.Contains(err.Error(), string(body)) {
+				t.Fatalf("a decoding error quotes the body: %v", err)
+			}
 		}
 		again := decodeBody(contentType, body, false)
 		if describeDecoded(again) != describeDecoded(d) {

@@ -40,6 +40,10 @@ type decoded struct {
 	serverInfo  *wireServerInfo
 	session     *wireSession
 
+	// raw is a Tableau body as it came, for the admin methods that decode their own element
+	// (admin_wire.go); nil for every other kind.
+	raw []byte
+
 	// cause says why a body is Malformed.
 	cause error
 }
@@ -153,6 +157,11 @@ type jsonEnvelope struct {
 			SiteRole string `json:"siteRole"`
 		} `json:"user"`
 	} `json:"session"`
+	// The admin methods' elements, decoded by admin_wire.go.
+	ConnectedApplication       json.RawMessage `json:"connectedApplication"`
+	ConnectedApplicationSecret json.RawMessage `json:"connectedApplicationSecret"`
+	PersonalAccessTokens       json.RawMessage `json:"personalAccessTokens"`
+	User                       json.RawMessage `json:"user"`
 }
 
 type jsonError struct {
@@ -265,7 +274,7 @@ func decodeXML(b []byte) decoded {
 	if err := xml.Unmarshal(b, &r); err != nil {
 		return decoded{kind: BodyMalformed, cause: errors.New("tsResponse does not parse: " + err.Error())}
 	}
-	d := decoded{kind: BodyTableauXML, namespace: root.Name.Space}
+	d := decoded{kind: BodyTableauXML, namespace: root.Name.Space, raw: b}
 	if r.Error != nil {
 		d.errCode = strings.TrimSpace(r.Error.Code)
 		d.errSummary = cleanText(r.Error.Summary)
@@ -316,7 +325,7 @@ func decodeJSON(b []byte) decoded {
 		}
 		return decoded{kind: BodyOtherJSON, errSummary: cleanText(title)}
 	}
-	d := decoded{kind: BodyTableauJSON}
+	d := decoded{kind: BodyTableauJSON, raw: b}
 	switch {
 	case len(env.Error) > 0 && env.Error[0] == '{':
 		var e jsonError
@@ -324,7 +333,9 @@ func decodeJSON(b []byte) decoded {
 			return decoded{kind: BodyOtherJSON}
 		}
 		d.errCode, d.errSummary, d.errDetail = strings.TrimSpace(string(e.Code)), cleanText(e.Summary), cleanText(e.Detail)
-	case env.Credentials != nil || env.ServerInfo != nil || env.Session != nil:
+	case env.Credentials != nil || env.ServerInfo != nil || env.Session != nil,
+		len(env.ConnectedApplication) > 0, len(env.ConnectedApplicationSecret) > 0, len(env.PersonalAccessTokens) > 0,
+		len(env.User) > 0:
 	default:
 		return decoded{kind: BodyOtherJSON}
 	}

@@ -107,7 +107,7 @@ func endpointOf(method, rest string) string {
 	case rest == "sessions/current":
 		return "sessions/current"
 	}
-	return "other"
+	return adminEndpointOf(rest)
 }
 
 func (s *Simulator) serve(w http.ResponseWriter, r *http.Request) {
@@ -152,13 +152,13 @@ func (s *Simulator) serve(w http.ResponseWriter, r *http.Request) {
 		out.serverInfo(s.cfg.ProductVersion, s.cfg.Build, s.cfg.RESTAPIVersion)
 	case "auth/signin":
 		if r.Method != http.MethodPost {
-			out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+			out.methodNotAllowed(r.Method)
 			return
 		}
 		s.handleSignIn(out, r)
 	case "auth/signout":
 		if r.Method != http.MethodPost {
-			out.error(http.StatusMethodNotAllowed, "405000", "Method Not Allowed", fmt.Sprintf("The HTTP method '%s' is not supported for the given resource", r.Method))
+			out.methodNotAllowed(r.Method)
 			return
 		}
 		sess, ok := s.authenticate(out, r)
@@ -173,6 +173,8 @@ func (s *Simulator) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out.session(sess)
+	case endpointConnectedApp, endpointConnectedAppSecrets, endpointPATs, endpointUser:
+		s.serveAdmin(out, r, endpoint, version, rest)
 	default:
 		out.error(http.StatusNotFound, "404003", "Resource Not Found", fmt.Sprintf("Unknown resource '/%s/%s' specified in URI.", version, rest))
 	}
@@ -259,12 +261,16 @@ func (s *Simulator) handleSignIn(out *writer, r *http.Request) {
 		out.error(http.StatusBadRequest, "400000", "Bad Request", "Payload is either malformed or incomplete")
 		return
 	}
-	name, secret, siteURL, ok := parseSignIn(r.Header.Get("Content-Type"), body)
+	req, ok := parseSignIn(r.Header.Get("Content-Type"), body)
 	if !ok {
 		out.error(http.StatusBadRequest, "400000", "Bad Request", "Payload is either malformed or incomplete")
 		return
 	}
-	sess, ok := s.signIn(siteURL, name, secret)
+	if req.jwt != "" {
+		s.handleJWTSignIn(out, req.site, req.jwt)
+		return
+	}
+	sess, ok := s.signIn(req.site, req.name, req.secret)
 	if !ok {
 		out.error(http.StatusUnauthorized, "401001", "Signin Error", "Error signing in to Tableau Server")
 		return
@@ -276,35 +282,42 @@ func (s *Simulator) handleSignIn(out *writer, r *http.Request) {
 	out.credentials(sess, expiry)
 }
 
-// parseSignIn reads a PAT sign-in request, XML or JSON by its Content-Type.
-func parseSignIn(contentType string, body []byte) (name, secret, site string, ok bool) {
+type signInRequest struct{ name, secret, jwt, site string }
+
+// parseSignIn reads a PAT (personalAccessTokenName and personalAccessTokenSecret) or JWT
+// (credentials@jwt) sign-in request, XML or JSON by its Content-Type.
+func parseSignIn(contentType string, body []byte) (signInRequest, bool) {
+	var req signInRequest
 	if strings.Contains(strings.ToLower(contentType), "json") {
-		var req map[string]map[string]any
-		if json.Unmarshal(body, &req) != nil {
-			return "", "", "", false
+		var doc map[string]map[string]any
+		if json.Unmarshal(body, &doc) != nil {
+			return req, false
 		}
-		c := req["credentials"]
-		name, _ = c["personalAccessTokenName"].(string)
-		secret, _ = c["personalAccessTokenSecret"].(string)
+		c := doc["credentials"]
+		req.name, _ = c["personalAccessTokenName"].(string)
+		req.secret, _ = c["personalAccessTokenSecret"].(string)
+		req.jwt, _ = c["jwt"].(string)
 		if st, isMap := c["site"].(map[string]any); isMap {
-			site, _ = st["contentUrl"].(string)
+			req.site, _ = st["contentUrl"].(string)
 		}
-		return name, secret, site, name != "" && secret != ""
+		return req, req.jwt != "" || (req.name != "" && req.secret != "")
 	}
-	var req struct {
+	var doc struct {
 		Credentials struct {
 			Name   string `xml:"personalAccessTokenName,attr"`
 			Secret string `xml:"personalAccessTokenSecret,attr"`
+			JWT    string `xml:"jwt,attr"`
 			Site   struct {
 				ContentURL string `xml:"contentUrl,attr"`
 			} `xml:"site"`
 		} `xml:"credentials"`
 	}
-	if xml.Unmarshal(body, &req) != nil {
-		return "", "", "", false
+	if xml.Unmarshal(body, &doc) != nil {
+		return req, false
 	}
-	c := req.Credentials
-	return c.Name, c.Secret, c.Site.ContentURL, c.Name != "" && c.Secret != ""
+	c := doc.Credentials
+	req = signInRequest{name: c.Name, secret: c.Secret, jwt: c.JWT, site: c.Site.ContentURL}
+	return req, req.jwt != "" || (req.name != "" && req.secret != "")
 }
 
 // writer renders answers in the format the request asked for, the way Tableau writes them.
@@ -374,7 +387,7 @@ func (o *writer) credentials(sess *session, expiry string) {
 			exp = `,"estimatedTimeToExpiration":` + jsonString(expiry)
 		}
 		o.writeJSON(http.StatusOK, fmt.Sprintf(`{"credentials":{"site":{"id":%s,"contentUrl":%s},"user":{"id":%s},"token":%s%s}}`,
-			jsonString(sess.site.id), jsonString(sess.site.contentURL), jsonString(sess.pat.userID), jsonString(sess.token), exp))
+			jsonString(sess.site.id), jsonString(sess.site.contentURL), jsonString(sess.user.id), jsonString(sess.token), exp))
 		return
 	}
 	exp := ""
@@ -382,17 +395,17 @@ func (o *writer) credentials(sess *session, expiry string) {
 		exp = fmt.Sprintf(` estimatedTimeToExpiration="%s"`, xmlEscape(expiry))
 	}
 	o.writeXML(http.StatusOK, fmt.Sprintf(`<credentials token="%s"%s><site id="%s" contentUrl="%s"/><user id="%s"/></credentials>`,
-		xmlEscape(sess.token), exp, sess.site.id, xmlEscape(sess.site.contentURL), sess.pat.userID))
+		xmlEscape(sess.token), exp, sess.site.id, xmlEscape(sess.site.contentURL), sess.user.id))
 }
 
 func (o *writer) session(sess *session) {
 	if o.json {
-		o.writeJSON(http.StatusOK, fmt.Sprintf(`{"session":{"site":{"id":%s,"name":%s,"contentUrl":%s},"user":{"id":%s,"name":%s,"siteRole":"SiteAdministratorCreator"}}}`,
-			jsonString(sess.site.id), jsonString(sess.site.name), jsonString(sess.site.contentURL), jsonString(sess.pat.userID), jsonString(sess.pat.User)))
+		o.writeJSON(http.StatusOK, fmt.Sprintf(`{"session":{"site":{"id":%s,"name":%s,"contentUrl":%s},"user":{"id":%s,"name":%s,"siteRole":%s}}}`,
+			jsonString(sess.site.id), jsonString(sess.site.name), jsonString(sess.site.contentURL), jsonString(sess.user.id), jsonString(sess.user.name), jsonString(sess.user.siteRole)))
 		return
 	}
-	o.writeXML(http.StatusOK, fmt.Sprintf(`<session><site id="%s" name="%s" contentUrl="%s"/><user id="%s" name="%s" siteRole="SiteAdministratorCreator"/></session>`,
-		sess.site.id, xmlEscape(sess.site.name), xmlEscape(sess.site.contentURL), sess.pat.userID, xmlEscape(sess.pat.User)))
+	o.writeXML(http.StatusOK, fmt.Sprintf(`<session><site id="%s" name="%s" contentUrl="%s"/><user id="%s" name="%s" siteRole="%s"/></session>`,
+		sess.site.id, xmlEscape(sess.site.name), xmlEscape(sess.site.contentURL), sess.user.id, xmlEscape(sess.user.name), xmlEscape(sess.user.siteRole)))
 }
 
 // xmlEscaper escapes what XML requires in text and double-quoted attributes, and no more:

@@ -15,12 +15,15 @@ limitations under the License.
 */
 
 // Package tableausim is a stand-in for the Tableau REST API subset the operator uses:
-// serverinfo, PAT sign-in, sign-out and sessions/current. It is an independent
+// serverinfo, PAT and connected-app (JWT) sign-in, sign-out, sessions/current, connected-app
+// secrets and List Personal Access Tokens. It is an independent
 // implementation: it shares no wire types, parsing or encoding with the client, and writes its
 // answers the way Tableau does (shared/reference/tableau-rest.md). It keeps Tableau's rules:
 // one session per PAT (a new sign-in ends the older session, whose next call gets 401002),
-// 15-day idle expiry and absolute expiry of PATs on an injectable clock, and 404001 for API
-// versions above the server's. Tests drive it through this Go API; hack/tableau-simulator runs it.
+// 15-day idle expiry and absolute expiry of PATs on an injectable clock, 404001 for API
+// versions above the server's, at most two secrets per connected app, and JWTs checked the way
+// connected apps check them (connectedapps.go, jwt.go). Tests drive it through this Go API;
+// hack/tableau-simulator runs it.
 package tableausim
 
 import (
@@ -85,9 +88,13 @@ type Config struct {
 type PAT struct {
 	Name   string
 	Secret string
-	// User is the owner's user name; defaults to the token name.
-	User    string
-	Created time.Time
+	// User is the owner's user name; defaults to the token name. The user is added to the site
+	// if it is not there yet.
+	User string
+	// SiteRole is the owner's site role when the user is new; SiteAdministratorCreator when
+	// empty, so a PAT can call the site-administrator methods unless told otherwise.
+	SiteRole string
+	Created  time.Time
 	// Expires is the absolute expiry; zero means none.
 	Expires time.Time
 	// LastUsed starts the idle clock; defaults to Created.
@@ -105,20 +112,36 @@ type PATState struct {
 type site struct {
 	id, name, contentURL string
 	pats                 map[string]*pat
+	users                map[string]*user
+	apps                 map[string]*connectedApp
+}
+
+type user struct {
+	id, name, siteRole string
 }
 
 type pat struct {
 	PAT
-	userID  string
+	guid    string
+	owner   *user
 	revoked bool
 	session string
 }
 
+// session is a signed-in session: of a PAT (pat set; one per PAT) or of a JWT (jwt set; any number).
 type session struct {
 	token    string
 	site     *site
+	user     *user
 	pat      *pat
+	jwt      *jwtGrant
 	lastSeen time.Time
+}
+
+// jwtGrant is what a JWT sign-in was granted: its app and its scopes.
+type jwtGrant struct {
+	app    *connectedApp
+	scopes []string
 }
 
 // Simulator is a simulated Tableau server. It is safe for concurrent use.
@@ -130,6 +153,8 @@ type Simulator struct {
 	calls    map[string]int
 	faults   []*Fault
 	seq      int
+	// jwtRejections says why each refused JWT was refused.
+	jwtRejections []string
 }
 
 // New builds a simulator with no sites.
@@ -159,7 +184,8 @@ func (s *Simulator) AddSite(contentURL, name string) {
 	if _, ok := s.sites[contentURL]; ok {
 		return
 	}
-	s.sites[contentURL] = &site{id: newLUID(), name: name, contentURL: contentURL, pats: map[string]*pat{}}
+	s.sites[contentURL] = &site{id: newLUID(), name: name, contentURL: contentURL, pats: map[string]*pat{},
+		users: map[string]*user{}, apps: map[string]*connectedApp{}}
 }
 
 // AddPAT adds a PAT on a site, replacing one of the same name.
@@ -185,8 +211,50 @@ func (s *Simulator) AddPAT(contentURL string, p PAT) error {
 	if old, ok := st.pats[p.Name]; ok && old.session != "" {
 		delete(s.sessions, old.session)
 	}
-	st.pats[p.Name] = &pat{PAT: p, userID: newLUID()}
+	st.pats[p.Name] = &pat{PAT: p, guid: newLUID(), owner: st.addUser(p.User, p.SiteRole)}
 	return nil
+}
+
+// AddUser adds a user to a site (JWTs sign in as users); an existing user keeps its role.
+func (s *Simulator) AddUser(contentURL, name, siteRole string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sites[contentURL]
+	if !ok {
+		return fmt.Errorf("no site %q", contentURL)
+	}
+	if name == "" {
+		return fmt.Errorf("a user needs a name")
+	}
+	st.addUser(name, siteRole)
+	return nil
+}
+
+// UserID is a user's LUID.
+func (s *Simulator) UserID(contentURL, name string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, ok := s.sites[contentURL]
+	if !ok {
+		return "", fmt.Errorf("no site %q", contentURL)
+	}
+	u, ok := st.users[name]
+	if !ok {
+		return "", fmt.Errorf("no user %q on site %q", name, contentURL)
+	}
+	return u.id, nil
+}
+
+func (st *site) addUser(name, siteRole string) *user {
+	if u, ok := st.users[name]; ok {
+		return u
+	}
+	if siteRole == "" {
+		siteRole = "SiteAdministratorCreator"
+	}
+	u := &user{id: newLUID(), name: name, siteRole: siteRole}
+	st.users[name] = u
+	return u
 }
 
 // RevokePAT revokes a PAT and ends its session, as a site administrator can.
@@ -225,7 +293,8 @@ func (s *Simulator) SetVersions(restAPIVersion, productVersion, build string) {
 }
 
 // Calls is the number of requests to an endpoint ("serverinfo", "auth/signin", "auth/signout",
-// "sessions/current", or "other"), faults included.
+// "sessions/current", "connected-apps", "connected-apps/secrets", "users/personal-access-tokens",
+// "users", or "other"), faults included.
 func (s *Simulator) Calls(endpoint string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,7 +367,7 @@ func (s *Simulator) signIn(contentURL, name, secret string) (*session, bool) {
 		// One session per PAT: the new sign-in ends the old session.
 		delete(s.sessions, p.session)
 	}
-	sess := &session{token: newToken(), site: st, pat: p, lastSeen: now}
+	sess := &session{token: newToken(), site: st, user: p.owner, pat: p, lastSeen: now}
 	s.sessions[sess.token] = sess
 	p.session = sess.token
 	return sess, true
@@ -321,7 +390,7 @@ func (s *Simulator) lookupSession(token string) (*session, bool) {
 
 func (s *Simulator) endSession(sess *session) {
 	delete(s.sessions, sess.token)
-	if sess.pat.session == sess.token {
+	if sess.pat != nil && sess.pat.session == sess.token {
 		sess.pat.session = ""
 	}
 }
