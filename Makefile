@@ -59,7 +59,7 @@ build: ## Build bin/tableau-operator.
 
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster in KUBECONFIG.
-	go run . --health-probe-bind-address=:8081 --metrics-bind-address=:8080
+	go run . --health-probe-bind-address=:8081 --metrics-bind-address=:8080 --metrics-secure=false
 
 $(CONTROLLER_GEN): hack/tools/controller-gen/go.mod hack/tools/controller-gen/go.sum
 	mkdir -p $(LOCALBIN)
