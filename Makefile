@@ -19,6 +19,7 @@ generate: $(CONTROLLER_GEN) ## Write the deepcopy functions of the API types.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Write the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/copy-generated.sh
 
 .PHONY: verify-generated
 verify-generated: $(CONTROLLER_GEN) ## Fail when `make generate manifests` changes any generated file.
