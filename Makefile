@@ -35,10 +35,14 @@ lint: ## go vet and a gofmt check.
 envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (cached) and print their directory.
 	@hack/envtest.sh
 
+.PHONY: helm
+helm: ## Build helm from Go modules (cached) and print its directory.
+	@hack/helm.sh
+
 .PHONY: test
-test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest and CLI tests.
-	assets=$$(hack/envtest.sh); \
-	KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
+test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests.
+	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
+	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
 
 ##@ Demo and benchmarks
 
