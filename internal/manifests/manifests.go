@@ -26,6 +26,7 @@ import (
 	"io"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
@@ -43,8 +44,13 @@ func Parse(data []byte) ([]*unstructured.Unstructured, error) {
 		if err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
+		// Through JSON with apimachinery's decoder, so integers are int64 as in any Unstructured.
+		js, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: %w", i, err)
+		}
 		obj := map[string]any{}
-		if err := yaml.Unmarshal(doc, &obj); err != nil {
+		if err := utiljson.Unmarshal(js, &obj); err != nil {
 			return nil, fmt.Errorf("document %d: %w", i, err)
 		}
 		if len(obj) == 0 {
