@@ -85,7 +85,8 @@ func runManager(args []string) int {
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(tableauv1alpha1.AddToScheme(scheme))
 
-	// GetConfig honours --kubeconfig, KUBECONFIG, in-cluster config and ~/.kube/config, in that order.
+	// Secure metrics as kubebuilder scaffolds them: HTTPS (a self-signed certificate) and a filter
+	// that asks the API server to review each caller's token and its right to get /metrics.
 	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics}
 	if secureMetrics {
 		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
@@ -94,6 +95,7 @@ func runManager(args []string) int {
 		metricsOpts.TLSOpts = append(metricsOpts.TLSOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
 
+	// GetConfig honours --kubeconfig, KUBECONFIG, in-cluster config and ~/.kube/config, in that order.
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
 		log.Error(err, "no Kubernetes configuration found")

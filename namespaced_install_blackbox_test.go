@@ -18,7 +18,10 @@ package main_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -162,4 +165,21 @@ func watchNamespacesArg(t *testing.T, rendered string) string {
 	}
 	t.Fatalf("no --watch-namespaces in the rendered Deployment:\n%s", rendered)
 	return ""
+}
+
+// TestWatchNamespacesFlagRejectsBadNames: a bad --watch-namespaces stops the operator before it
+// touches the cluster, with exit code 2 and the offending name.
+func TestWatchNamespacesFlagRejectsBadNames(t *testing.T) {
+	for flag, want := range map[string]string{
+		"--watch-namespaces=team-a,Team_B": `\"Team_B\" is not a namespace name`,
+		"--watch-namespaces=team-a,,b":     "has an empty entry",
+	} {
+		cmd := exec.Command(binary, flag)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "absent"))
+		out, err := cmd.CombinedOutput()
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %v, want exit code 2 and %s in:\n%s", flag, err, want, out)
+		}
+	}
 }
