@@ -26,7 +26,7 @@ mkdir -p "$cache_root/helm"
 tmp=$(mktemp -d "$cache_root/helm/.build-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-echo "building helm $helm_version into $dest; a cold build takes about 2 minutes on 2 cores" >&2
+echo "building helm $helm_version into $dest; a cold build takes 2 to 4 minutes on 2 cores" >&2
 (
   cd "$tools"
   export CGO_ENABLED=0
