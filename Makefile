@@ -21,6 +21,7 @@ generate: $(CONTROLLER_GEN) ## Write the deepcopy functions of the API types.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Write the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/copy-generated.sh
 
 .PHONY: verify-generated
 verify-generated: $(CONTROLLER_GEN) ## Fail when `make generate manifests` changes any generated file.
@@ -36,10 +37,14 @@ lint: ## go vet and a gofmt check.
 envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (cached) and print their directory.
 	@hack/envtest.sh
 
+.PHONY: helm
+helm: ## Build helm from Go modules (cached) and print its directory.
+	@hack/helm.sh
+
 .PHONY: test
-test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest and CLI tests.
-	assets=$$(hack/envtest.sh); \
-	KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
+test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests.
+	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
+	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
 
 ##@ Demo and benchmarks
 
@@ -65,7 +70,7 @@ image: ## Build the OCI image (linux/amd64, linux/arm64) without Docker into bin
 
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster in KUBECONFIG.
-	go run . --health-probe-bind-address=:8081 --metrics-bind-address=:8080
+	go run . --health-probe-bind-address=:8081 --metrics-bind-address=:8080 --metrics-secure=false
 
 $(CONTROLLER_GEN): hack/tools/controller-gen/go.mod hack/tools/controller-gen/go.sum
 	mkdir -p $(LOCALBIN)

@@ -20,6 +20,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"os"
@@ -32,6 +33,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	// The image has no system CA roots: Mozilla's bundle is compiled in and used only when
@@ -42,6 +44,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/controllers"
 	"github.com/tableau-operator/tableau-operator/internal/checkcmd"
 	"github.com/tableau-operator/tableau-operator/internal/version"
+	"github.com/tableau-operator/tableau-operator/internal/watchnamespaces"
 )
 
 func main() {
@@ -61,7 +64,14 @@ func runManager(args []string) int {
 	var maxConcurrent int
 	var qps float64
 	var burst int
-	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "The address the metrics endpoint binds to; 0 disables it.")
+	var secureMetrics, enableHTTP2 bool
+	var watchNamespaces string
+	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "The address the metrics endpoint binds to; 0 disables it.")
+	fs.BoolVar(&secureMetrics, "metrics-secure", true,
+		"Serve metrics over HTTPS to callers whose token may get /metrics (TokenReview and SubjectAccessReview); false serves plain HTTP to anyone, for local use.")
+	fs.BoolVar(&enableHTTP2, "enable-http2", false, "Allow HTTP/2 on the metrics server (off because of the HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
+	fs.StringVar(&watchNamespaces, "watch-namespaces", "",
+		"Comma-separated namespaces to watch and write in (needs Roles there); empty watches every namespace (needs the ClusterRole).")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica reconciles at a time.")
 	fs.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many TableauConnections are validated at once.")
@@ -74,10 +84,25 @@ func runManager(args []string) int {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	namespaces, err := watchnamespaces.Parse(watchNamespaces)
+	if err != nil {
+		log.Error(err, "invalid flag")
+		return 2
+	}
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(tableauv1alpha1.AddToScheme(scheme))
+
+	// Secure metrics as kubebuilder scaffolds them: HTTPS (a self-signed certificate) and a filter
+	// that asks the API server to review each caller's token and its right to get /metrics.
+	metricsOpts := metricsserver.Options{BindAddress: metricsAddr, SecureServing: secureMetrics}
+	if secureMetrics {
+		metricsOpts.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	if !enableHTTP2 {
+		metricsOpts.TLSOpts = append(metricsOpts.TLSOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
 
 	// GetConfig honours --kubeconfig, KUBECONFIG, in-cluster config and ~/.kube/config, in that order.
 	cfg, err := ctrl.GetConfig()
@@ -88,11 +113,11 @@ func runManager(args []string) int {
 	cfg.QPS, cfg.Burst = float32(qps), burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
-		Metrics:                metricsserver.Options{BindAddress: metricsAddr},
+		Metrics:                metricsOpts,
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         leaderElect,
 		LeaderElectionID:       "tableau-operator.tableau-operator.dev",
-		Cache:                  controllers.CacheOptions(),
+		Cache:                  watchnamespaces.Scope(controllers.CacheOptions(), namespaces),
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")
@@ -110,7 +135,7 @@ func runManager(args []string) int {
 		log.Error(err, "unable to set up the ready check")
 		return 1
 	}
-	log.Info("starting the manager")
+	log.Info("starting the manager", "watchNamespaces", namespaces, "secureMetrics", secureMetrics)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		return 1

@@ -292,6 +292,10 @@ func TestInstallManifestsServerDryRun(t *testing.T) {
 		"customresourcedefinition.apiextensions.k8s.io/tableauconnections.tableau-operator.dev",
 		"clusterrole.rbac.authorization.k8s.io/tableau-operator-manager-role",
 		"deployment.apps/tableau-operator-controller-manager",
+		"clusterrole.rbac.authorization.k8s.io/tableau-operator-metrics-reader",
+		"clusterrolebinding.rbac.authorization.k8s.io/tableau-operator-metrics-auth-rolebinding",
+		"service/tableau-operator-controller-manager-metrics-service",
+		"networkpolicy.networking.k8s.io/tableau-operator-allow-metrics-traffic",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run does not mention %s:\n%s", want, out)

@@ -195,7 +195,7 @@ func run(operatorBin string, n int, steady time.Duration) error {
 	if err != nil {
 		return err
 	}
-	op := exec.Command(operatorBin, "--metrics-bind-address="+metricsAddr, "--health-probe-bind-address=127.0.0.1:0", "--max-concurrent-reconciles=8")
+	op := exec.Command(operatorBin, "--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0", "--max-concurrent-reconciles=8")
 	op.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath)
 	op.Stdout, op.Stderr = logFile, logFile
 	start := time.Now()

@@ -133,7 +133,7 @@ func run(operatorBin string) error {
 	if err != nil {
 		return err
 	}
-	op := exec.Command(operatorBin, "--metrics-bind-address=0", "--health-probe-bind-address=127.0.0.1:0")
+	op := exec.Command(operatorBin, "--metrics-bind-address=0", "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0")
 	op.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath)
 	op.Stdout, op.Stderr = logFile, logFile
 	if err := op.Start(); err != nil {
