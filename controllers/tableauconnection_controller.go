@@ -130,6 +130,9 @@ type scope struct {
 	revision   string
 	tokenName  string
 	credErr    error
+	pat        *tableau.PersonalAccessToken
+	caPEM      []byte
+
 	// refusal is what forbids using the inputs at all (refuse records it before any call);
 	// unseen are the Secrets and ConfigMaps the cache does not hold.
 	refusal error
@@ -138,8 +141,6 @@ type scope struct {
 	// sourceResourceVersion and sourceUID name the version whose content was read.
 	sourceReadable                   bool
 	sourceResourceVersion, sourceUID string
-	pat        *tableau.PersonalAccessToken
-	caPEM      []byte
 
 	client       *tableau.Client
 	requeueAfter time.Duration
