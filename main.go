@@ -21,6 +21,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -65,13 +66,13 @@ func runManager(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
-	log := ctrl.Log.WithName("setup")
 	allowed, err := allowlist.Parse(*allowedServers)
 	if err != nil {
-		log.Error(err, "invalid flag")
+		fmt.Fprintln(fs.Output(), err)
 		return 2
 	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	log := ctrl.Log.WithName("setup")
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
