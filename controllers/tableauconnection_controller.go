@@ -312,8 +312,8 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowl
 	return fleet.SetupWithManager(mgr)
 }
 
-// SetupWithManager wires the reconciler: TableauConnections, plus the metadata of the Secrets
-// and ConfigMaps they reference, found through field indexes.
+// SetupWithManager wires the reconciler: TableauConnections, plus the metadata of the labelled
+// Secrets and ConfigMaps they reference (see CacheOptions), found through field indexes.
 func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	ctx := context.Background()
 	idx := mgr.GetFieldIndexer()

@@ -144,46 +144,26 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns, Labels: consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	work := make(chan int)
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				name := fmt.Sprintf("tenant-%04d", i)
-				b := make([]byte, 16)
-				_, _ = rand.Read(b)
-				secret := hex.EncodeToString(b)
-				sim.AddSite(name, name)
-				if err := sim.AddPAT(name, tableausim.PAT{Name: name + "-op", Secret: secret, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
-					errs <- err
-					continue
-				}
-				if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: consent},
-					StringData: map[string]string{"tokenName": name + "-op", "tokenSecret": secret}}); err != nil {
-					errs <- err
-					continue
-				}
-				c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1.TableauConnectionSpec{
-					Server: srv.URL, Site: name, APIVersion: "3.24",
-					Auth: v1.AuthSpec{PersonalAccessToken: &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: name, TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}}},
-					TLS:  &v1.TLSSpec{CABundle: &v1.CABundleSource{Kind: "ConfigMap", Name: "tableau-ca", Key: "ca.crt"}},
-				}}
-				if err := k8s.Create(ctx, c); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	err = parallel(n, 16, func(i int) error {
+		name := fmt.Sprintf("tenant-%04d", i)
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		secret := hex.EncodeToString(b)
+		sim.AddSite(name, name)
+		if err := sim.AddPAT(name, tableausim.PAT{Name: name + "-op", Secret: secret, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
+			return err
+		}
+		if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: consent},
+			StringData: map[string]string{"tokenName": name + "-op", "tokenSecret": secret}}); err != nil {
+			return err
+		}
+		return k8s.Create(ctx, &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1.TableauConnectionSpec{
+			Server: srv.URL, Site: name, APIVersion: "3.24",
+			Auth: v1.AuthSpec{PersonalAccessToken: &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: name, TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}}},
+			TLS:  &v1.TLSSpec{CABundle: &v1.CABundleSource{Kind: "ConfigMap", Name: "tableau-ca", Key: "ca.crt"}},
+		}})
+	})
+	if err != nil {
 		return err
 	}
 
@@ -407,23 +387,27 @@ func createUnrelated(ctx context.Context, k8s client.Client, n int) error {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
 	}
+	return parallel(n, 32, func(i int) error {
+		blob := make([]byte, 2048)
+		_, _ = rand.Read(blob)
+		return k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("unrelated-%05d", i), Namespace: ns,
+			Labels: map[string]string{"app": "unrelated"}}, Data: map[string][]byte{"blob": blob}})
+	})
+}
+
+// parallel runs f for 0..n-1 on workers goroutines and returns the first error.
+func parallel(n, workers int, f func(i int) error) error {
 	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
 	work := make(chan int)
-	errs := make(chan error, 32)
-	for w := 0; w < 32; w++ {
+	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				blob := make([]byte, 2048)
-				_, _ = rand.Read(blob)
-				s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("unrelated-%05d", i), Namespace: ns, Labels: map[string]string{"app": "unrelated"}},
-					Data: map[string][]byte{"blob": blob}}
-				if err := k8s.Create(ctx, s); err != nil {
-					select {
-					case errs <- err:
-					default:
-					}
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
 				}
 			}
 		}()
@@ -433,9 +417,5 @@ func createUnrelated(ctx context.Context, k8s client.Client, n int) error {
 	}
 	close(work)
 	wg.Wait()
-	close(errs)
-	for err := range errs {
-		return err
-	}
-	return nil
+	return first
 }
