@@ -27,19 +27,29 @@ import (
 )
 
 func TestStripForCacheKeepsOnlyTheCredentialLabel(t *testing.T) {
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "finance-pat", ResourceVersion: "42",
-		Labels:        map[string]string{v1.LabelCredential: v1.CredentialConsent, "team": "finance"},
-		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"tokenSecret":"..."}}`},
-		Finalizers:    []string{"x"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
-	out, err := stripForCache(m)
-	if err != nil {
-		t.Fatal(err)
+	for _, labels := range []map[string]string{
+		{v1.LabelCredential: v1.CredentialConsent, "team": "finance"},
+		{"a": "b"},
+	} {
+		m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "7", Labels: labels,
+			Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"tokenSecret":"c2VjcmV0"}}`},
+			Finalizers:    []string{"x"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
+		value, labelled := labels[v1.LabelCredential]
+		out, err := stripForCache(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := out.(*metav1.PartialObjectMetadata)
+		if got.Annotations != nil || got.Finalizers != nil || got.ManagedFields != nil || got.Name != "s" || got.ResourceVersion != "7" ||
+			len(got.Labels) != map[bool]int{true: 1}[labelled] || got.Labels[v1.LabelCredential] != value {
+			t.Errorf("stripped = %+v", got.ObjectMeta)
+		}
 	}
-	got := out.(*metav1.PartialObjectMetadata)
-	if len(got.Labels) != 1 || got.Labels[v1.LabelCredential] != v1.CredentialConsent || got.Annotations != nil ||
-		got.Finalizers != nil || got.ManagedFields != nil || got.ResourceVersion != "42" {
-		t.Errorf("stripped metadata = %+v", got.ObjectMeta)
+	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"keep": "me"}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "x"}}}}
+	out, _ := stripForCache(c)
+	if got := out.(*v1.TableauConnection); got.Annotations["keep"] != "me" || got.ManagedFields != nil {
+		t.Errorf("a full object lost its annotations or kept managed fields: %+v", got.ObjectMeta)
 	}
 }
 
