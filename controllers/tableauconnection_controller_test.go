@@ -538,7 +538,7 @@ func TestOnChangeDoesNotEndAWorkloadSession(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: "shared-pat"}, &s); err != nil {
 		t.Fatal(err)
 	}
-	s.Labels = map[string]string{"team": "finance"}
+	s.Labels["team"] = "finance" // keeps the consent label
 	if err := k8s.Update(ctx, &s); err != nil {
 		t.Fatal(err)
 	}
