@@ -305,3 +305,16 @@ func TestCheckUsageErrors(t *testing.T) {
 		t.Error("a usage error must make no call")
 	}
 }
+
+func TestOperatorRejectsABadAllowedServersPattern(t *testing.T) {
+	cmd := exec.Command(binary, "--allowed-servers=*.online.tableau.com,https://tableau.example.com", "--metrics-bind-address=0", "--health-probe-bind-address=0")
+	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig")
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 {
+		t.Fatalf("exit %v, want 2\n%s", err, out)
+	}
+	if !strings.Contains(string(out), `"https://tableau.example.com" is not a host pattern`) {
+		t.Errorf("output does not name the bad pattern:\n%s", out)
+	}
+}

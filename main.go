@@ -42,6 +42,7 @@ import (
 
 	tableauv1alpha1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/controllers"
+	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/checkcmd"
 	"github.com/tableau-operator/tableau-operator/internal/version"
 	"github.com/tableau-operator/tableau-operator/internal/watchnamespaces"
@@ -77,9 +78,15 @@ func runManager(args []string) int {
 	fs.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many TableauConnections are validated at once.")
 	fs.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the Kubernetes API server.")
 	fs.IntVar(&burst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API server.")
+	allowedServers := fs.String("allowed-servers", "", "Comma-separated hosts the operator may send credentials to, e.g. *.online.tableau.com,tableau.example.com (*. matches one label); empty allows any host.")
 	opts := zap.Options{}
 	opts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	allowed, err := allowlist.Parse(*allowedServers)
+	if err != nil {
+		fmt.Fprintln(fs.Output(), err)
 		return 2
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
@@ -123,7 +130,7 @@ func runManager(args []string) int {
 		log.Error(err, "unable to create the manager")
 		return 1
 	}
-	if err := controllers.SetupWithManager(mgr, maxConcurrent); err != nil {
+	if err := controllers.SetupWithManager(mgr, maxConcurrent, allowed); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		return 1
 	}

@@ -17,22 +17,53 @@ limitations under the License.
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
 
-// CacheOptions keeps the informer caches small. The operator watches only the metadata of
-// Secrets and ConfigMaps, never their data, and this transform drops what it does not use
-// from that metadata too: managed fields everywhere, and the annotations and labels of
-// metadata-only objects (kubectl's last-applied-configuration annotation of a Secret holds
-// the Secret's data, which must not sit in the operator's memory).
+// CacheOptions keeps the informer caches small and confined to what is the operator's
+// business. Secrets are watched only when they carry tableau-operator.dev/credential: "true"
+// (an owner's consent to be read) or "managed" (written by the operator); CA-bundle
+// ConfigMaps only with "true". A ConfigMap's certificates are public and need no consent,
+// but the same label keeps that watch as flat as the Secret watch: unrelated Secrets and
+// ConfigMaps cost the operator no memory, not even their metadata. Of what is watched the
+// operator caches metadata only, never data, and this transform drops what it does not use
+// from that metadata too: managed fields everywhere, and the annotations and every other
+// label of metadata-only objects (kubectl's last-applied-configuration annotation of a Secret
+// holds the Secret's data, which must not sit in the operator's memory). Callers may add
+// namespaces (DefaultNamespaces) to the options returned.
 func CacheOptions() cache.Options {
-	return cache.Options{DefaultTransform: stripForCache}
+	return cache.Options{
+		DefaultTransform: stripForCache,
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}:    {Label: credentialSelector(v1.CredentialConsent, v1.CredentialManaged)},
+			&corev1.ConfigMap{}: {Label: credentialSelector(v1.CredentialConsent)},
+		},
+	}
+}
+
+// credentialSelector selects objects whose credential label has one of values.
+func credentialSelector(values ...string) labels.Selector {
+	req, err := labels.NewRequirement(v1.LabelCredential, selection.In, values)
+	if err != nil {
+		panic(err) // constant input: a bad value is a programming error
+	}
+	return labels.NewSelector().Add(*req)
 }
 
 func stripForCache(obj any) (any, error) {
 	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		value, labelled := m.Labels[v1.LabelCredential]
 		m.Annotations, m.Labels, m.ManagedFields, m.OwnerReferences, m.Finalizers = nil, nil, nil, nil, nil
+		if labelled {
+			m.Labels = map[string]string{v1.LabelCredential: value}
+		}
 		return m, nil
 	}
 	if o, ok := obj.(metav1.Object); ok {

@@ -416,6 +416,7 @@ func (r *TableauConnectionReconciler) putSecret(ctx context.Context, conn *v1.Ta
 		sec.Labels = map[string]string{}
 	}
 	sec.Labels["app.kubernetes.io/managed-by"] = "tableau-operator"
+	sec.Labels[v1.LabelCredential] = v1.CredentialManaged // keeps it in the operator's Secret watch
 	sec.Type = corev1.SecretTypeOpaque
 	sec.Data = data
 	if err := controllerutil.SetControllerReference(conn, sec, r.Scheme()); err != nil {

@@ -61,7 +61,7 @@ func newWorld(t *testing.T) *world {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	w := &world{sim: sim, srv: srv, ns: newNamespace(t), pats: map[string]string{}}
-	create(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: w.ns}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}})
+	create(t, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: w.ns, Labels: consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -91,7 +91,7 @@ func (w *world) pat(t *testing.T, site, name string, revoked bool) string {
 
 func (w *world) setSource(t *testing.T, tenant, tokenName, secret string) {
 	t.Helper()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: w.ns}}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: w.ns, Labels: consent}}
 	err := k8s.Get(context.Background(), client.ObjectKeyFromObject(s), s)
 	s.Data = map[string][]byte{"tokenName": []byte(tokenName), "tokenSecret": []byte(secret)}
 	if err != nil {

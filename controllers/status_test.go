@@ -187,23 +187,3 @@ func TestSignInDue(t *testing.T) {
 		})
 	}
 }
-
-func TestStripForCacheDropsSecretMetadataAnnotations(t *testing.T) {
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "s", ResourceVersion: "7",
-		Annotations:   map[string]string{"kubectl.kubernetes.io/last-applied-configuration": `{"data":{"tokenSecret":"c2VjcmV0"}}`},
-		Labels:        map[string]string{"a": "b"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
-	out, err := stripForCache(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out.(*metav1.PartialObjectMetadata)
-	if got.Annotations != nil || got.Labels != nil || got.ManagedFields != nil || got.Name != "s" || got.ResourceVersion != "7" {
-		t.Errorf("stripped = %+v", got.ObjectMeta)
-	}
-	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"keep": "me"}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "x"}}}}
-	out, _ = stripForCache(c)
-	if got := out.(*v1.TableauConnection); got.Annotations["keep"] != "me" || got.ManagedFields != nil {
-		t.Errorf("a full object lost its annotations or kept managed fields: %+v", got.ObjectMeta)
-	}
-}

@@ -143,13 +143,14 @@ func startManager(hook func(phase string) error) error {
 		return err
 	}
 	r := &controllers.TableauConnectionReconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Events:     mgr.GetEventRecorder("tableau-operator"),
-		ServerInfo: serverinfo.NewCache(nil),
-		Backoff:    backoff.Default,
-		CrashHook:  hook,
-		Now:        operatorNow,
+		Client:         mgr.GetClient(),
+		APIReader:      &countingReader{Reader: mgr.GetAPIReader()},
+		Events:         mgr.GetEventRecorder("tableau-operator"),
+		ServerInfo:     serverinfo.NewCache(nil),
+		Backoff:        backoff.Default,
+		CrashHook:      hook,
+		Now:            operatorNow,
+		AllowedServers: allowedServers,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		return err

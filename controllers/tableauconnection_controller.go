@@ -40,6 +40,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
@@ -71,13 +72,17 @@ const (
 // TableauConnectionReconciler validates TableauConnections.
 type TableauConnectionReconciler struct {
 	client.Client
-	// APIReader reads Secrets and ConfigMaps directly: the cache holds only their metadata.
+	// APIReader reads Secrets and ConfigMaps directly: the cache holds only the metadata of
+	// labelled ones.
 	APIReader client.Reader
 	Events    events.EventRecorder
 	// ServerInfo shares serverinfo answers between connections to one server.
 	ServerInfo *serverinfo.Cache
 	// Backoff paces retries of transient failures.
 	Backoff backoff.Policy
+	// AllowedServers are the hosts the operator may send credentials to (--allowed-servers);
+	// the zero value allows every host.
+	AllowedServers allowlist.List
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// CrashHook, when set, runs right after each rotation phase is persisted and before its
@@ -96,13 +101,18 @@ type caMemo struct {
 	pem             []byte
 }
 
-// secretMemo remembers the revision of a Secret's resourceVersion, so an unchanged Secret is
-// not read again on every reconcile. It holds no credential.
+// secretMemo remembers that a Secret's resourceVersion lacks a key, so such a Secret is not
+// read again on every reconcile. A usable credential's revision is remembered in status
+// instead (status.credentials.sourceResourceVersion), where it outlives the process.
 type secretMemo struct {
-	uid                                  types.UID
-	resourceVersion, revision, tokenName string
-	// missingKey is the key the Secret lacks, when it lacks one.
-	missingKey string
+	uid             types.UID
+	resourceVersion string
+	missingKey      string
+}
+
+// unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.
+type unseenRef struct {
+	kind, name, role string
 }
 
 func memoKey(conn *v1.TableauConnection) string {
@@ -122,6 +132,15 @@ type scope struct {
 	credErr    error
 	pat        *tableau.PersonalAccessToken
 	caPEM      []byte
+
+	// refusal is what forbids using the inputs at all (refuse records it before any call);
+	// unseen are the Secrets and ConfigMaps the cache does not hold.
+	refusal error
+	unseen  []unseenRef
+	// sourceReadable is set when the cache showed the source Secret's consent label; then
+	// sourceResourceVersion and sourceUID name the version whose content was read.
+	sourceReadable                   bool
+	sourceResourceVersion, sourceUID string
 
 	client       *tableau.Client
 	requeueAfter time.Duration
@@ -186,7 +205,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	handleRequest(conn)
-	for _, st := range []step{r.loadCredentials, r.gate, r.probeServer, r.validateSignIn} {
+	for _, st := range []step{r.loadCredentials, r.gate, r.refuse, r.probeServer, r.validateSignIn} {
 		stop, err := st(ctx, s)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -277,13 +296,14 @@ func (r *TableauConnectionReconciler) event(conn *v1.TableauConnection, warning 
 }
 
 // SetupWithManager registers every reconciler of the operator with mgr.
-func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
+func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowlist.List) error {
 	r := &TableauConnectionReconciler{
-		Client:     mgr.GetClient(),
-		APIReader:  mgr.GetAPIReader(),
-		Events:     mgr.GetEventRecorder("tableau-operator"),
-		ServerInfo: serverinfo.NewCache(nil),
-		Backoff:    backoff.Default,
+		Client:         mgr.GetClient(),
+		APIReader:      mgr.GetAPIReader(),
+		Events:         mgr.GetEventRecorder("tableau-operator"),
+		ServerInfo:     serverinfo.NewCache(nil),
+		Backoff:        backoff.Default,
+		AllowedServers: allowedServers,
 	}
 	if err := r.SetupWithManager(mgr, maxConcurrent); err != nil {
 		return err
@@ -292,8 +312,8 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	return fleet.SetupWithManager(mgr)
 }
 
-// SetupWithManager wires the reconciler: TableauConnections, plus the metadata of the Secrets
-// and ConfigMaps they reference, found through field indexes.
+// SetupWithManager wires the reconciler: TableauConnections, plus the metadata of the labelled
+// Secrets and ConfigMaps they reference (see CacheOptions), found through field indexes.
 func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	ctx := context.Background()
 	idx := mgr.GetFieldIndexer()

@@ -49,6 +49,9 @@ const (
 	tokenName = "finance-operator"
 )
 
+// consent is the label with which a Secret's or ConfigMap's owner lets the operator read it.
+var consent = map[string]string{v1.LabelCredential: v1.CredentialConsent}
+
 // tenant is one test's world: a simulator, a namespace with the CA bundle, and a PAT.
 type tenant struct {
 	sim    *tableausim.Simulator
@@ -72,7 +75,7 @@ func newTenant(t *testing.T, restAPIVersion string) *tenant {
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	tn := &tenant{sim: sim, srv: srv, ns: newNamespace(t), secret: secret}
-	ca := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: tn.ns}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}
+	ca := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: tn.ns, Labels: consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}
 	if err := k8s.Create(context.Background(), ca); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +90,7 @@ func randomSecret() string {
 
 func (tn *tenant) createSecret(t *testing.T, name, secret string) {
 	t.Helper()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: tn.ns},
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: tn.ns, Labels: consent},
 		Data: map[string][]byte{"tokenName": []byte(tokenName), "tokenSecret": []byte(secret)}}
 	if err := k8s.Create(context.Background(), s); err != nil {
 		t.Fatal(err)
@@ -395,7 +398,7 @@ func TestSecretMissingThenCreated(t *testing.T) {
 
 func TestSecretKeyMissing(t *testing.T) {
 	tn := newTenant(t, "3.24")
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "nokey-pat", Namespace: tn.ns}, Data: map[string][]byte{"tokenName": []byte(tokenName)}}
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "nokey-pat", Namespace: tn.ns, Labels: consent}, Data: map[string][]byte{"tokenName": []byte(tokenName)}}
 	create(t, s)
 	create(t, tn.connection("nokey", "3.24"))
 	c := waitFor(t, tn.ns, "nokey", "SecretKeyMissing", readyReason("SecretKeyMissing"))
@@ -535,7 +538,7 @@ func TestOnChangeDoesNotEndAWorkloadSession(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: tn.ns, Name: "shared-pat"}, &s); err != nil {
 		t.Fatal(err)
 	}
-	s.Labels = map[string]string{"team": "finance"}
+	s.Labels["team"] = "finance" // keeps the consent label
 	if err := k8s.Update(ctx, &s); err != nil {
 		t.Fatal(err)
 	}

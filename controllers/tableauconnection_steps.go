@@ -35,33 +35,37 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
-// loadCredentials finds the credential's revision from the Secret (its metadata is cached,
-// its content read only when the resourceVersion changed) and loads the CA bundle. It makes
-// no Tableau call. A missing Secret or key is a fact for later steps, not an error.
+// loadCredentials learns the credential's revision and loads the CA bundle without calling
+// Tableau. A spec.server outside --allowed-servers is refused before anything is read. Secret
+// and ConfigMap metadata come from the cache, which holds only labelled objects; a Secret's
+// content is read (API reader) only when its resourceVersion differs from the one
+// status.credentials records, so an unchanged Secret costs no read, even after a restart.
+// What forbids or lacks an input is a fact for the refuse step, not an error.
 func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *scope) (bool, error) {
 	conn := s.conn
 	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
 	s.secretName = ref.Name
-	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
-	err := r.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, meta)
+	if host, ok := r.AllowedServers.Allows(conn.Spec.Server); !ok {
+		s.refusal = &classify.ServerNotAllowedError{Host: host, Allowed: r.AllowedServers.String()}
+		return false, nil
+	}
+	meta, err := r.cachedMeta(ctx, "Secret", conn.Namespace, ref.Name)
+	if err != nil {
+		return true, err
+	}
 	switch {
-	case apierrors.IsNotFound(err):
+	case meta == nil:
 		r.secrets.Delete(memoKey(conn))
-		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name}
-	case err != nil:
-		return true, fmt.Errorf("reading Secret %q metadata: %w", ref.Name, err)
+		s.unseen = append(s.unseen, unseenRef{kind: "Secret", name: ref.Name, role: classify.RoleSource})
+	case meta.Labels[v1.LabelCredential] != v1.CredentialConsent:
+		// In the cache, so labelled: "managed", a Secret the operator wrote. Never a source.
+		s.refusal = &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource, Managed: true}
 	default:
-		memo, ok := r.secrets.Load(memoKey(conn))
-		if ok && memo.(secretMemo).uid == conn.UID && memo.(secretMemo).resourceVersion == meta.ResourceVersion {
-			m := memo.(secretMemo)
-			s.revision, s.tokenName = m.revision, m.tokenName
-			if m.missingKey != "" {
-				s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: ref.Name, Key: m.missingKey}
+		s.sourceReadable = true
+		if !r.recall(s, meta) {
+			if err := r.readSecret(ctx, s); err != nil {
+				return true, err
 			}
-			break
-		}
-		if err := r.readSecret(ctx, s); err != nil {
-			return true, err
 		}
 	}
 	if c := conn.Status.Credentials; s.revision != "" && (c == nil || c.Revision != s.revision) {
@@ -76,12 +80,50 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		}
 		conn.Status.Credentials = c
 	}
+	if s.revision != "" && s.sourceResourceVersion != "" {
+		// Remember which version of the Secret the revision came from: the next reconcile,
+		// in this process or a restarted one, reads no content while it is unchanged.
+		c := conn.Status.Credentials
+		c.SourceResourceVersion, c.SourceUID = s.sourceResourceVersion, s.sourceUID
+	}
 	return false, r.loadCABundle(ctx, s)
 }
 
-// readSecret reads the Secret's content through the API reader and keeps the PAT for this
-// reconcile only.
+// cachedMeta returns the cached metadata of a Secret or ConfigMap, or nil when the cache does
+// not hold it: it does not exist, or it lacks the credential label.
+func (r *TableauConnectionReconciler) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
+	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: kind}}
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, meta)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %q metadata: %w", kind, name, err)
+	}
+	return meta, nil
+}
+
+// recall takes the revision from status when the Secret's resourceVersion and UID are the
+// ones it was computed from, or the missing key this process saw in that version. It reports
+// whether the Secret's content need not be read.
+func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjectMetadata) bool {
+	if c := s.conn.Status.Credentials; c != nil && c.Revision != "" && c.SourceResourceVersion == meta.ResourceVersion && c.SourceUID == string(meta.UID) {
+		s.revision, s.tokenName = c.Revision, c.TokenName
+		return true
+	}
+	if m, ok := r.secrets.Load(memoKey(s.conn)); ok && m.(secretMemo).uid == s.conn.UID && m.(secretMemo).resourceVersion == meta.ResourceVersion {
+		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: s.secretName, Key: m.(secretMemo).missingKey}
+		return true
+	}
+	return false
+}
+
+// readSecret reads the source Secret's content through the API reader, only when the cache
+// showed its owner's consent, and keeps the PAT for this reconcile only.
 func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) error {
+	if !s.sourceReadable {
+		return nil
+	}
 	conn := s.conn
 	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
 	var secret corev1.Secret
@@ -93,25 +135,30 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 	if err != nil {
 		return fmt.Errorf("reading Secret %q: %w", ref.Name, err)
 	}
+	if secret.Labels[v1.LabelCredential] != v1.CredentialConsent {
+		// The label went away after the cache saw it: the content is dropped unused.
+		s.credErr = &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
+			Managed: secret.Labels[v1.LabelCredential] == v1.CredentialManaged}
+		return nil
+	}
 	pat, err := credential.FromSecretData(ref.Name, secret.Data, ref.TokenNameKey, ref.TokenSecretKey)
 	if err != nil {
 		s.credErr = err
-		missing := ""
-		if ce, ok := err.(*classify.CredentialError); ok {
-			missing = ce.Key
+		if ce, ok := err.(*classify.CredentialError); ok && ce.Reason == classify.ReasonSecretKeyMissing {
+			r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, missingKey: ce.Key})
 		}
-		r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, missingKey: missing})
 		return nil
 	}
+	r.secrets.Delete(memoKey(conn))
 	s.pat = &pat
 	s.revision, s.tokenName = credential.Revision(pat), pat.Name
-	r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, revision: s.revision, tokenName: pat.Name})
+	s.sourceResourceVersion, s.sourceUID = secret.ResourceVersion, string(secret.UID)
 	return nil
 }
 
 // loadCABundle reads the CA bundle, through the API reader only when the object's
 // resourceVersion (from the metadata cache) changed: CA certificates are public, so the
-// PEM is remembered.
+// PEM is remembered. ConfigMaps need the credential label too (see CacheOptions).
 func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope) error {
 	tls := s.conn.Spec.TLS
 	if tls == nil || tls.CABundle == nil {
@@ -120,28 +167,37 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 	ref := tls.CABundle
 	key := types.NamespacedName{Namespace: s.conn.Namespace, Name: ref.Name}
 	memoKey := ref.Kind + "/" + key.String() + "/" + ref.Key
-	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: ref.Kind}}
-	err := r.Get(ctx, key, meta)
-	if err == nil {
-		if m, ok := r.caBundles.Load(memoKey); ok && m.(caMemo).resourceVersion == meta.ResourceVersion {
-			s.caPEM = m.(caMemo).pem
-			return nil
+	meta, err := r.cachedMeta(ctx, ref.Kind, key.Namespace, key.Name)
+	switch {
+	case err != nil:
+		return err
+	case meta == nil:
+		r.caBundles.Delete(memoKey)
+		s.unseen = append(s.unseen, unseenRef{kind: ref.Kind, name: ref.Name, role: classify.RoleCABundle})
+		return nil
+	case meta.Labels[v1.LabelCredential] != v1.CredentialConsent:
+		if s.refusal == nil {
+			s.refusal = &classify.NotLabelledError{Kind: ref.Kind, Namespace: key.Namespace, Name: ref.Name, Role: classify.RoleCABundle, Managed: true}
 		}
+		return nil
+	}
+	if m, ok := r.caBundles.Load(memoKey); ok && m.(caMemo).resourceVersion == meta.ResourceVersion {
+		s.caPEM = m.(caMemo).pem
+		return nil
 	}
 	var pem []byte
-	if err == nil {
-		if ref.Kind == "Secret" {
-			var sec corev1.Secret
-			if err = r.APIReader.Get(ctx, key, &sec); err == nil {
-				pem = sec.Data[ref.Key]
-			}
-		} else {
-			var cm corev1.ConfigMap
-			if err = r.APIReader.Get(ctx, key, &cm); err == nil {
-				pem = []byte(cm.Data[ref.Key])
-				if len(pem) == 0 {
-					pem = cm.BinaryData[ref.Key]
-				}
+	var labels map[string]string
+	if ref.Kind == "Secret" {
+		var sec corev1.Secret
+		if err = r.APIReader.Get(ctx, key, &sec); err == nil {
+			pem, labels = sec.Data[ref.Key], sec.Labels
+		}
+	} else {
+		var cm corev1.ConfigMap
+		if err = r.APIReader.Get(ctx, key, &cm); err == nil {
+			pem, labels = []byte(cm.Data[ref.Key]), cm.Labels
+			if len(pem) == 0 {
+				pem = cm.BinaryData[ref.Key]
 			}
 		}
 	}
@@ -151,6 +207,13 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 		problem = "not found"
 	case err != nil:
 		return fmt.Errorf("reading CA bundle %s %q: %w", ref.Kind, ref.Name, err)
+	case labels[v1.LabelCredential] != v1.CredentialConsent:
+		// The label went away after the cache saw it: the content is dropped unused.
+		if s.refusal == nil {
+			s.refusal = &classify.NotLabelledError{Kind: ref.Kind, Namespace: key.Namespace, Name: ref.Name, Role: classify.RoleCABundle,
+				Managed: labels[v1.LabelCredential] == v1.CredentialManaged}
+		}
+		return nil
 	case len(pem) == 0:
 		problem = "the key is missing or empty"
 	case !x509.NewCertPool().AppendCertsFromPEM(pem):
@@ -166,6 +229,46 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 	r.caBundles.Store(memoKey, caMemo{resourceVersion: meta.ResourceVersion, pem: pem})
 	s.caPEM = pem
 	return nil
+}
+
+// refuse records, before any Tableau call, what forbids using the connection's inputs: a
+// server outside --allowed-servers, or a Secret or ConfigMap that is missing or lacks its
+// owner's consent. An object the cache does not hold is absent or unlabelled; one direct
+// metadata read (never of its content) tells which, and the gate before this step keeps that
+// to one read per backoff interval. Labelling the object brings it into the cache, whose
+// event retries at once.
+func (r *TableauConnectionReconciler) refuse(ctx context.Context, s *scope) (bool, error) {
+	for _, u := range s.unseen {
+		if s.refusal != nil {
+			break
+		}
+		meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: u.kind}}
+		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: s.conn.Namespace, Name: u.name}, meta)
+		switch {
+		case apierrors.IsNotFound(err) && u.role == classify.RoleSource:
+			s.refusal = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: u.name}
+		case apierrors.IsNotFound(err):
+			s.refusal = &classify.CABundleError{Kind: u.kind, Name: u.name, Key: s.conn.Spec.TLS.CABundle.Key, Problem: "not found"}
+		case err != nil:
+			return true, fmt.Errorf("reading %s %q metadata: %w", u.kind, u.name, err)
+		case meta.Labels[v1.LabelCredential] == v1.CredentialConsent:
+			// Labelled, and the cache has not seen it yet: its watch event comes soon.
+			s.requeueIn(time.Second)
+			return true, nil
+		default:
+			s.refusal = &classify.NotLabelledError{Kind: u.kind, Namespace: s.conn.Namespace, Name: u.name, Role: u.role,
+				Managed: meta.Labels[v1.LabelCredential] == v1.CredentialManaged}
+		}
+	}
+	if s.refusal == nil {
+		return false, nil
+	}
+	stage := v1.StageCredentials
+	if _, ok := s.refusal.(*classify.ServerNotAllowedError); ok {
+		stage = v1.StageServer
+	}
+	r.recordFailure(ctx, s, stage, s.refusal)
+	return true, nil
 }
 
 // failureInputsChanged reports whether the spec or the credential changed since the last failure.

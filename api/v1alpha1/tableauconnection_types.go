@@ -360,8 +360,8 @@ type FailureStatus struct {
 	Bucket string `json:"bucket"`
 	// reason is the CamelCase reason, as in the conditions.
 	Reason string `json:"reason"`
-	// stage is the step that failed: Credentials (the Secret or CA bundle), Server (serverinfo
-	// and the version check) or SignIn.
+	// stage is the step that failed: Credentials (the Secret or CA bundle), Server
+	// (--allowed-servers, serverinfo and the version check) or SignIn.
 	Stage string `json:"stage"`
 	// generation and revision are the spec generation and credential revision the failure was
 	// seen with: a change of either retries at once, whatever the backoff.
@@ -439,6 +439,15 @@ type CredentialStatus struct {
 	// lastAttemptSite is the site of the last sign-in attempt.
 	// +optional
 	LastAttemptSite *string `json:"lastAttemptSite,omitempty"`
+	// sourceResourceVersion and sourceUID identify the version of the source Secret that
+	// revision was computed from: while the Secret's metadata still shows them, the operator
+	// (even a restarted one) reads none of the Secret's content.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SourceResourceVersion string `json:"sourceResourceVersion,omitempty"`
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	SourceUID string `json:"sourceUID,omitempty"`
 }
 
 // ValidationAttempt is one sign-in attempt.

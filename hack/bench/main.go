@@ -15,10 +15,14 @@ limitations under the License.
 */
 
 // Command bench is `make bench`: BENCH_CONNECTIONS (default 1000) TableauConnections against
-// the Tableau simulator on a local control plane, validated by the operator binary. It prints
-// the time until all are Ready, Tableau calls and status writes per connection and the
-// operator's heap, then watches BENCH_STEADY (default 2m) of steady state and prints the
-// sign-ins and status writes in it (both must be 0 for unchanged connections).
+// the Tableau simulator on a local control plane, validated by the operator binary, which
+// reaches the API server through a proxy that counts its requests. It prints the time until
+// all are Ready, Tableau calls and status writes per connection and the operator's heap, then
+// watches BENCH_STEADY (default 2m) of steady state and prints the sign-ins and status writes
+// in it (both must be 0 for unchanged connections). Then it restarts the operator twice, once
+// alone and once beside BENCH_UNRELATED (default 20000) unrelated 2 KiB Secrets, and prints
+// for each restart the sign-ins, serverinfo calls, API writes and Secret content reads (0, at
+// most 1, 0, 0) and the peak RSS, which must agree within 10%.
 package main
 
 import (
@@ -58,7 +62,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "BENCH_STEADY:", err)
 		os.Exit(2)
 	}
-	if err := run(*operator, n, steady); err != nil {
+	if err := run(*operator, n, envInt("BENCH_UNRELATED", 20000), steady); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)
 		os.Exit(1)
 	}
@@ -110,7 +114,7 @@ func scrape(addr string, names ...string) (map[string]float64, error) {
 	return out, sc.Err()
 }
 
-func run(operatorBin string, n int, steady time.Duration) error {
+func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 	ctx := context.Background()
 	env, err := testenv.Start()
 	if err != nil {
@@ -118,7 +122,7 @@ func run(operatorBin string, n int, steady time.Duration) error {
 	}
 	defer func() { _ = env.Stop() }()
 	cfg := *env.Config
-	cfg.QPS, cfg.Burst = 500, 1000
+	cfg.QPS, cfg.Burst = 2000, 4000
 	k8s, err := client.New(&cfg, client.Options{Scheme: testenv.Scheme()})
 	if err != nil {
 		return err
@@ -136,74 +140,59 @@ func run(operatorBin string, n int, steady time.Duration) error {
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
 	}
-	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
+	consent := map[string]string{v1.LabelCredential: v1.CredentialConsent}
+	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns, Labels: consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
 		return err
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	work := make(chan int)
-	for w := 0; w < 16; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				name := fmt.Sprintf("tenant-%04d", i)
-				b := make([]byte, 16)
-				_, _ = rand.Read(b)
-				secret := hex.EncodeToString(b)
-				sim.AddSite(name, name)
-				if err := sim.AddPAT(name, tableausim.PAT{Name: name + "-op", Secret: secret, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
-					errs <- err
-					continue
-				}
-				if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
-					StringData: map[string]string{"tokenName": name + "-op", "tokenSecret": secret}}); err != nil {
-					errs <- err
-					continue
-				}
-				c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1.TableauConnectionSpec{
-					Server: srv.URL, Site: name, APIVersion: "3.24",
-					Auth: v1.AuthSpec{PersonalAccessToken: &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: name, TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}}},
-					TLS:  &v1.TLSSpec{CABundle: &v1.CABundleSource{Kind: "ConfigMap", Name: "tableau-ca", Key: "ca.crt"}},
-				}}
-				if err := k8s.Create(ctx, c); err != nil {
-					errs <- err
-				}
-			}
-		}()
-	}
-	for i := 0; i < n; i++ {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		return err
-	}
-
-	metricsAddr, err := freePort()
+	err = parallel(n, 16, func(i int) error {
+		name := fmt.Sprintf("tenant-%04d", i)
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		secret := hex.EncodeToString(b)
+		sim.AddSite(name, name)
+		if err := sim.AddPAT(name, tableausim.PAT{Name: name + "-op", Secret: secret, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
+			return err
+		}
+		if err := k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: consent},
+			StringData: map[string]string{"tokenName": name + "-op", "tokenSecret": secret}}); err != nil {
+			return err
+		}
+		return k8s.Create(ctx, &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: v1.TableauConnectionSpec{
+			Server: srv.URL, Site: name, APIVersion: "3.24",
+			Auth: v1.AuthSpec{PersonalAccessToken: &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: name, TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}}},
+			TLS:  &v1.TLSSpec{CABundle: &v1.CABundleSource{Kind: "ConfigMap", Name: "tableau-ca", Key: "ca.crt"}},
+		}})
+	})
 	if err != nil {
 		return err
 	}
+
+	proxy, err := startAPIProxy(env.Config)
+	if err != nil {
+		return err
+	}
+	defer proxy.close()
 	dir, err := os.MkdirTemp("", "tableau-operator-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := proxy.kubeconfig(kubeconfig); err != nil {
+		return err
+	}
 	logFile, err := os.Create(filepath.Join(dir, "operator.log"))
 	if err != nil {
 		return err
 	}
-	op := exec.Command(operatorBin, "--metrics-bind-address="+metricsAddr, "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0", "--max-concurrent-reconciles=8")
-	op.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath)
-	op.Stdout, op.Stderr = logFile, logFile
+	defer logFile.Close()
+	opr := &operator{bin: operatorBin, kubeconfig: kubeconfig, log: logFile}
+
 	start := time.Now()
-	if err := op.Start(); err != nil {
+	if err := opr.start(); err != nil {
 		return err
 	}
-	defer func() { _ = op.Process.Signal(syscall.SIGTERM); _ = op.Wait() }()
-
+	defer opr.stop()
 	fmt.Println("operator started; waiting until every connection is Ready")
 	for {
 		var list v1.TableauConnectionList
@@ -226,7 +215,7 @@ func run(operatorBin string, n int, steady time.Duration) error {
 	}
 	toReady := time.Since(start)
 	metrics := []string{"tableau_operator_status_writes_total", "go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes", "tableau_operator_signin_attempts_total"}
-	m, err := scrape(metricsAddr, metrics...)
+	m, err := scrape(opr.metricsAddr, metrics...)
 	if err != nil {
 		return err
 	}
@@ -235,24 +224,198 @@ func run(operatorBin string, n int, steady time.Duration) error {
 	for _, c := range calls {
 		total += c
 	}
+	api := proxy.reset()
 	fmt.Printf("\n%d connections Ready in %s\n", n, toReady.Round(100*time.Millisecond))
 	fmt.Printf("Tableau calls: %v = %.2f per connection\n", calls, float64(total)/float64(n))
 	fmt.Printf("status writes: %.0f = %.2f per connection\n", m["tableau_operator_status_writes_total"], m["tableau_operator_status_writes_total"]/float64(n))
 	fmt.Printf("operator heap: %.1f MiB in use, %.1f MiB allocated\n", m["go_memstats_heap_inuse_bytes"]/(1<<20), m["go_memstats_heap_alloc_bytes"]/(1<<20))
+	fmt.Printf("API requests of the operator: %s\n", format(api))
 
 	fmt.Printf("\nsteady state for %s (nothing changes)...\n", steady)
 	sim.ResetCalls()
 	before := m
 	time.Sleep(steady)
-	after, err := scrape(metricsAddr, metrics...)
+	after, err := scrape(opr.metricsAddr, metrics...)
 	if err != nil {
 		return err
 	}
+	api = proxy.reset()
 	fmt.Printf("in %s of steady state: %d sign-ins, %.0f status writes, Tableau calls %v; heap %.1f MiB in use\n", steady,
 		sim.Calls("auth/signin"), after["tableau_operator_status_writes_total"]-before["tableau_operator_status_writes_total"],
 		sim.AllCalls(), after["go_memstats_heap_inuse_bytes"]/(1<<20))
-	if sim.Calls("auth/signin") != 0 || after["tableau_operator_status_writes_total"] != before["tableau_operator_status_writes_total"] {
+	fmt.Printf("API requests of the operator: %s\n", format(api))
+	if sim.Calls("auth/signin") != 0 || after["tableau_operator_status_writes_total"] != before["tableau_operator_status_writes_total"] || writes(api) != 0 {
 		return fmt.Errorf("steady state is not quiet")
 	}
+
+	// Restarts: the same 1,000 unchanged connections, first alone, then beside 20,000
+	// Secrets that have nothing to do with Tableau.
+	var problems []string
+	r0, err := restart(opr, proxy, sim, n, 0)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, r0.problems()...)
+	fmt.Printf("\ncreating %d unrelated Secrets of 2 KiB (no credential label) in namespace unrelated\n", unrelated)
+	if err := createUnrelated(ctx, k8s, unrelated); err != nil {
+		return err
+	}
+	r1, err := restart(opr, proxy, sim, n, unrelated)
+	if err != nil {
+		return err
+	}
+	problems = append(problems, r1.problems()...)
+	ratio := r1.peakRSS / r0.peakRSS
+	fmt.Printf("\npeak RSS of the operator: %.1f MiB with 0 unrelated Secrets, %.1f MiB with %d: x%.3f\n",
+		r0.peakRSS/(1<<20), r1.peakRSS/(1<<20), unrelated, ratio)
+	if ratio > 1.10 || ratio < 0.90 {
+		problems = append(problems, fmt.Sprintf("peak RSS differs by more than 10%% (x%.3f)", ratio))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%s", strings.Join(problems, "; "))
+	}
 	return nil
+}
+
+// operator runs the operator binary through the counting proxy.
+type operator struct {
+	bin, kubeconfig string
+	log             *os.File
+	cmd             *exec.Cmd
+	metricsAddr     string
+}
+
+func (o *operator) start() error {
+	addr, err := freePort()
+	if err != nil {
+		return err
+	}
+	o.metricsAddr = addr
+	o.cmd = exec.Command(o.bin, "--metrics-bind-address="+addr, "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0",
+		"--max-concurrent-reconciles=8", "--allowed-servers=127.0.0.1")
+	o.cmd.Env = append(os.Environ(), "KUBECONFIG="+o.kubeconfig)
+	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
+	return o.cmd.Start()
+}
+
+// peakRSS is the operator's peak resident set size (VmHWM), in bytes.
+func (o *operator) peakRSS() (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", o.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb * 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", o.cmd.Process.Pid)
+}
+
+func (o *operator) stop() {
+	if o.cmd == nil {
+		return
+	}
+	_ = o.cmd.Process.Signal(syscall.SIGTERM)
+	_ = o.cmd.Wait()
+	o.cmd = nil
+}
+
+// restartResult is what a restarted operator did until it settled.
+type restartResult struct {
+	unrelated                           int
+	signIns, serverinfo, otherCalls     int
+	writes, secretReads, secretMetaRead int
+	peakRSS                             float64
+}
+
+func (r restartResult) problems() []string {
+	var p []string
+	if r.signIns != 0 || r.serverinfo > 1 || r.otherCalls != 0 || r.writes != 0 || r.secretReads != 0 {
+		p = append(p, fmt.Sprintf("restart beside %d unrelated Secrets was not quiet: %+v", r.unrelated, r))
+	}
+	return p
+}
+
+// restart stops the operator, starts it again, waits until it has reconciled every
+// connection and its queue is empty, and reports the Tableau calls, the API requests and
+// the peak RSS of the new process.
+func restart(o *operator, proxy *apiProxy, sim *tableausim.Simulator, n, unrelated int) (restartResult, error) {
+	fmt.Printf("\nrestarting the operator (%d unchanged connections, %d unrelated Secrets)\n", n, unrelated)
+	o.stop()
+	sim.ResetCalls()
+	proxy.reset()
+	started := time.Now()
+	if err := o.start(); err != nil {
+		return restartResult{}, err
+	}
+	for {
+		m, err := scrape(o.metricsAddr, "controller_runtime_reconcile_total", "workqueue_depth")
+		if err == nil && m["controller_runtime_reconcile_total"] >= float64(n) && m["workqueue_depth"] == 0 {
+			break
+		}
+		if time.Since(started) > 10*time.Minute {
+			return restartResult{}, fmt.Errorf("the restarted operator did not settle in 10 minutes (metrics %v, error %v)", m, err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	settled := time.Since(started)
+	time.Sleep(5 * time.Second) // anything still in flight lands in the counts
+	rss, err := o.peakRSS()
+	if err != nil {
+		return restartResult{}, err
+	}
+	api := proxy.reset()
+	calls := sim.AllCalls()
+	r := restartResult{unrelated: unrelated, signIns: calls["auth/signin"], serverinfo: calls["serverinfo"],
+		writes: writes(api), secretReads: api["get secrets"], secretMetaRead: api["get-metadata secrets"], peakRSS: rss}
+	for k, v := range calls {
+		if k != "auth/signin" && k != "serverinfo" {
+			r.otherCalls += v
+		}
+	}
+	fmt.Printf("settled in %s: %d sign-ins, %d serverinfo calls (1 server), %d writes, %d Secret content reads, %d Secret metadata reads; peak RSS %.1f MiB\n",
+		settled.Round(100*time.Millisecond), r.signIns, r.serverinfo, r.writes, r.secretReads, r.secretMetaRead, rss/(1<<20))
+	fmt.Printf("API requests of the restarted operator: %s\n", format(api))
+	return r, nil
+}
+
+// createUnrelated creates n Secrets of 2 KiB that carry no credential label.
+func createUnrelated(ctx context.Context, k8s client.Client, n int) error {
+	ns := "unrelated"
+	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		return err
+	}
+	return parallel(n, 32, func(i int) error {
+		blob := make([]byte, 2048)
+		_, _ = rand.Read(blob)
+		return k8s.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("unrelated-%05d", i), Namespace: ns,
+			Labels: map[string]string{"app": "unrelated"}}, Data: map[string][]byte{"blob": blob}})
+	})
+}
+
+// parallel runs f for 0..n-1 on workers goroutines and returns the first error.
+func parallel(n, workers int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	work := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if err := f(i); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return first
 }

@@ -17,7 +17,8 @@ limitations under the License.
 // Command demo is `make demo`: it starts a local control plane (the envtest binaries), the
 // Tableau simulator over HTTPS and the operator binary, applies three tenants (one healthy,
 // one whose PAT was revoked, one pinned above the server's API version), waits until each has
-// settled, shows `kubectl get` and `kubectl describe`, and cleans up. DEMO_KEEP=1 keeps it
+// settled, shows `kubectl get` and `kubectl describe`, shows a Secret refused until its owner
+// labels it and a server outside --allowed-servers, runs a rotation wave, and cleans up. DEMO_KEEP=1 keeps it
 // all running and prints the kubeconfig path.
 package main
 
@@ -133,7 +134,8 @@ func run(operatorBin string) error {
 	if err != nil {
 		return err
 	}
-	op := exec.Command(operatorBin, "--metrics-bind-address=0", "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0")
+	// The simulator listens on 127.0.0.1: the operator sends credentials nowhere else.
+	op := exec.Command(operatorBin, "--metrics-bind-address=0", "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0", "--allowed-servers=127.0.0.1")
 	op.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath)
 	op.Stdout, op.Stderr = logFile, logFile
 	if err := op.Start(); err != nil {
@@ -148,12 +150,12 @@ func run(operatorBin string) error {
 	step("applying three tenants: Secrets, a CA bundle ConfigMap and TableauConnections")
 	var m strings.Builder
 	m.WriteString("apiVersion: v1\nkind: Namespace\nmetadata: {name: tenants}\n")
-	fmt.Fprintf(&m, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tableau-ca, namespace: tenants}\ndata:\n  ca.crt: |\n")
+	fmt.Fprintf(&m, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tableau-ca, namespace: tenants, labels: {tableau-operator.dev/credential: \"true\"}}\ndata:\n  ca.crt: |\n")
 	for _, line := range strings.Split(strings.TrimSpace(string(srv.CAPEM)), "\n") {
 		fmt.Fprintf(&m, "    %s\n", line)
 	}
 	for _, t := range tenants {
-		fmt.Fprintf(&m, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s-pat, namespace: tenants}\nstringData: {tokenName: %s, tokenSecret: %s}\n", t.site, t.token, t.secret)
+		fmt.Fprintf(&m, "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s-pat, namespace: tenants, labels: {tableau-operator.dev/credential: \"true\"}}\nstringData: {tokenName: %s, tokenSecret: %s}\n", t.site, t.token, t.secret)
 		fmt.Fprintf(&m, `---
 apiVersion: tableau-operator.dev/v1alpha1
 kind: TableauConnection
@@ -195,6 +197,10 @@ spec:
 	}
 	fmt.Printf("\nTableau calls the simulator saw: %v (serverinfo is shared by the three tenants of one server)\n", sim.AllCalls())
 
+	if err := consentAct(d, sim, srv); err != nil {
+		out, _ := os.ReadFile(logPath)
+		return fmt.Errorf("%w\noperator log:\n%s", err, out)
+	}
 	if err := rotationAct(d, sim, srv); err != nil {
 		out, _ := os.ReadFile(logPath)
 		return fmt.Errorf("%w\noperator log:\n%s", err, out)
@@ -208,6 +214,67 @@ spec:
 	}
 	step("demo done in %s; cleaning up", time.Since(started).Round(time.Second))
 	return nil
+}
+
+// consent is the label with which an owner lets the operator read a Secret or CA ConfigMap.
+var consent = map[string]string{v1.LabelCredential: v1.CredentialConsent}
+
+// consentAct shows the trust model: a Secret its owner has not labelled is not read (the
+// connection says which kubectl label command consents), and a server outside
+// --allowed-servers gets no credential.
+func consentAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) error {
+	fmt.Println()
+	step("act 1b, consent: legal's Secret lacks the consent label; offsite points at a server outside --allowed-servers")
+	sec := secret()
+	sim.AddSite("legal", "Legal")
+	if err := sim.AddPAT("legal", tableausim.PAT{Name: "legal-operator", Secret: sec, Expires: time.Now().Add(180 * 24 * time.Hour)}); err != nil {
+		return err
+	}
+	manifest := fmt.Sprintf(`apiVersion: v1
+kind: Secret
+metadata: {name: legal-pat, namespace: tenants}
+stringData: {tokenName: legal-operator, tokenSecret: %s}
+---
+apiVersion: tableau-operator.dev/v1alpha1
+kind: TableauConnection
+metadata: {name: legal, namespace: tenants}
+spec:
+  server: %s
+  site: legal
+  apiVersion: "3.24"
+  auth: {personalAccessToken: {secretRef: {name: legal-pat}}}
+  tls: {caBundle: {kind: ConfigMap, name: tableau-ca}}
+---
+apiVersion: tableau-operator.dev/v1alpha1
+kind: TableauConnection
+metadata: {name: offsite, namespace: tenants}
+spec:
+  server: https://tableau.elsewhere.example
+  site: legal
+  apiVersion: "3.24"
+  auth: {personalAccessToken: {secretRef: {name: finance-pat}}}
+`, sec, srv.URL)
+	path := filepath.Join(d.dir, "consent.yaml")
+	if err := os.WriteFile(path, []byte(manifest), 0o600); err != nil {
+		return err
+	}
+	if err := d.show("apply", "apply", "-f", path); err != nil {
+		return err
+	}
+	if err := d.show("waiting", "-n", "tenants", "wait", "--for=condition=Stalled", "tabconn/legal", "tabconn/offsite", "--timeout=60s"); err != nil {
+		return err
+	}
+	if err := d.show("get", "-n", "tenants", "get", "tabconn", "legal", "offsite", "-o", "wide"); err != nil {
+		return err
+	}
+	if err := d.show("next step", "-n", "tenants", "get", "tabconn", "legal", "-o", "jsonpath={.status.lastFailure.nextStep}{\"\\n\"}"); err != nil {
+		return err
+	}
+	step("legal's owner consents; nothing else changes")
+	if err := d.show("label", "label", "secret", "-n", "tenants", "legal-pat", v1.LabelCredential+"="+v1.CredentialConsent); err != nil {
+		return err
+	}
+	return d.show("waiting", "-n", "tenants", "wait", "--for=condition=Ready", "tabconn/legal", "--timeout=60s")
 }
 
 // rotationAct stages new PATs for a fleet of three tenants and shows the wave: alpha rotates,
@@ -229,7 +296,7 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 		return err
 	}
-	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
+	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns, Labels: consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
 		return err
 	}
 	if err := k8s.Create(ctx, &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "wave", Namespace: ns},
@@ -248,7 +315,7 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 				return err
 			}
 		}
-		src := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: ns}}
+		src := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: ns, Labels: consent}}
 		return putSecretData(ctx, k8s, src, map[string][]byte{"tokenName": []byte(token), "tokenSecret": []byte(sec)})
 	}
 	for _, t := range tenants {

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
@@ -66,6 +67,8 @@ const (
 	ReasonPermissionDenied                = "PermissionDenied"
 	ReasonSecretNotFound                  = "SecretNotFound"
 	ReasonSecretKeyMissing                = "SecretKeyMissing"
+	ReasonSecretNotLabelled               = "SecretNotLabelled"
+	ReasonConfigMapNotLabelled            = "ConfigMapNotLabelled"
 
 	ReasonAPIVersionNotSupported = "APIVersionNotSupported"
 	ReasonAPIVersionAboveServer  = "APIVersionAboveServer"
@@ -80,6 +83,7 @@ const (
 	ReasonMalformedResponse         = "MalformedResponse"
 	ReasonUnexpectedTableauResponse = "UnexpectedTableauResponse"
 	ReasonCABundleInvalid           = "CABundleInvalid"
+	ReasonServerNotAllowed          = "ServerNotAllowed"
 	ReasonServerError               = "ServerError"
 	ReasonTimeout                   = "Timeout"
 	ReasonConnectionRefused         = "ConnectionRefused"
@@ -99,6 +103,8 @@ var ReasonBucket = map[string]Bucket{
 	ReasonPermissionDenied:                AuthConfigDrift,
 	ReasonSecretNotFound:                  AuthConfigDrift,
 	ReasonSecretKeyMissing:                AuthConfigDrift,
+	ReasonSecretNotLabelled:               AuthConfigDrift,
+	ReasonConfigMapNotLabelled:            AuthConfigDrift,
 	ReasonAPIVersionNotSupported:          APIVersionMismatch,
 	ReasonAPIVersionAboveServer:           APIVersionMismatch,
 	ReasonRateLimited:                     RateOrQuotaLimit,
@@ -110,6 +116,7 @@ var ReasonBucket = map[string]Bucket{
 	ReasonMalformedResponse:               EndpointMisconfigured,
 	ReasonUnexpectedTableauResponse:       EndpointMisconfigured,
 	ReasonCABundleInvalid:                 EndpointMisconfigured,
+	ReasonServerNotAllowed:                EndpointMisconfigured,
 	ReasonServerError:                     ServerUnavailable,
 	ReasonTimeout:                         ServerUnavailable,
 	ReasonConnectionRefused:               ServerUnavailable,
@@ -193,6 +200,51 @@ func (e *CABundleError) Error() string {
 	return fmt.Sprintf("CA bundle %s %q key %q: %s", e.Kind, e.Name, e.Key, e.Problem)
 }
 
+// NotLabelledError is a Secret (source or CA bundle) or CA-bundle ConfigMap the operator will
+// not read: it lacks the owner's consent label, or it carries the operator's own "managed"
+// value (a Secret the operator created is never a source).
+type NotLabelledError struct {
+	Kind      string // Secret or ConfigMap
+	Namespace string
+	Name      string
+	// Role says what the connection wants it for: "source" or "CA bundle".
+	Role string
+	// Managed is set when the object carries the operator's own label value.
+	Managed bool
+}
+
+func (e *NotLabelledError) Error() string {
+	if e.Managed {
+		return fmt.Sprintf("%s %q, named as the %s, was created by the operator (%s=%s) and is never read as one", e.Kind, e.Name, e.Role, v1.LabelCredential, v1.CredentialManaged)
+	}
+	return fmt.Sprintf("%s %q, named as the %s, lacks the label %s=%s, so the operator does not read it", e.Kind, e.Name, e.Role, v1.LabelCredential, v1.CredentialConsent)
+}
+
+// ServerNotAllowedError is a spec.server whose host the operator's --allowed-servers does not
+// list: the operator sends no credential there and reads none for it.
+type ServerNotAllowedError struct {
+	Host    string
+	Allowed string // the operator's patterns, comma-separated
+}
+
+func (e *ServerNotAllowedError) Error() string {
+	return fmt.Sprintf("spec.server host %q is not among the hosts this operator may send credentials to (--allowed-servers=%s)", bound(e.Host, 253), bound(e.Allowed, 512))
+}
+
+// bound cuts s to at most n bytes, so operator flags and user input stay short in status.
+func bound(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// Roles of a NotLabelledError.
+const (
+	RoleSource   = "source"
+	RoleCABundle = "CA bundle"
+)
+
 // Failure classifies err. It returns ok=false when err is nil.
 func Failure(err error, ev Evidence) (Verdict, bool) {
 	if err == nil {
@@ -201,6 +253,15 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 	var ce *CredentialError
 	if errors.As(err, &ce) {
 		return credential(ce), true
+	}
+	var nle *NotLabelledError
+	if errors.As(err, &nle) {
+		return notLabelled(nle), true
+	}
+	var sna *ServerNotAllowedError
+	if errors.As(err, &sna) {
+		return Verdict{EndpointMisconfigured, ReasonServerNotAllowed, sna.Error() + ".",
+			"Set spec.server to an allowed host, or ask the operator's administrators to add this host to --allowed-servers."}, true
 	}
 	var cae *CABundleError
 	if errors.As(err, &cae) {
@@ -233,7 +294,24 @@ func credential(ce *CredentialError) Verdict {
 			fmt.Sprintf("Add key %q to Secret %q, or point %s at the keys it has.", ce.Key, ce.Secret, ref)}
 	}
 	return Verdict{AuthConfigDrift, ReasonSecretNotFound, ce.Error() + " in the connection's namespace.",
-		fmt.Sprintf("Create Secret %q with the keys of %s; the operator notices it at once.", ce.Secret, ref)}
+		fmt.Sprintf("Create Secret %q with the keys of %s and the label %s=%s; the operator notices it at once.", ce.Secret, ref, v1.LabelCredential, v1.CredentialConsent)}
+}
+
+func notLabelled(e *NotLabelledError) Verdict {
+	reason := ReasonSecretNotLabelled
+	if e.Kind == "ConfigMap" {
+		reason = ReasonConfigMapNotLabelled
+	}
+	if e.Managed {
+		field := "spec.auth.personalAccessToken.secretRef"
+		if e.Role != RoleSource {
+			field = "spec.tls.caBundle"
+		}
+		return Verdict{AuthConfigDrift, reason, e.Error() + ".",
+			fmt.Sprintf("Point %s at a %s its owner labelled %s=%s.", field, e.Kind, v1.LabelCredential, v1.CredentialConsent)}
+	}
+	return Verdict{AuthConfigDrift, reason, e.Error() + ": its owner has not consented.",
+		fmt.Sprintf("kubectl label %s -n %s %s %s=%s", strings.ToLower(e.Kind), e.Namespace, e.Name, v1.LabelCredential, v1.CredentialConsent)}
 }
 
 func tableauFailure(e *tableau.Error, ev Evidence) Verdict {

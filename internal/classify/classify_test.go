@@ -69,6 +69,12 @@ func TestFailure(t *testing.T) {
 			AuthConfigDrift, ReasonSecretNotFound, `Secret "finance-pat" not found`},
 		{"missing key", fmt.Errorf("loading: %w", &CredentialError{Reason: ReasonSecretKeyMissing, Secret: "finance-pat", Key: "tokenSecret"}), Evidence{},
 			AuthConfigDrift, ReasonSecretKeyMissing, `no non-empty key "tokenSecret"`},
+		{"unlabelled source Secret", &NotLabelledError{Kind: "Secret", Namespace: "team-a", Name: "finance-pat", Role: RoleSource}, Evidence{},
+			AuthConfigDrift, ReasonSecretNotLabelled, "lacks the label tableau-operator.dev/credential=true"},
+		{"source Secret the operator created", &NotLabelledError{Kind: "Secret", Namespace: "team-a", Name: "finance-bundle", Role: RoleSource, Managed: true}, Evidence{},
+			AuthConfigDrift, ReasonSecretNotLabelled, "created by the operator"},
+		{"unlabelled CA ConfigMap", fmt.Errorf("loading: %w", &NotLabelledError{Kind: "ConfigMap", Namespace: "team-a", Name: "corp-ca", Role: RoleCABundle}), Evidence{},
+			AuthConfigDrift, ReasonConfigMapNotLabelled, `ConfigMap "corp-ca", named as the CA bundle`},
 		// APIVersionMismatch
 		{"404001 not a valid version", tabErr(404, "404001", xml, "Version '3.30' is not a valid version of the API."), Evidence{},
 			APIVersionMismatch, ReasonAPIVersionNotSupported, "Version '3.30'"},
@@ -97,6 +103,8 @@ func TestFailure(t *testing.T) {
 		{"Tableau 400000", tabErr(400, "400000", xml, "Payload is either malformed or incomplete"), Evidence{}, EndpointMisconfigured, ReasonUnexpectedTableauResponse, "400000"},
 		{"CA bundle", &CABundleError{Kind: "ConfigMap", Name: "corp-ca", Key: "ca.crt", Problem: "holds no PEM certificate"}, Evidence{},
 			EndpointMisconfigured, ReasonCABundleInvalid, "holds no PEM certificate"},
+		{"server not allowed", &ServerNotAllowedError{Host: "evil.example.org", Allowed: "*.online.tableau.com"}, Evidence{},
+			EndpointMisconfigured, ReasonServerNotAllowed, `"evil.example.org" is not among the hosts`},
 		// ServerUnavailable
 		{"500 tsResponse", tabErr(500, "500000", xml, "Internal Server Error"), Evidence{}, ServerUnavailable, ReasonServerError, "500000"},
 		{"503 HTML", tabErr(503, "", html, ""), Evidence{}, ServerUnavailable, ReasonServerError, "HTTP 503"},
@@ -135,6 +143,33 @@ func mustClassify(t *testing.T, err error, ev Evidence, bucket Bucket, reason st
 		t.Errorf("reason %s belongs to %s, not %s", v.Reason, ReasonBucket[v.Reason], v.Bucket)
 	}
 	return v
+}
+
+func TestNotLabelledNextStepIsTheLabelCommand(t *testing.T) {
+	cases := []struct {
+		err  *NotLabelledError
+		want string
+	}{
+		{&NotLabelledError{Kind: "Secret", Namespace: "team-a", Name: "finance-pat", Role: RoleSource},
+			"kubectl label secret -n team-a finance-pat tableau-operator.dev/credential=true"},
+		{&NotLabelledError{Kind: "ConfigMap", Namespace: "team-b", Name: "corp-ca", Role: RoleCABundle},
+			"kubectl label configmap -n team-b corp-ca tableau-operator.dev/credential=true"},
+		{&NotLabelledError{Kind: "Secret", Namespace: "team-a", Name: "finance-bundle", Role: RoleSource, Managed: true},
+			"Point spec.auth.personalAccessToken.secretRef at a Secret its owner labelled tableau-operator.dev/credential=true."},
+	}
+	for _, tc := range cases {
+		v, _ := Failure(tc.err, Evidence{})
+		if v.NextStep != tc.want {
+			t.Errorf("next step = %q, want %q", v.NextStep, tc.want)
+		}
+	}
+}
+
+func TestServerNotAllowedIsBounded(t *testing.T) {
+	v, _ := Failure(&ServerNotAllowedError{Host: strings.Repeat("h", 5000), Allowed: strings.Repeat("a,", 5000)}, Evidence{})
+	if len(v.Message) > 1024 {
+		t.Errorf("message of %d bytes", len(v.Message))
+	}
 }
 
 func TestNilIsNotAFailure(t *testing.T) {
