@@ -28,6 +28,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 )
 
@@ -36,6 +39,8 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// envtest logs through controller-runtime's logger; the tests read the operator's own log.
+	ctrllog.SetLogger(logr.Discard())
 	if os.Getenv("TABLEAU_OPERATOR_ROOTS_CHILD") != "" { // roots_test.go's child runs one test and needs no binary
 		os.Exit(m.Run())
 	}

@@ -83,7 +83,7 @@ func TestNamespacedInstallStaysInItsNamespaces(t *testing.T) {
 	t.Cleanup(func() { _ = srv.Close() })
 	var tenants strings.Builder
 	for _, ns := range []string{watched, other} {
-		fmt.Fprintf(&tenants, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tableau-ca, namespace: %s}\ndata:\n  ca.crt: |\n", ns)
+		fmt.Fprintf(&tenants, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: tableau-ca, namespace: %s, labels: {tableau-operator.dev/credential: \"true\"}}\ndata:\n  ca.crt: |\n", ns)
 		for _, line := range strings.Split(strings.TrimSpace(string(srv.CAPEM)), "\n") {
 			fmt.Fprintf(&tenants, "    %s\n", line)
 		}
