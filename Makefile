@@ -35,9 +35,20 @@ envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (cached) and 
 	@hack/envtest.sh
 
 .PHONY: test
-test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest and CLI tests.
+test: verify-generated lint test-monitoring ## The whole suite: generated files fresh, vet, gofmt, unit, envtest and CLI tests, alerts and dashboard.
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: promtool
+promtool: ## Build promtool from Go modules (cached) and print its path.
+	@hack/promtool.sh
+
+.PHONY: test-monitoring
+test-monitoring: ## promtool check and unit-test the alerting rules; test the PrometheusRule, runbook anchors and dashboard.
+	promtool=$$(hack/promtool.sh); \
+	"$$promtool" check rules config/prometheus/tableau-operator.rules.yaml; \
+	"$$promtool" test rules config/prometheus/rules_test.yaml
+	cd hack/tools/promtool && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
 ##@ Demo and benchmarks
 

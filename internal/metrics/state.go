@@ -44,7 +44,7 @@ var (
 		"1 when the TableauConnection's Ready condition is True, else 0.",
 		[]string{"namespace", "name"}, nil)
 	failureBucketDesc = prometheus.NewDesc("tableau_operator_connection_failure_bucket",
-		"1 for the failure bucket of a failing TableauConnection (status.lastFailure.bucket); no series while it works.",
+		"1 for the failure bucket of a failing TableauConnection (status.lastFailure.bucket); no series while it works or is suspended.",
 		[]string{"namespace", "name", "bucket"}, nil)
 	patExpirationDesc = prometheus.NewDesc("tableau_operator_pat_expiration_timestamp_seconds",
 		"Unix time at which the connection's PAT expires, from estimatedTimeToExpiration at the last sign-in.",
@@ -129,7 +129,7 @@ func collectConnection(ch chan<- prometheus.Metric, conn *v1.TableauConnection) 
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(connectionReadyDesc, prometheus.GaugeValue, ready, ns, name)
-	if f := st.LastFailure; f != nil {
+	if f := st.LastFailure; f != nil && !conn.Spec.Suspend {
 		ch <- prometheus.MustNewConstMetric(failureBucketDesc, prometheus.GaugeValue, 1, ns, name, bucketLabel(f.Bucket))
 	}
 	if c := st.Credentials; c != nil && c.ExpiresAt != nil {

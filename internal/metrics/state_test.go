@@ -67,7 +67,11 @@ func newScheme(t *testing.T) *runtime.Scheme {
 
 func TestStateCollector(t *testing.T) {
 	failing, healthy, fleet := stateObjects()
-	c := fake.NewClientBuilder().WithScheme(newScheme(t)).WithObjects(failing, healthy, fleet).Build()
+	// A suspended connection is not failing, whatever its last failure was.
+	suspended := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: "t", Name: "paused"}}
+	suspended.Spec.Suspend = true
+	suspended.Status.LastFailure = &v1.FailureStatus{Bucket: "ServerUnavailable"}
+	c := fake.NewClientBuilder().WithScheme(newScheme(t)).WithObjects(failing, healthy, suspended, fleet).Build()
 	const want = `
 # HELP tableau_operator_connection_condition 1 for the current status of each condition of a TableauConnection (True, False or Unknown), 0 for the two others.
 # TYPE tableau_operator_connection_condition gauge
@@ -83,13 +87,14 @@ tableau_operator_connection_condition{name="marketing",namespace="t",status="Tru
 tableau_operator_connection_condition{name="marketing",namespace="t",status="True",type="Stalled"} 1
 tableau_operator_connection_condition{name="marketing",namespace="t",status="Unknown",type="Ready"} 0
 tableau_operator_connection_condition{name="marketing",namespace="t",status="Unknown",type="Stalled"} 0
-# HELP tableau_operator_connection_failure_bucket 1 for the failure bucket of a failing TableauConnection (status.lastFailure.bucket); no series while it works.
+# HELP tableau_operator_connection_failure_bucket 1 for the failure bucket of a failing TableauConnection (status.lastFailure.bucket); no series while it works or is suspended.
 # TYPE tableau_operator_connection_failure_bucket gauge
 tableau_operator_connection_failure_bucket{bucket="AuthConfigDrift",name="marketing",namespace="t"} 1
 # HELP tableau_operator_connection_ready 1 when the TableauConnection's Ready condition is True, else 0.
 # TYPE tableau_operator_connection_ready gauge
 tableau_operator_connection_ready{name="finance",namespace="t"} 1
 tableau_operator_connection_ready{name="marketing",namespace="t"} 0
+tableau_operator_connection_ready{name="paused",namespace="t"} 0
 # HELP tableau_operator_connection_rotation_phase 1 for the current rotation phase of a TableauConnection with consumers (status.rotation.phase).
 # TYPE tableau_operator_connection_rotation_phase gauge
 tableau_operator_connection_rotation_phase{name="finance",namespace="t",phase="Other"} 1
@@ -125,7 +130,7 @@ tableau_operator_rotation_due_timestamp_seconds{name="finance",namespace="t"} 1.
 	if n := testutil.CollectAndCount(collector, "tableau_operator_connection_failure_bucket", "tableau_operator_fleet_condition"); n != 0 {
 		t.Errorf("%d series of deleted objects remain", n)
 	}
-	if n := testutil.CollectAndCount(collector, "tableau_operator_connection_ready"); n != 1 {
-		t.Errorf("connection_ready has %d series, want finance's only", n)
+	if n := testutil.CollectAndCount(collector, "tableau_operator_connection_ready"); n != 2 {
+		t.Errorf("connection_ready has %d series, want finance's and paused's", n)
 	}
 }
