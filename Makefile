@@ -49,6 +49,14 @@ test-monitoring: ## promtool check and unit-test the alerting rules; test the Pr
 	"$$promtool" check rules config/prometheus/tableau-operator.rules.yaml; \
 	"$$promtool" test rules config/prometheus/rules_test.yaml
 	cd hack/tools/promtool && go vet ./... && go test $(GO_TEST_FLAGS) ./...
+	cd hack/tools/dashboard-png && go vet ./... && go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: dashboard-png
+dashboard-png: ## Record the metrics of an envtest rotation run and draw config/grafana/rotation-wave.png from them.
+	mkdir -p $(LOCALBIN)
+	assets=$$(hack/envtest.sh); \
+	KUBEBUILDER_ASSETS="$$assets" TABLEAU_OPERATOR_RECORD_METRICS=$(LOCALBIN)/metrics.jsonl go test -count=1 -run TestMetricsFollowAConnection ./controllers/
+	cd hack/tools/dashboard-png && go run . -in $(LOCALBIN)/metrics.jsonl -out $(CURDIR)/config/grafana/rotation-wave.png
 
 ##@ Demo and benchmarks
 
