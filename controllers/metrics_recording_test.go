@@ -34,9 +34,7 @@ import (
 // hack/tools/dashboard-png draws config/grafana/rotation-wave.png from it.
 const recordEnv = "TABLEAU_OPERATOR_RECORD_METRICS"
 
-// sample is one scrape: seconds since the start, and every series of the operator's metrics
-// that is global or belongs to the test's namespace, keyed metric{label=value,...} (a
-// histogram as its _bucket, _sum and _count series), or a mark.
+// sample is one scrape (see scrape) with its time in seconds since the start, or a mark.
 type sample struct {
 	T      float64            `json:"t"`
 	Mark   string             `json:"mark,omitempty"`
@@ -75,7 +73,9 @@ func startRecording(t *testing.T, ns string) *recorder {
 			case <-r.done:
 				return
 			case <-tick.C:
-				r.write(sample{T: time.Since(r.start).Seconds(), Series: scrapeFor(ns)})
+				if got, err := scrape(ns, true); err == nil {
+					r.write(sample{T: time.Since(r.start).Seconds(), Series: got})
+				}
 			}
 		}
 	}()
@@ -109,10 +109,13 @@ func (r *recorder) stop() {
 	_ = r.f.Close()
 }
 
-func scrapeFor(ns string) map[string]float64 {
+// scrape returns the series of the operator's metrics whose namespace label is ns (and with
+// global, those without one), keyed metric{label=value,...} without the namespace label; a
+// histogram as its _bucket, _sum and _count series.
+func scrape(ns string, global bool) (map[string]float64, error) {
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	out := map[string]float64{}
 	for _, f := range families {
@@ -122,11 +125,19 @@ func scrapeFor(ns string) map[string]float64 {
 	series:
 		for _, m := range f.GetMetric() {
 			var labels []string
+			inNS := false
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "namespace" && l.GetValue() != ns {
-					continue series
+				if l.GetName() == "namespace" {
+					if l.GetValue() != ns {
+						continue series
+					}
+					inNS = true
+					continue
 				}
 				labels = append(labels, l.GetName()+"="+l.GetValue())
+			}
+			if !inNS && !global {
+				continue
 			}
 			key := func(name string, extra ...string) string {
 				return name + "{" + strings.Join(append(append([]string(nil), labels...), extra...), ",") + "}"
@@ -147,5 +158,5 @@ func scrapeFor(ns string) map[string]float64 {
 			}
 		}
 	}
-	return out
+	return out, nil
 }

@@ -27,7 +27,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -38,34 +37,9 @@ import (
 // metrics whose namespace label is ns, keyed metric{label=value,...} without the namespace.
 func series(t *testing.T, ns string) map[string]float64 {
 	t.Helper()
-	families, err := ctrlmetrics.Registry.Gather()
+	out, err := scrape(ns, false)
 	if err != nil {
 		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		if !strings.HasPrefix(f.GetName(), "tableau_operator_") {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			var labels []string
-			inNS := false
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "namespace" {
-					inNS = l.GetValue() == ns
-					continue
-				}
-				labels = append(labels, l.GetName()+"="+l.GetValue())
-			}
-			if !inNS {
-				continue
-			}
-			v := m.GetGauge().GetValue()
-			if f.GetType() == dto.MetricType_COUNTER {
-				v = m.GetCounter().GetValue()
-			}
-			out[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = v
-		}
 	}
 	return out
 }
@@ -122,6 +96,16 @@ func TestMetricsFollowAConnection(t *testing.T) {
 	w := newWorld(t)
 	rec := startRecording(t, w.ns)
 	newFleet(t, w.ns)
+	// Two more tenants in the fleet make the rotation a wave.
+	others := []string{"alpha", "charlie"}
+	for _, n := range others {
+		w.deployment(t, n+"-app", false)
+		w.setSource(t, n, n+"-v1", w.pat(t, n, n+"-v1", false))
+		create(t, w.tenantConnection(n))
+	}
+	for _, n := range others {
+		w.settled(t, n, n+"-v1")
+	}
 	w.deployment(t, "life-app", false)
 	// A connection that never works, outside the fleet, keeps a failure bucket series.
 	w.setSource(t, "broken", "broken-v1", w.pat(t, "broken", "broken-v1", true))
@@ -159,11 +143,17 @@ func TestMetricsFollowAConnection(t *testing.T) {
 	w.settled(t, "life", "life-v2")
 	restarts := series(t, w.ns)["tableau_operator_consumer_restarts_total{name=life}"]
 	completed := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "completed"})
-	rec.mark("rotation")
+	rec.mark("wave")
+	for _, n := range others {
+		w.setSource(t, n, n+"-v2", w.pat(t, n, n+"-v2", false))
+	}
 	w.setSource(t, "life", "life-v3", w.pat(t, "life", "life-v3", false))
+	for _, n := range others {
+		w.settled(t, n, n+"-v2")
+	}
 	c := w.settled(t, "life", "life-v3")
-	if v := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "completed"}); v < completed+1 {
-		t.Errorf("completed rotations %v, want at least %v", v, completed+1)
+	if v := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "completed"}); v < completed+3 {
+		t.Errorf("completed rotations %v, want at least %v", v, completed+3)
 	}
 	eventually(t, 10*time.Second, "the working connection's series", func() (bool, string) {
 		got := series(t, w.ns)
@@ -210,7 +200,7 @@ func TestMetricsFollowAConnection(t *testing.T) {
 
 	// 4. Deletion: every series of the connections and the fleet goes.
 	rec.mark("deleted")
-	for _, name := range []string{"life", "broken"} {
+	for _, name := range []string{"life", "broken", "alpha", "charlie"} {
 		if err := k8s.Delete(context.Background(), get(t, w.ns, name)); err != nil {
 			t.Fatal(err)
 		}

@@ -191,6 +191,16 @@ func series(samples []sample, f func(sample) (float64, bool)) plotter.XYs {
 	return xys
 }
 
+// sinceStart is a counter's sum over the matching series, less its value at the first sample:
+// what increase() over the recording shows.
+func sinceStart(samples []sample, metric string, match map[string]string) plotter.XYs {
+	base, _ := sumWhere(samples[0], metric, match)
+	return series(samples, func(s sample) (float64, bool) {
+		v, _ := sumWhere(s, metric, match)
+		return v - base, true
+	})
+}
+
 // overview is the dashboard's fleet overview: ready, failing (any bucket), rotating, halted.
 func overview(samples []sample) *plot.Plot {
 	p := plot.New()
@@ -223,11 +233,7 @@ func rotations(samples []sample) *plot.Plot {
 	p.Y.Label.Text = "since the start"
 	i := 0
 	for _, result := range []string{"completed", "rolled_back", "rejected"} {
-		base, _ := sumWhere(samples[0], "tableau_operator_rotations_total", map[string]string{"result": result})
-		addLine(p, i, result, series(samples, func(s sample) (float64, bool) {
-			v, _ := sumWhere(s, "tableau_operator_rotations_total", map[string]string{"result": result})
-			return v - base, true
-		}))
+		addLine(p, i, result, sinceStart(samples, "tableau_operator_rotations_total", map[string]string{"result": result}))
 		i++
 	}
 	addLine(p, 3, "restarts", series(samples, func(s sample) (float64, bool) {
@@ -326,11 +332,7 @@ func answers(samples []sample) *plot.Plot {
 	}
 	sort.Strings(sorted)
 	for i, code := range sorted {
-		base, _ := sumWhere(samples[0], "tableau_operator_tableau_requests_total", map[string]string{"code": code})
-		addLine(p, i, code, series(samples, func(s sample) (float64, bool) {
-			v, _ := sumWhere(s, "tableau_operator_tableau_requests_total", map[string]string{"code": code})
-			return v - base, true
-		}))
+		addLine(p, i, code, sinceStart(samples, "tableau_operator_tableau_requests_total", map[string]string{"code": code}))
 	}
 	p.Y.Min = 0
 	return p
