@@ -197,6 +197,18 @@ func TestMetricsFollowAConnection(t *testing.T) {
 		"tableau_operator_connection_failure_bucket{bucket=AuthConfigDrift,name=broken}": 1,
 	})
 	compareREADMEWithRegistry(t)
+	// No label carries a token name (nor, by the suite's scan, a secret).
+	all, err := scrape(w.ns, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range all {
+		for _, token := range []string{"life-v1", "life-v2", "life-v3", "life-v4", "alpha-v", "charlie-v", "broken-v1"} {
+			if strings.Contains(k, token) {
+				t.Errorf("series %s names token %s", k, token)
+			}
+		}
+	}
 
 	// 4. Deletion: every series of the connections and the fleet goes.
 	rec.mark("deleted")

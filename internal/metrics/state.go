@@ -102,15 +102,16 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	log := ctrl.Log.WithName("metrics")
+	// The collector only reads, so the cache's objects need no copy.
 	var conns v1.TableauConnectionList
-	if err := c.reader.List(ctx, &conns); err != nil {
+	if err := c.reader.List(ctx, &conns, client.UnsafeDisableDeepCopy); err != nil {
 		log.Error(err, "listing TableauConnections for the state metrics")
 	}
 	for i := range conns.Items {
 		collectConnection(ch, &conns.Items[i])
 	}
 	var fleets v1.TableauFleetList
-	if err := c.reader.List(ctx, &fleets); err != nil {
+	if err := c.reader.List(ctx, &fleets, client.UnsafeDisableDeepCopy); err != nil {
 		log.Error(err, "listing TableauFleets for the state metrics")
 	}
 	for i := range fleets.Items {
