@@ -95,6 +95,14 @@ func (r *recorder) mark(what string) {
 	}
 }
 
+// hold keeps a stage on the recording for a while, so that the picture shows it; it waits only
+// while recording.
+func (r *recorder) hold(d time.Duration) {
+	if r != nil {
+		time.Sleep(d)
+	}
+}
+
 func (r *recorder) stop() {
 	if r == nil {
 		return
