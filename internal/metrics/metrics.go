@@ -88,17 +88,41 @@ func ObserveCall(c tableau.Call) {
 	TableauRequests.WithLabelValues(c.Endpoint, callCode(c)).Inc()
 }
 
+// otherCode is the code label of an answer whose code has not the form of one: the label's
+// values stay bounded whatever a server (or something posing as one) sends.
+const otherCode = "other"
+
 func callCode(c tableau.Call) string {
 	switch {
 	case c.Code != "":
+		if !tableauCode(c.Code) {
+			return otherCode
+		}
 		return c.Code
 	case c.HTTPStatus != 0:
+		if c.HTTPStatus < 100 || c.HTTPStatus > 599 {
+			return otherCode
+		}
 		return strconv.Itoa(c.HTTPStatus)
 	case c.Err != nil && c.Err.Transport != tableau.TransportNone:
 		return string(c.Err.Transport)
 	default:
 		return "unknown"
 	}
+}
+
+// tableauCode reports whether code has the form of Tableau's error codes: six digits, the
+// first three an HTTP error status (401001, 429000).
+func tableauCode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return code[0] == '4' || code[0] == '5'
 }
 
 // ObserveSignIn records one sign-in attempt.

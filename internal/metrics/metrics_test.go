@@ -17,13 +17,37 @@ limitations under the License.
 package metrics
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
+
+func TestCallCodeIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		call tableau.Call
+		want string
+	}{
+		{tableau.Call{HTTPStatus: 401, Code: "401001"}, "401001"},
+		{tableau.Call{HTTPStatus: 429, Code: "429000"}, "429000"},
+		{tableau.Call{HTTPStatus: 429}, "429"},
+		{tableau.Call{HTTPStatus: 200}, "200"},
+		{tableau.Call{HTTPStatus: 401, Code: strings.Repeat("A", 300)}, otherCode},
+		{tableau.Call{HTTPStatus: 401, Code: "40100x"}, otherCode},
+		{tableau.Call{HTTPStatus: 401, Code: "123456"}, otherCode},
+		{tableau.Call{HTTPStatus: 999}, otherCode},
+		{tableau.Call{Err: &tableau.Error{Transport: tableau.TransportTimeout}}, string(tableau.TransportTimeout)},
+		{tableau.Call{}, "unknown"},
+	} {
+		if got := callCode(tc.call); got != tc.want {
+			t.Errorf("callCode(%+v) = %q, want %q", tc.call, got, tc.want)
+		}
+	}
+}
 
 func TestRotationFailure(t *testing.T) {
 	rolledBack := &v1.RotationStatus{Phase: v1.RotationFailed, Reason: v1.ReasonRotationRolledBack, FailedRevision: "b"}
