@@ -44,11 +44,12 @@ promtool: ## Build promtool from Go modules (cached) and print its path.
 	@hack/promtool.sh
 
 .PHONY: test-monitoring
-test-monitoring: ## promtool check and unit-test the alerting rules; test the PrometheusRule, runbook anchors and dashboard.
+test-monitoring: ## promtool check and unit-test the alerting rules; test the PrometheusRule, runbook anchors, dashboard and their kustomizations.
 	promtool=$$(hack/promtool.sh); \
 	"$$promtool" check rules config/prometheus/tableau-operator.rules.yaml; \
 	"$$promtool" test rules config/prometheus/rules_test.yaml
-	cd hack/tools/promtool && go vet ./... && go test $(GO_TEST_FLAGS) ./...
+	assets=$$(hack/envtest.sh); \
+	cd hack/tools/promtool && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 	cd hack/tools/dashboard-png && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: dashboard-png

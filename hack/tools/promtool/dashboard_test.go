@@ -18,6 +18,9 @@ package monitoring_test
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -187,25 +190,41 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// TestDashboardConfigMap checks that kustomize makes the dashboard a ConfigMap Grafana's
-// sidecar picks up.
-func TestDashboardConfigMap(t *testing.T) {
-	var k struct {
-		GeneratorOptions struct {
-			Labels map[string]string `yaml:"labels"`
-		} `yaml:"generatorOptions"`
-		ConfigMapGenerator []struct {
-			Name  string   `yaml:"name"`
-			Files []string `yaml:"files"`
-		} `yaml:"configMapGenerator"`
+// TestKustomizeRendersMonitoring renders config/grafana and config/prometheus with kubectl
+// kustomize (kubectl from the envtest binaries, KUBEBUILDER_ASSETS) and checks that Grafana's
+// sidecar gets the dashboard, unchanged, in a ConfigMap labelled grafana_dashboard: "1", and
+// that the PrometheusRule comes out whole.
+func TestKustomizeRendersMonitoring(t *testing.T) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run make test-monitoring, or set it to $(hack/envtest.sh)")
 	}
-	if err := yaml.Unmarshal(read(t, "config/grafana/kustomization.yaml"), &k); err != nil {
-		t.Fatal(err)
+	render := func(dir string) map[string]any {
+		t.Helper()
+		out, err := exec.Command(filepath.Join(assets, "kubectl"), "kustomize", filepath.Join(repo, dir)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, out)
+		}
+		obj := map[string]any{}
+		if err := yaml.Unmarshal(out, &obj); err != nil {
+			t.Fatalf("%s renders no object: %v", dir, err)
+		}
+		return obj
 	}
-	if k.GeneratorOptions.Labels["grafana_dashboard"] != "1" {
-		t.Errorf("labels %v lack grafana_dashboard: \"1\"", k.GeneratorOptions.Labels)
+	cm := render("config/grafana")
+	meta, _ := cm["metadata"].(map[string]any)
+	labels, _ := meta["labels"].(map[string]any)
+	data, _ := cm["data"].(map[string]any)
+	if cm["kind"] != "ConfigMap" || meta["name"] != "tableau-operator-dashboard" || labels["grafana_dashboard"] != "1" {
+		t.Errorf("config/grafana renders a %v named %v labelled %v, want a ConfigMap tableau-operator-dashboard with grafana_dashboard: \"1\"", cm["kind"], meta["name"], labels)
 	}
-	if len(k.ConfigMapGenerator) != 1 || len(k.ConfigMapGenerator[0].Files) != 1 || k.ConfigMapGenerator[0].Files[0] != "tableau-operator.json" {
-		t.Errorf("configMapGenerator = %+v, want one ConfigMap of tableau-operator.json", k.ConfigMapGenerator)
+	if data["tableau-operator.json"] != string(read(t, "config/grafana/tableau-operator.json")) {
+		t.Error("the ConfigMap's tableau-operator.json differs from config/grafana/tableau-operator.json")
+	}
+	pr := render("config/prometheus")
+	spec, _ := pr["spec"].(map[string]any)
+	groups, _ := spec["groups"].([]any)
+	if pr["kind"] != "PrometheusRule" || len(groups) != 1 {
+		t.Errorf("config/prometheus renders a %v with %d groups, want the PrometheusRule", pr["kind"], len(groups))
 	}
 }
