@@ -202,27 +202,32 @@ func sinceStart(samples []sample, metric string, match map[string]string) plotte
 	})
 }
 
+// total is the sum of the matching series at every sample: what sum() shows.
+func total(samples []sample, metric string, match map[string]string) plotter.XYs {
+	return series(samples, func(s sample) (float64, bool) {
+		v, _ := sumWhere(s, metric, match)
+		return v, true
+	})
+}
+
+// number is how many series match at every sample: what count() shows.
+func number(samples []sample, metric string, match map[string]string) plotter.XYs {
+	return series(samples, func(s sample) (float64, bool) {
+		_, n := sumWhere(s, metric, match)
+		return float64(n), true
+	})
+}
+
 // overview is the dashboard's fleet overview: ready, failing (any bucket), rotating, halted.
 func overview(samples []sample) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = "Fleet overview"
 	p.Y.Label.Text = "objects"
-	addLine(p, 0, "ready", series(samples, func(s sample) (float64, bool) {
-		v, _ := sumWhere(s, "tableau_operator_connection_ready", nil)
-		return v, true
-	}))
-	addLine(p, 1, "failing", series(samples, func(s sample) (float64, bool) {
-		_, n := sumWhere(s, "tableau_operator_connection_failure_bucket", nil)
-		return float64(n), true
-	}))
-	addLine(p, 2, "rotating", series(samples, func(s sample) (float64, bool) {
-		_, n := sumWhere(s, "tableau_operator_connection_rotation_phase", map[string]string{"phase": "Promoting|Restarting|Gating|Completing|RollingBack"})
-		return float64(n), true
-	}))
-	addLine(p, 3, "halted fleets", series(samples, func(s sample) (float64, bool) {
-		v, _ := sumWhere(s, "tableau_operator_fleet_condition", map[string]string{"type": "Halted", "status": "True"})
-		return v, true
-	}))
+	addLine(p, 0, "ready", total(samples, "tableau_operator_connection_ready", nil))
+	addLine(p, 1, "failing", number(samples, "tableau_operator_connection_failure_bucket", nil))
+	addLine(p, 2, "rotating", number(samples, "tableau_operator_connection_rotation_phase",
+		map[string]string{"phase": "Promoting|Restarting|Gating|Completing|RollingBack"}))
+	addLine(p, 3, "halted fleets", total(samples, "tableau_operator_fleet_condition", map[string]string{"type": "Halted", "status": "True"}))
 	p.Y.Min = 0
 	return p
 }
@@ -237,10 +242,7 @@ func rotations(samples []sample) *plot.Plot {
 		addLine(p, i, result, sinceStart(samples, "tableau_operator_rotations_total", map[string]string{"result": result}))
 		i++
 	}
-	addLine(p, 3, "restarts", series(samples, func(s sample) (float64, bool) {
-		v, _ := sumWhere(s, "tableau_operator_consumer_restarts_total", nil)
-		return v, true
-	}))
+	addLine(p, 3, "restarts", total(samples, "tableau_operator_consumer_restarts_total", nil))
 	p.Y.Min = 0
 	return p
 }
