@@ -42,9 +42,29 @@ helm: ## Build helm from Go modules (cached) and print its directory.
 	@hack/helm.sh
 
 .PHONY: test
-test: verify-generated lint ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests.
+test: verify-generated lint test-monitoring ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard.
 	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
 	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: promtool
+promtool: ## Build promtool from Go modules (cached) and print its path.
+	@hack/promtool.sh
+
+.PHONY: test-monitoring
+test-monitoring: ## promtool check and unit-test the alerting rules; test the PrometheusRule, runbook anchors, dashboard and their kustomizations.
+	promtool=$$(hack/promtool.sh); \
+	"$$promtool" check rules config/prometheus/tableau-operator.rules.yaml; \
+	"$$promtool" test rules config/prometheus/rules_test.yaml
+	assets=$$(hack/envtest.sh); \
+	cd hack/tools/promtool && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
+	cd hack/tools/dashboard-png && go vet ./... && go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: dashboard-png
+dashboard-png: ## Record the metrics of an envtest rotation run and draw config/grafana/rotation-wave.png from them.
+	mkdir -p $(LOCALBIN)
+	assets=$$(hack/envtest.sh); \
+	KUBEBUILDER_ASSETS="$$assets" TABLEAU_OPERATOR_RECORD_METRICS=$(LOCALBIN)/metrics.jsonl go test -count=1 -run TestMetricsFollowAConnection ./controllers/
+	cd hack/tools/dashboard-png && go run . -in $(LOCALBIN)/metrics.jsonl -out $(CURDIR)/config/grafana/rotation-wave.png
 
 ##@ Demo and benchmarks
 

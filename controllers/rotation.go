@@ -470,6 +470,7 @@ func (r *TableauConnectionReconciler) restartTargets(ctx context.Context, conn *
 		if err != nil {
 			return fmt.Errorf("restarting %s %q: %w", t.Kind, t.Name, err)
 		}
+		metrics.ConsumerRestarted(conn.Namespace, conn.Name)
 	}
 	return nil
 }

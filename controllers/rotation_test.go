@@ -429,7 +429,7 @@ func TestRotationDue(t *testing.T) {
 	})
 	waitForEvent(t, w.ns, "due", "Warning/RotationDue")
 	due := c.Status.Rotation.DueTime
-	if due == nil || testutil.ToFloat64(metrics.RotationDue.WithLabelValues(w.ns, "due")) != float64(due.Unix()) {
+	if v, ok := seriesValue(t, "tableau_operator_rotation_due_timestamp_seconds", w.ns, "due", nil); due == nil || !ok || v != float64(due.Unix()) {
 		t.Errorf("due time %v not exported", due)
 	}
 }

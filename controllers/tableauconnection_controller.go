@@ -181,6 +181,8 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	s := &scope{conn: conn, now: r.now(), before: original}
 
 	defer func() {
+		// What was persisted counts, even when a later step failed.
+		defer func() { metrics.ObserveStatus(original, s.before) }()
 		if reterr != nil {
 			return
 		}
@@ -189,15 +191,6 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			return
 		}
 		r.emit(original, conn, s.now)
-		expires, due := time.Time{}, time.Time{}
-		if c := conn.Status.Credentials; c != nil && c.ExpiresAt != nil {
-			expires = c.ExpiresAt.Time
-		}
-		if rs := conn.Status.Rotation; rs != nil && rs.DueTime != nil {
-			due = rs.DueTime.Time
-		}
-		metrics.SetConnection(conn.Namespace, conn.Name, conn.Status.LastFailure == nil && !conn.Spec.Suspend &&
-			conn.Status.Credentials != nil && conn.Status.Credentials.LastSignInTime != nil, expires, due)
 		result = ctrl.Result{RequeueAfter: s.requeueAfter}
 	}()
 
@@ -316,6 +309,10 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowl
 // Secrets and ConfigMaps they reference (see CacheOptions), found through field indexes.
 func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	ctx := context.Background()
+	// The state metrics read connections and fleets from this manager's cache at scrape time.
+	if err := metrics.RegisterState(mgr.GetCache()); err != nil {
+		return err
+	}
 	idx := mgr.GetFieldIndexer()
 	if err := idx.IndexField(ctx, &v1.TableauConnection{}, indexSecretRef, func(o client.Object) []string {
 		c := o.(*v1.TableauConnection)

@@ -280,10 +280,10 @@ func TestHealthyConnection(t *testing.T) {
 		t.Error("the operator left its session open")
 	}
 	waitForEvent(t, tn.ns, "healthy", "Normal/SignedIn")
-	if v := testutil.ToFloat64(metrics.ConnectionReady.WithLabelValues(tn.ns, "healthy")); v != 1 {
+	if v, _ := seriesValue(t, "tableau_operator_connection_ready", tn.ns, "healthy", nil); v != 1 {
 		t.Errorf("ready gauge = %v, want 1", v)
 	}
-	if v := testutil.ToFloat64(metrics.PATExpiration.WithLabelValues(tn.ns, "healthy")); int64(v) != cr.ExpiresAt.Unix() {
+	if v, _ := seriesValue(t, "tableau_operator_pat_expiration_timestamp_seconds", tn.ns, "healthy", nil); int64(v) != cr.ExpiresAt.Unix() {
 		t.Errorf("expiry gauge = %v, want %d", v, cr.ExpiresAt.Unix())
 	}
 	if v := testutil.ToFloat64(metrics.SignInAttempts.WithLabelValues("succeeded", "")); v < 1 {
@@ -339,7 +339,7 @@ func TestRevokedPAT(t *testing.T) {
 	if v := testutil.ToFloat64(metrics.TableauRequests.WithLabelValues(tableau.EndpointSignIn, "401001")); v < 1 {
 		t.Errorf("401001 requests counter = %v", v)
 	}
-	if v := testutil.ToFloat64(metrics.ConnectionReady.WithLabelValues(tn.ns, "revoked")); v != 0 {
+	if v, ok := seriesValue(t, "tableau_operator_connection_ready", tn.ns, "revoked", nil); !ok || v != 0 {
 		t.Errorf("ready gauge = %v, want 0", v)
 	}
 	// Deleting the connection removes its series.
@@ -354,6 +354,14 @@ func TestRevokedPAT(t *testing.T) {
 // seriesExists reports whether the registry holds a series of metric for the connection.
 func seriesExists(t *testing.T, metric, ns, name string) bool {
 	t.Helper()
+	_, ok := seriesValue(t, metric, ns, name, nil)
+	return ok
+}
+
+// seriesValue scrapes the registry for the gauge or counter series of metric with the
+// connection's namespace and name and the other labels given, and returns its value.
+func seriesValue(t *testing.T, metric, ns, name string, other map[string]string) (float64, bool) {
+	t.Helper()
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -362,17 +370,27 @@ func seriesExists(t *testing.T, metric, ns, name string) bool {
 		if f.GetName() != metric {
 			continue
 		}
+	series:
 		for _, m := range f.GetMetric() {
 			labels := map[string]string{}
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["namespace"] == ns && labels["name"] == name {
-				return true
+			if labels["namespace"] != ns || labels["name"] != name {
+				continue
 			}
+			for k, v := range other {
+				if labels[k] != v {
+					continue series
+				}
+			}
+			if g := m.GetGauge(); g != nil {
+				return g.GetValue(), true
+			}
+			return m.GetCounter().GetValue(), true
 		}
 	}
-	return false
+	return 0, false
 }
 
 func TestSecretMissingThenCreated(t *testing.T) {

@@ -62,7 +62,7 @@ func TestMain(m *testing.M) {
 }
 
 // controlPlane starts one envtest control plane for the package, with the namespaces the
-// renderings use and the ServiceMonitor CRD.
+// renderings use and the Prometheus Operator CRDs (ServiceMonitor, PrometheusRule).
 func controlPlane(t *testing.T) *testenv.Env {
 	t.Helper()
 	envOnce.Do(func() {
@@ -80,11 +80,13 @@ func controlPlane(t *testing.T) *testenv.Env {
 				return
 			}
 		}
-		if out, err := run(exec.Command(env.Kubectl, "--kubeconfig", env.KubeconfigPath, "apply", "--server-side", "-f", "testdata/servicemonitor-crd.yaml")); err != nil {
-			envErr = fmt.Errorf("installing the ServiceMonitor CRD: %w\n%s", err, out)
+		if out, err := run(exec.Command(env.Kubectl, "--kubeconfig", env.KubeconfigPath, "apply", "--server-side",
+			"-f", "testdata/servicemonitor-crd.yaml", "-f", "testdata/prometheusrule-crd.yaml")); err != nil {
+			envErr = fmt.Errorf("installing the Prometheus Operator CRDs: %w\n%s", err, out)
 			return
 		}
-		_, envErr = run(exec.Command(env.Kubectl, "--kubeconfig", env.KubeconfigPath, "wait", "--for=condition=Established", "crd/servicemonitors.monitoring.coreos.com"))
+		_, envErr = run(exec.Command(env.Kubectl, "--kubeconfig", env.KubeconfigPath, "wait", "--for=condition=Established",
+			"crd/servicemonitors.monitoring.coreos.com", "crd/prometheusrules.monitoring.coreos.com"))
 	})
 	if envErr != nil {
 		t.Fatal(envErr)

@@ -49,7 +49,8 @@ func TestNamespacedOverlay(t *testing.T) {
 }
 
 // TestPrometheusOverlay: config/prometheus' ServiceMonitor selects the metrics Service of
-// config/default by its labels and port, and is accepted by the API server.
+// config/default by its labels and port; its PrometheusRule sits beside it in the operator's
+// namespace; the API server accepts both.
 func TestPrometheusOverlay(t *testing.T) {
 	rendered := kustomize(t, "prometheus")
 	idx := index(t, rendered)
@@ -63,6 +64,9 @@ func TestPrometheusOverlay(t *testing.T) {
 		if svc.GetLabels()[k] != v {
 			t.Errorf("the ServiceMonitor selects %s=%v, which the metrics Service lacks (%v)", k, v, svc.GetLabels())
 		}
+	}
+	if idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"] == nil {
+		t.Errorf("config/prometheus renders no PrometheusRule tableau-operator-alerts in %s", namespace)
 	}
 	endpoint := sm.Object["spec"].(map[string]any)["endpoints"].([]any)[0].(map[string]any)
 	port := svc.Object["spec"].(map[string]any)["ports"].([]any)[0].(map[string]any)

@@ -16,16 +16,20 @@ limitations under the License.
 
 // Package metrics defines the operator's Prometheus metrics on controller-runtime's registry,
 // served on the manager's metrics endpoint. Labels never carry a credential, a site id or a
-// user id; connection series are deleted with their connection.
+// user id. Event counts are pushed where they happen (this file); the state of
+// TableauConnections and TableauFleets is read from the cache at scrape time (state.go), so
+// its series are deleted with their objects; per-connection counters are deleted on deletion.
 package metrics
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
@@ -49,29 +53,24 @@ var (
 		Help: "Requests to the Tableau REST API by endpoint and code: Tableau's error code, else the HTTP status, else the transport failure.",
 	}, []string{"endpoint", "code"})
 
-	// ConnectionReady is 1 while a connection is Ready, else 0.
-	ConnectionReady = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "tableau_operator_connection_ready",
-		Help: "1 when the TableauConnection is Ready, else 0.",
-	}, []string{"namespace", "name"})
-
-	// PATExpiration is the PAT's expiry as Tableau reported it at sign-in.
-	PATExpiration = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "tableau_operator_pat_expiration_timestamp_seconds",
-		Help: "Unix time at which the connection's PAT expires, from estimatedTimeToExpiration at the last sign-in.",
-	}, []string{"namespace", "name"})
-
 	// Rotations counts rotations by result: completed, rolled_back, rejected.
 	Rotations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "tableau_operator_rotations_total",
 		Help: "Credential rotations by result: completed, rolled_back (gate failed), rejected (the candidate failed validation).",
 	}, []string{"result"})
 
-	// RotationDue is when the connection's active credential is due for rotation.
-	RotationDue = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "tableau_operator_rotation_due_timestamp_seconds",
-		Help: "Unix time at which the active credential is due for rotation (maxAge or expiry, less renewBefore).",
+	// ConsumerRestarts counts the restart patches of a connection's consumer workloads.
+	ConsumerRestarts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tableau_operator_consumer_restarts_total",
+		Help: "Restarts of a TableauConnection's consumer workloads (restart targets patched), by connection.",
 	}, []string{"namespace", "name"})
+
+	// RotationFailures counts, per connection, the rotations that rolled back and the
+	// candidates that were rejected, so an alert can name the tenant.
+	RotationFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tableau_operator_connection_rotation_failures_total",
+		Help: "Rotations of a TableauConnection that ended RotationRolledBack or CandidateRejected, by connection and reason.",
+	}, []string{"namespace", "name", "reason"})
 
 	// StatusWrites counts status patches, so steady-state write load is visible.
 	StatusWrites = prometheus.NewCounter(prometheus.CounterOpts{
@@ -81,7 +80,7 @@ var (
 )
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, ConnectionReady, PATExpiration, Rotations, RotationDue, StatusWrites)
+	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, Rotations, ConsumerRestarts, RotationFailures, StatusWrites)
 }
 
 // ObserveCall is a tableau.Options.Observe function that counts requests.
@@ -89,17 +88,41 @@ func ObserveCall(c tableau.Call) {
 	TableauRequests.WithLabelValues(c.Endpoint, callCode(c)).Inc()
 }
 
+// otherCode is the code label of an answer whose code has not the form of one: the label's
+// values stay bounded whatever a server (or something posing as one) sends.
+const otherCode = "other"
+
 func callCode(c tableau.Call) string {
 	switch {
 	case c.Code != "":
+		if !tableauCode(c.Code) {
+			return otherCode
+		}
 		return c.Code
 	case c.HTTPStatus != 0:
+		if c.HTTPStatus < 100 || c.HTTPStatus > 599 {
+			return otherCode
+		}
 		return strconv.Itoa(c.HTTPStatus)
 	case c.Err != nil && c.Err.Transport != tableau.TransportNone:
 		return string(c.Err.Transport)
 	default:
 		return "unknown"
 	}
+}
+
+// tableauCode reports whether code has the form of Tableau's error codes: six digits, the
+// first three an HTTP error status (401001, 429000).
+func tableauCode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return code[0] == '4' || code[0] == '5'
 }
 
 // ObserveSignIn records one sign-in attempt.
@@ -112,28 +135,47 @@ func ObserveSignIn(succeeded bool, bucket string, latency time.Duration) {
 	SignInDuration.WithLabelValues(result).Observe(latency.Seconds())
 }
 
-// SetConnection sets a connection's gauges; a zero time removes that series.
-func SetConnection(namespace, name string, ready bool, expiresAt, rotationDue time.Time) {
-	v := 0.0
-	if ready {
-		v = 1
+// ConsumerRestarted counts one restart target patched for a connection's rotation.
+func ConsumerRestarted(namespace, name string) {
+	ConsumerRestarts.WithLabelValues(namespace, name).Inc()
+}
+
+// rotationFailureReasons are the values of RotationFailures' reason label.
+var rotationFailureReasons = []string{v1.ReasonRotationRolledBack, v1.ReasonCandidateRejected}
+
+// ObserveStatus records what a reconcile persisted, from the status it fetched (before) to
+// the status last written (after): a rotation that rolled back or a candidate rejected is
+// counted once, and a connection with consumers has its counters at zero from the start, so
+// that increase() sees their first step.
+func ObserveStatus(before, after *v1.TableauConnection) {
+	if after.Spec.Consumers == nil {
+		return
 	}
-	ConnectionReady.WithLabelValues(namespace, name).Set(v)
-	if expiresAt.IsZero() {
-		PATExpiration.DeleteLabelValues(namespace, name)
-	} else {
-		PATExpiration.WithLabelValues(namespace, name).Set(float64(expiresAt.Unix()))
+	ConsumerRestarts.WithLabelValues(after.Namespace, after.Name)
+	for _, r := range rotationFailureReasons {
+		RotationFailures.WithLabelValues(after.Namespace, after.Name, r)
 	}
-	if rotationDue.IsZero() {
-		RotationDue.DeleteLabelValues(namespace, name)
-	} else {
-		RotationDue.WithLabelValues(namespace, name).Set(float64(rotationDue.Unix()))
+	if reason := RotationFailure(before.Status.Rotation, after.Status.Rotation); reason != "" {
+		RotationFailures.WithLabelValues(after.Namespace, after.Name, reason).Inc()
 	}
 }
 
-// DeleteConnection removes a deleted connection's series.
+// RotationFailure returns the reason when the rotation status moved into a rolled-back or
+// rejected state between before and after, else "". A state that was already recorded
+// (same reason and failed revision) is not a new failure.
+func RotationFailure(before, after *v1.RotationStatus) string {
+	if after == nil || !slices.Contains(rotationFailureReasons, after.Reason) {
+		return ""
+	}
+	if before != nil && before.Reason == after.Reason && before.FailedRevision == after.FailedRevision {
+		return ""
+	}
+	return after.Reason
+}
+
+// DeleteConnection removes a deleted connection's counters; its state series go with the
+// object by construction (see StateCollector).
 func DeleteConnection(namespace, name string) {
-	ConnectionReady.DeleteLabelValues(namespace, name)
-	PATExpiration.DeleteLabelValues(namespace, name)
-	RotationDue.DeleteLabelValues(namespace, name)
+	ConsumerRestarts.DeleteLabelValues(namespace, name)
+	RotationFailures.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "name": name})
 }
