@@ -9,7 +9,10 @@
 #     helm.sh/resource-policy: keep added to its annotations (upgrades update the CRDs,
 #     uninstall keeps them and so every TableauConnection);
 #   - the manager's RBAC rules of config/rbac/role.yaml, which the chart's ClusterRole and
-#     per-namespace Roles both use, and the Role of config/namespaced.
+#     per-namespace Roles both use, and the Role of config/namespaced;
+#   - the alerting rules (config/prometheus/tableau-operator.rules.yaml) and the Grafana
+#     dashboard (config/grafana/tableau-operator.json), which the chart installs with
+#     prometheusRule.enabled and grafanaDashboard.enabled.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 chart=config/helm/tableau-operator
@@ -49,3 +52,5 @@ metadata:
 HEAD
   sed -n '/^rules:/,$p' config/rbac/role.yaml
 } >config/namespaced/role/manager_role.yaml
+cp config/prometheus/tableau-operator.rules.yaml "$chart/files/alert-rules.yaml"
+cp config/grafana/tableau-operator.json "$chart/files/dashboard.json"

@@ -10,7 +10,10 @@ make_cmd=${1:-make}
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 snapshot() {
-  find api config/crd/bases config/rbac -type f \( -name 'zz_generated*.go' -o -path 'config/crd/bases/*' -o -name role.yaml \) 2>/dev/null \
+  { find api config/crd/bases config/rbac -type f \( -name 'zz_generated*.go' -o -path 'config/crd/bases/*' -o -name role.yaml \)
+    # hack/copy-generated.sh's copies in the chart and the namespaced overlay.
+    find config/helm/tableau-operator/templates/crds config/helm/tableau-operator/files config/namespaced/role -type f
+  } 2>/dev/null \
     | LC_ALL=C sort | xargs -r sha256sum
 }
 

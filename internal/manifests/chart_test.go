@@ -88,6 +88,27 @@ func TestCopiedRulesAreTheGeneratedRules(t *testing.T) {
 	}
 }
 
+// TestCopiedMonitoringIsTheSource: the chart's alert rules and dashboard are config/prometheus'
+// and config/grafana's files, byte for byte.
+func TestCopiedMonitoringIsTheSource(t *testing.T) {
+	for copied, source := range map[string]string{
+		filepath.Join(chartDir, "files", "alert-rules.yaml"): filepath.Join(root, "config", "prometheus", "tableau-operator.rules.yaml"),
+		filepath.Join(chartDir, "files", "dashboard.json"):   filepath.Join(root, "config", "grafana", "tableau-operator.json"),
+	} {
+		got, err := os.ReadFile(copied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s: run `make manifests`", copied, source)
+		}
+	}
+}
+
 func TestChartLint(t *testing.T) {
 	for _, set := range valueSets {
 		args := []string{"lint", "--strict", chartDir}
@@ -182,7 +203,8 @@ func TestChartValueSetsServerDryRun(t *testing.T) {
 				"ClusterRoleBinding/tableau-operator-metrics-auth-rolebinding", "NetworkPolicy/"+namespace+"/tableau-operator-allow-metrics-traffic",
 				"Service/"+namespace+"/tableau-operator-controller-manager-metrics-service")
 			mustLack(t, idx, "PodDisruptionBudget/"+namespace+"/tableau-operator-controller-manager",
-				"ServiceMonitor/"+namespace+"/tableau-operator-controller-manager-metrics-monitor")
+				"ServiceMonitor/"+namespace+"/tableau-operator-controller-manager-metrics-monitor",
+				"PrometheusRule/"+namespace+"/tableau-operator-alerts", "ConfigMap/"+namespace+"/tableau-operator-dashboard")
 		},
 		"namespaced": func(t *testing.T, idx map[string]*unstructured.Unstructured) {
 			mustHave(t, idx, "Role/team-a/tableau-operator-manager-role", "RoleBinding/team-a/tableau-operator-manager-rolebinding",
@@ -222,6 +244,8 @@ func TestChartValueSetsServerDryRun(t *testing.T) {
 			if s, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints"); len(s) != 1 || s[0].(map[string]any)["scheme"] != "https" {
 				t.Errorf("ServiceMonitor endpoints %v, want one https endpoint", s)
 			}
+			mustHave(t, idx, "PrometheusRule/"+namespace+"/tableau-operator-alerts", "ConfigMap/"+namespace+"/tableau-operator-dashboard")
+			checkMonitoring(t, idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"], idx["ConfigMap/"+namespace+"/tableau-operator-dashboard"])
 		},
 		"plain": func(t *testing.T, idx map[string]*unstructured.Unstructured) {
 			mustLack(t, idx, "ServiceAccount/"+namespace+"/tableau-operator-controller-manager", "ClusterRole/tableau-operator-metrics-reader",
@@ -313,5 +337,39 @@ func mustLack(t *testing.T, idx map[string]*unstructured.Unstructured, keys ...s
 		if idx[k] != nil {
 			t.Errorf("the rendering has %s", k)
 		}
+	}
+}
+
+// checkMonitoring: the chart's PrometheusRule carries exactly the groups of the plain rules
+// file and the release label asked for; the dashboard ConfigMap carries the dashboard JSON
+// unchanged, the sidecar's label and the folder annotation.
+func checkMonitoring(t *testing.T, rule, dashboard *unstructured.Unstructured) {
+	t.Helper()
+	if rule == nil || dashboard == nil {
+		return
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "config", "prometheus", "tableau-operator.rules.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain map[string]any
+	if err := yaml.Unmarshal(raw, &plain); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := unstructured.NestedSlice(rule.Object, "spec", "groups"); !reflect.DeepEqual(got, plain["groups"]) {
+		t.Error("the chart's PrometheusRule groups differ from config/prometheus/tableau-operator.rules.yaml")
+	}
+	if rule.GetLabels()["release"] != "prometheus" {
+		t.Errorf("PrometheusRule labels %v lack release: prometheus", rule.GetLabels())
+	}
+	want, err := os.ReadFile(filepath.Join(root, "config", "grafana", "tableau-operator.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _, _ := unstructured.NestedString(dashboard.Object, "data", "tableau-operator.json"); got != strings.TrimRight(string(want), "\n") {
+		t.Error("the chart's dashboard ConfigMap differs from config/grafana/tableau-operator.json")
+	}
+	if dashboard.GetLabels()["grafana_dashboard"] != "1" || dashboard.GetAnnotations()["grafana_folder"] != "Tableau" {
+		t.Errorf("dashboard ConfigMap labels %v, annotations %v: want grafana_dashboard: \"1\" and grafana_folder: Tableau", dashboard.GetLabels(), dashboard.GetAnnotations())
 	}
 }
