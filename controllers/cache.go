@@ -17,8 +17,11 @@ limitations under the License.
 package controllers
 
 import (
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
 
 // CacheOptions keeps the informer caches small. The operator watches only the metadata of
@@ -32,6 +35,14 @@ func CacheOptions() cache.Options {
 
 func stripForCache(obj any) (any, error) {
 	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		if m.Labels[v1.LabelCredential] == v1.CredentialManaged {
+			// The operator's own Secrets keep their mark, bundle annotations and owners:
+			// comparing them from the cache keeps the steady state free of API reads. The
+			// operator sets no last-applied annotation on them; drop any all the same.
+			delete(m.Annotations, corev1.LastAppliedConfigAnnotation)
+			m.ManagedFields, m.Finalizers = nil, nil
+			return m, nil
+		}
 		m.Annotations, m.Labels, m.ManagedFields, m.OwnerReferences, m.Finalizers = nil, nil, nil, nil, nil
 		return m, nil
 	}

@@ -43,7 +43,7 @@ func conn(mutate func(c *v1.TableauConnection)) *v1.TableauConnection {
 func healthy(c *v1.TableauConnection) {
 	c.Status.Server = &v1.ServerStatus{RESTAPIVersion: "3.27", CheckedAt: *ts(0)}
 	c.Status.Credentials = &v1.CredentialStatus{TokenName: "op", Revision: "abc", LastSignInTime: ts(-time.Hour),
-		LastAttemptRevision: "abc", LastAttemptGeneration: 3}
+		LastAttemptRevision: "abc", LastAttemptResult: v1.ResultSucceeded}
 }
 
 func failure(bucket, reason, stage string) func(c *v1.TableauConnection) {
