@@ -49,8 +49,12 @@ const (
 // errNameTaken is returned when a Secret the operator would write or delete is not its own.
 var errNameTaken = errors.New("the Secret was not created by tableau-operator for this connection")
 
-func candidateName(conn *v1.TableauConnection) string { return conn.Spec.Consumers.SecretName + "-candidate" }
-func previousName(conn *v1.TableauConnection) string  { return conn.Spec.Consumers.SecretName + "-previous" }
+func candidateName(conn *v1.TableauConnection) string {
+	return conn.Spec.Consumers.SecretName + "-candidate"
+}
+func previousName(conn *v1.TableauConnection) string {
+	return conn.Spec.Consumers.SecretName + "-previous"
+}
 
 // slotName is the Secret name of a planner slot.
 func slotName(conn *v1.TableauConnection, slot rotation.Slot) string {
