@@ -574,7 +574,8 @@ func TestCandidateRevokedWhileWaitingNeverReachesConsumers(t *testing.T) {
 	if err := w.consumerSignsIn(t, "bravo"); err != nil {
 		t.Errorf("bravo consumer does not sign in: %v", err)
 	}
-	if secretExists(t, w.ns, "bravo-tableau-candidate") {
-		t.Error("the rejected candidate Secret was kept")
-	}
+	// Failed is persisted before its clean-up, which follows at once.
+	eventually(t, 10*time.Second, "the rejected candidate Secret to be deleted", func() (bool, string) {
+		return !secretExists(t, w.ns, "bravo-tableau-candidate"), "bravo-tableau-candidate exists"
+	})
 }

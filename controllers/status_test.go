@@ -23,6 +23,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -152,6 +153,11 @@ func TestTransitions(t *testing.T) {
 	}
 }
 
+func failedSignIn(c *v1.TableauConnection) {
+	failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c)
+	c.Status.Credentials.LastAttemptResult = v1.ResultFailed
+}
+
 func TestSignInDue(t *testing.T) {
 	periodic := func(c *v1.TableauConnection) {
 		healthy(c)
@@ -168,11 +174,22 @@ func TestSignInDue(t *testing.T) {
 		{"never attempted", conn(nil), "abc", true, 0},
 		{"unchanged under OnChange", conn(healthy), "abc", false, 0},
 		{"credential changed", conn(healthy), "def", true, 0},
-		{"spec changed", conn(func(c *v1.TableauConnection) { healthy(c); c.Generation = 4 }), "abc", true, 0},
-		{"failure waiting for backoff", conn(func(c *v1.TableauConnection) { healthy(c); failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c) }), "abc", false, time.Minute},
+		{"another spec edit keeps the session", conn(func(c *v1.TableauConnection) { healthy(c); c.Generation = 4; c.Spec.Suspend = true }), "abc", false, 0},
+		{"server changed", conn(func(c *v1.TableauConnection) {
+			healthy(c)
+			c.Status.Credentials.LastAttemptServer = "https://old.example.com"
+			c.Spec.Server = "https://new.example.com"
+		}), "abc", true, 0},
+		{"site changed", conn(func(c *v1.TableauConnection) { healthy(c); c.Status.Credentials.LastAttemptSite = ptr.To("sales") }), "abc", true, 0},
+		{"a Secret restored with the same revision keeps the session", conn(func(c *v1.TableauConnection) {
+			healthy(c)
+			failure("AuthConfigDrift", "SecretNotFound", "Credentials")(c)
+			c.Status.LastFailure.NextAttemptTime = ts(-time.Second)
+		}), "abc", false, 0},
+		{"failure waiting for backoff", conn(func(c *v1.TableauConnection) { healthy(c); failedSignIn(c) }), "abc", false, time.Minute},
 		{"failure past backoff", conn(func(c *v1.TableauConnection) {
 			healthy(c)
-			failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c)
+			failedSignIn(c)
 			c.Status.LastFailure.NextAttemptTime = ts(-time.Second)
 		}), "abc", true, 0},
 		{"periodic not yet due", conn(periodic), "abc", false, time.Hour},
@@ -200,6 +217,14 @@ func TestStripForCacheDropsSecretMetadataAnnotations(t *testing.T) {
 	got := out.(*metav1.PartialObjectMetadata)
 	if got.Annotations != nil || got.Labels != nil || got.ManagedFields != nil || got.Name != "s" || got.ResourceVersion != "7" {
 		t.Errorf("stripped = %+v", got.ObjectMeta)
+	}
+	own := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "consumer",
+		Labels:      map[string]string{v1.LabelCredential: v1.CredentialManaged},
+		Annotations: map[string]string{v1.AnnotationEndpoint: "e", "kubectl.kubernetes.io/last-applied-configuration": "{}"}}}
+	out, _ = stripForCache(own)
+	if got := out.(*metav1.PartialObjectMetadata); got.Annotations[v1.AnnotationEndpoint] != "e" || got.Labels[v1.LabelCredential] != v1.CredentialManaged ||
+		got.Annotations["kubectl.kubernetes.io/last-applied-configuration"] != "" {
+		t.Errorf("the operator's own Secret lost its mark or kept last-applied: %+v", got.ObjectMeta)
 	}
 	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"keep": "me"}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "x"}}}}
 	out, _ = stripForCache(c)
