@@ -39,6 +39,7 @@ import (
 const (
 	DefaultGateTimeout = 10 * time.Minute
 	gatePoll           = 2 * time.Second
+	targetRecheck      = 5 * time.Second
 	// maxRotationSteps bounds the steps one reconcile takes; a rotation never needs more.
 	maxRotationSteps = 24
 )
@@ -297,8 +298,11 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 	case rotation.ReasonWaitingForTurn:
 		rs.Message = rsc.turnWhy
 	case rotation.ReasonTargetMissing:
+		rs.Reason = string(step.Reason)
 		rs.Message = fmt.Sprintf("Restart target %s does not exist: create it or remove it from spec.consumers.restartTargets; the candidate waits.", strings.Join(rsc.targets.missing, ", "))
+		s.requeueIn(targetRecheck) // workloads are not watched
 	case rotation.ReasonCheckRetry:
+		rs.Reason = string(step.Reason)
 		rs.Message = fmt.Sprintf("The sign-in right before promotion failed transiently (%s); the candidate is kept and the sign-in is retried at %s.",
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:
