@@ -18,12 +18,14 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -228,7 +230,9 @@ func TestSpecEditsAndARestoredSecretDoNotSignIn(t *testing.T) {
 	edit(func(c *v1.TableauConnection) { c.Spec.Suspend = true })
 	edit(func(c *v1.TableauConnection) { c.Spec.Suspend = false })
 	edit(func(c *v1.TableauConnection) { c.Spec.Rotation.MaxAge = &metav1.Duration{Duration: 48 * time.Hour} })
-	edit(func(c *v1.TableauConnection) { c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: time.Minute} })
+	edit(func(c *v1.TableauConnection) {
+		c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: time.Minute}
+	})
 	// The source Secret disappears and comes back with the same PAT.
 	if err := k8s.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "calm-source", Namespace: w.ns}}); err != nil {
 		t.Fatal(err)
@@ -268,3 +272,27 @@ func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 	}
 	w.settled(t, "blip", "blip-v2")
 }
+
+func TestConnectionInTwoFleetsRotatesUnderNeither(t *testing.T) {
+	w := newWorld(t)
+	newFleet(t, w.ns)
+	create(t, &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: w.ns},
+		Spec: v1.TableauFleetSpec{Selector: metav1.LabelSelector{MatchLabels: map[string]string{"fleet": "wave"}}}})
+	w.deployment(t, "twice-app", false)
+	w.setSource(t, "twice", "twice-v1", w.pat(t, "twice", "twice-v1", false))
+	create(t, w.tenantConnection("twice"))
+	w.settled(t, "twice", "twice-v1") // a first rollout needs no turn
+	w.setSource(t, "twice", "twice-v2", w.pat(t, "twice", "twice-v2", false))
+	c := waitFor(t, w.ns, "twice", "the conflict reported", func(c *v1.TableauConnection) bool {
+		return rotationPhase(c) == v1.RotationStaged && strings.Contains(c.Status.Rotation.Message, "Selected by 2 TableauFleets")
+	})
+	eventually(t, 20*time.Second, "the fleet to report the conflict", func() (bool, string) {
+		r := meta.FindStatusCondition(getFleet(t, w.ns).Status.Conditions, v1.ConditionReady)
+		return r != nil && r.Reason == v1.ReasonFleetConflict && strings.Contains(r.Message, "twice"), fmt.Sprint(r)
+	})
+	time.Sleep(time.Second)
+	if got := string(w.consumer(t, "twice").Data["tokenName"]); got != "twice-v1" {
+		t.Errorf("a connection in two fleets rotated: consumer holds %s (%s)", got, describe(c))
+	}
+}
+

@@ -360,6 +360,14 @@ func TestRejectedCandidateHaltsTheFleet(t *testing.T) {
 	}
 	waitForEvent(t, w.ns, "alpha", "Warning/CandidateRejected")
 	waitForEvent(t, w.ns, "wave", "Warning/MemberFailed")
+	// alpha's consumers still sign in: Ready speaks for them, CandidateValid for the new PAT.
+	alpha := get(t, w.ns, "alpha")
+	if !isReady(alpha) {
+		t.Errorf("alpha is not Ready while its consumers hold a working credential: %s", describe(alpha))
+	}
+	if cv := condition(alpha, v1.ConditionCandidateValid); cv.Status != metav1.ConditionFalse || !strings.Contains(cv.Message, "AuthConfigDrift") || !strings.Contains(cv.Message, "Next step") {
+		t.Errorf("CandidateValid = %+v", cv)
+	}
 	// Resuming passes alpha; the others roll in order.
 	annotate(t, f, v1.AnnotationResume, "1")
 	for _, n := range names[1:] {
