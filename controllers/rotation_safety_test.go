@@ -295,4 +295,3 @@ func TestConnectionInTwoFleetsRotatesUnderNeither(t *testing.T) {
 		t.Errorf("a connection in two fleets rotated: consumer holds %s (%s)", got, describe(c))
 	}
 }
-
