@@ -232,3 +232,19 @@ func TestStripForCacheDropsSecretMetadataAnnotations(t *testing.T) {
 		t.Errorf("a full object lost its annotations or kept managed fields: %+v", got.ObjectMeta)
 	}
 }
+
+func TestBoundedCutsOnARuneBoundary(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"aé", 2, "a…"}, // é is two bytes: never half of it
+	} {
+		if got := bounded(tc.in, tc.n); got != tc.want {
+			t.Errorf("bounded(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
+	}
+}

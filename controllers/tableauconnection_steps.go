@@ -21,6 +21,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -374,8 +375,10 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 	var retryAfter time.Duration
 	attempt := v1.ValidationAttempt{Time: now, Result: v1.ResultFailed, Bucket: f.Bucket, Reason: f.Reason, Revision: s.revision}
 	if te != nil {
-		f.HTTPStatus, f.TableauCode, f.Summary, f.Detail, f.RequestID, f.Endpoint = int32(te.HTTPStatus), te.Code, te.Summary, te.Detail, te.RequestID, te.Endpoint
-		attempt.HTTPStatus, attempt.TableauCode, attempt.RequestID, attempt.LatencyMs = f.HTTPStatus, te.Code, te.RequestID, te.Latency.Milliseconds()
+		// Everything from Tableau or the network is bounded before it reaches status.
+		f.HTTPStatus, f.TableauCode, f.Summary, f.Detail = int32(te.HTTPStatus), bounded(te.Code, 32), bounded(te.Summary, 300), bounded(te.Detail, 300)
+		f.RequestID, f.Endpoint = bounded(te.RequestID, 128), bounded(te.Endpoint, 128)
+		attempt.HTTPStatus, attempt.TableauCode, attempt.RequestID, attempt.LatencyMs = f.HTTPStatus, f.TableauCode, f.RequestID, te.Latency.Milliseconds()
 		retryAfter = te.RetryAfter
 	}
 	var wait time.Duration
@@ -456,6 +459,18 @@ func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *tableau.
 		ctrl.LoggerFrom(ctx).Info("sign-out failed; Tableau expires the session on its own", "error", err.Error())
 	}
 	return sess, nil
+}
+
+// bounded cuts s to at most n bytes, on a rune boundary.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
 }
 
 func tableauError(err error) (*tableau.Error, bool) { return tableau.AsError(err) }
