@@ -62,6 +62,15 @@ func assertUntouched(t *testing.T, ns, name string) {
 	}
 }
 
+// soloTenant makes a tenant outside any fleet with its first PAT published to its consumers.
+func (w *world) soloTenant(t *testing.T, name string, mutate ...func(*v1.TableauConnection)) *v1.TableauConnection {
+	t.Helper()
+	w.deployment(t, name+"-app", false)
+	w.setSource(t, name, name+"-v1", w.pat(t, name, name+"-v1", false))
+	create(t, w.tenantConnection(name, append([]func(*v1.TableauConnection){func(c *v1.TableauConnection) { c.Labels = nil }}, mutate...)...))
+	return w.settled(t, name, name+"-v1")
+}
+
 func nameTaken(c *v1.TableauConnection) bool {
 	cr := condition(c, v1.ConditionConsumersReady)
 	return cr.Status == metav1.ConditionFalse && cr.Reason == v1.ReasonSecretNameTaken
@@ -98,10 +107,7 @@ func TestForeignConsumerSecretIsNeitherOverwrittenNorAdopted(t *testing.T) {
 
 func TestForeignSiblingStopsARotationBeforeAnyWrite(t *testing.T) {
 	w := newWorld(t)
-	w.deployment(t, "sib-app", false)
-	w.setSource(t, "sib", "sib-v1", w.pat(t, "sib", "sib-v1", false))
-	create(t, w.tenantConnection("sib", func(c *v1.TableauConnection) { c.Labels = nil }))
-	w.settled(t, "sib", "sib-v1")
+	w.soloTenant(t, "sib")
 	foreignSecret(t, w.ns, "sib-tableau-previous")
 	foreignSecret(t, w.ns, "sib-tableau-candidate")
 	w.setSource(t, "sib", "sib-v2", w.pat(t, "sib", "sib-v2", false))
@@ -116,17 +122,8 @@ func TestForeignSiblingStopsARotationBeforeAnyWrite(t *testing.T) {
 
 func TestDeletionPolicyAndMissingRestartTarget(t *testing.T) {
 	w := newWorld(t)
-	for _, n := range []string{"keep", "drop"} {
-		w.deployment(t, n+"-app", false)
-		w.setSource(t, n, n+"-v1", w.pat(t, n, n+"-v1", false))
-	}
-	create(t, w.tenantConnection("keep", func(c *v1.TableauConnection) { c.Labels = nil }))
-	create(t, w.tenantConnection("drop", func(c *v1.TableauConnection) {
-		c.Labels = nil
-		c.Spec.Consumers.DeletionPolicy = v1.DeletionDelete
-	}))
-	keep := w.settled(t, "keep", "keep-v1")
-	drop := w.settled(t, "drop", "drop-v1")
+	keep := w.soloTenant(t, "keep")
+	drop := w.soloTenant(t, "drop", func(c *v1.TableauConnection) { c.Spec.Consumers.DeletionPolicy = v1.DeletionDelete })
 	// envtest runs no garbage collector: the owner references are what it would act on.
 	ks := w.consumer(t, "keep")
 	if len(ks.OwnerReferences) != 0 {
@@ -171,10 +168,7 @@ func TestDeletionPolicyAndMissingRestartTarget(t *testing.T) {
 
 func TestConsumerSecretConvergesWithoutSigningInWithTheLivePAT(t *testing.T) {
 	w := newWorld(t)
-	w.deployment(t, "conv-app", false)
-	w.setSource(t, "conv", "conv-v1", w.pat(t, "conv", "conv-v1", false))
-	create(t, w.tenantConnection("conv", func(c *v1.TableauConnection) { c.Labels = nil }))
-	w.settled(t, "conv", "conv-v1")
+	w.soloTenant(t, "conv")
 	signIns := w.sim.Calls("auth/signin")
 	// A person deletes the consumer Secret: it comes back with the active credential.
 	if err := k8s.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "conv-tableau", Namespace: w.ns}}); err != nil {
@@ -251,10 +245,7 @@ func TestSpecEditsAndARestoredSecretDoNotSignIn(t *testing.T) {
 
 func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 	w := newWorld(t)
-	w.deployment(t, "blip-app", false)
-	w.setSource(t, "blip", "blip-v1", w.pat(t, "blip", "blip-v1", false))
-	create(t, w.tenantConnection("blip", func(c *v1.TableauConnection) { c.Labels = nil }))
-	w.settled(t, "blip", "blip-v1")
+	w.soloTenant(t, "blip")
 	// Hold the candidate before promotion (its restart target is missing), then make the
 	// next two sign-ins fail with 503 and let it go.
 	if err := k8s.Delete(context.Background(), &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "blip-app", Namespace: w.ns}}); err != nil {
