@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -284,5 +285,47 @@ func TestConnectionInTwoFleetsRotatesUnderNeither(t *testing.T) {
 	time.Sleep(time.Second)
 	if got := string(w.consumer(t, "twice").Data["tokenName"]); got != "twice-v1" {
 		t.Errorf("a connection in two fleets rotated: consumer holds %s (%s)", got, describe(c))
+	}
+}
+
+func TestAKubernetesErrorAfterASignInDoesNotSignInAgain(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "quota-app", false)
+	w.setSource(t, "quota", "quota-v1", w.pat(t, "quota", "quota-v1", false))
+	// An admission policy refuses the operator's Secrets in this namespace: the candidate
+	// copy cannot be written after the sign-in, and every reconcile fails.
+	policy := &admissionv1.ValidatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "refuse-" + w.ns},
+		Spec: admissionv1.ValidatingAdmissionPolicySpec{
+			MatchConstraints: &admissionv1.MatchResources{ResourceRules: []admissionv1.NamedRuleWithOperations{{RuleWithOperations: admissionv1.RuleWithOperations{
+				Operations: []admissionv1.OperationType{admissionv1.Create, admissionv1.Update},
+				Rule:       admissionv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"secrets"}}}}}},
+			Validations: []admissionv1.Validation{{Expression: "object.metadata.namespace != '" + w.ns + "' || !object.metadata.name.startsWith('quota-tableau')"}}}}
+	binding := &admissionv1.ValidatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "refuse-" + w.ns},
+		Spec: admissionv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: policy.Name, ValidationActions: []admissionv1.ValidationAction{admissionv1.Deny}}}
+	create(t, policy)
+	create(t, binding)
+	t.Cleanup(func() {
+		_ = k8s.Delete(context.Background(), binding)
+		_ = k8s.Delete(context.Background(), policy)
+	})
+	eventually(t, 20*time.Second, "the policy to refuse Secrets", func() (bool, string) {
+		probe := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "quota-tableau-probe", Namespace: w.ns}}
+		err := k8s.Create(context.Background(), probe)
+		if err == nil {
+			_ = k8s.Delete(context.Background(), probe)
+			return false, "admitted"
+		}
+		return true, err.Error()
+	})
+	create(t, w.tenantConnection("quota", func(c *v1.TableauConnection) { c.Labels = nil }))
+	c := waitFor(t, w.ns, "quota", "the sign-in recorded although the Secret write fails", func(c *v1.TableauConnection) bool {
+		return c.Status.Credentials != nil && c.Status.Credentials.LastSignInTime != nil
+	})
+	time.Sleep(5 * time.Second)
+	if n := w.sim.Calls("auth/signin"); n != 1 {
+		t.Errorf("%d sign-ins while a Kubernetes error repeated: retries bypassed the recorded attempt (%s)", n, describe(c))
+	}
+	if secretExists(t, w.ns, "quota-tableau") {
+		t.Fatal("the quota did not stop the Secret write; the test proves nothing")
 	}
 }

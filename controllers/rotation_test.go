@@ -247,6 +247,12 @@ func setupFleet(t *testing.T, names ...string) *world {
 func TestFleetRotatesOneTenantAtATime(t *testing.T) {
 	names := []string{"alpha", "bravo", "charlie"}
 	w := setupFleet(t, names...)
+	// A first rollout is no rotation: the fleet says nothing about it.
+	for _, r := range eventReasons(t, w.ns, "wave") {
+		if r == "Normal/PromotionAllowed" {
+			t.Errorf("the fleet emitted PromotionAllowed before any rotation")
+		}
+	}
 	firstRestart := map[string]string{}
 	for _, n := range names {
 		firstRestart[n] = w.restartedAt(t, n)
