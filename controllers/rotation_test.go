@@ -366,6 +366,16 @@ func TestRejectedCandidateHaltsTheFleet(t *testing.T) {
 	}
 	waitForEvent(t, w.ns, "alpha", "Warning/CandidateRejected")
 	waitForEvent(t, w.ns, "wave", "Warning/MemberFailed")
+	time.Sleep(time.Second)
+	halts := 0
+	for _, r := range eventReasons(t, w.ns, "wave") {
+		if r == "Warning/MemberFailed" {
+			halts++
+		}
+	}
+	if halts != 1 {
+		t.Errorf("the fleet told its halt %d times", halts)
+	}
 	// alpha's consumers still sign in: Ready speaks for them, CandidateValid for the new PAT.
 	alpha := get(t, w.ns, "alpha")
 	if !isReady(alpha) {

@@ -26,6 +26,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -182,7 +183,13 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	v := viewOf(list.Items, conflicted, now)
 	requeue := decideFleet(fleet, v, now)
 	if !equality.Semantic.DeepEqual(before.Status, fleet.Status) {
-		if err := r.Status().Patch(ctx, fleet, client.MergeFrom(before)); err != nil {
+		// Optimistic locking: a reconcile from a stale cached copy gets a conflict and
+		// emits nothing, so each transition is told once.
+		err := r.Status().Patch(ctx, fleet, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		if err != nil {
 			return ctrl.Result{}, err
 		}
 	}
