@@ -34,9 +34,7 @@ const ExpiryWarning = 14 * 24 * time.Hour
 // recorded. It is the only place conditions are computed.
 func setConditions(conn *v1.TableauConnection, now time.Time) {
 	gen := conn.Generation
-	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
-	}
+	set := conditionSetter(&conn.Status.Conditions, gen)
 	st := &conn.Status
 	if conn.Spec.Suspend {
 		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSuspended, "spec.suspend is true: the operator makes no Tableau call for this connection.")
@@ -131,10 +129,20 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	}
 }
 
+// setCondition sets one condition of an object at its current generation.
+type setCondition func(t string, status metav1.ConditionStatus, reason, msg string)
+
+// conditionSetter is the one way conditions are set, for connections and fleets alike.
+func conditionSetter(conds *[]metav1.Condition, gen int64) setCondition {
+	return func(t string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
+	}
+}
+
 // setConsumerConditions sets ConsumersReady and CandidateValid for a connection with
 // consumers (and removes them without), and reports whether the only failure is a new
 // revision in the source that consumers do not hold.
-func setConsumerConditions(conn *v1.TableauConnection, set func(t string, status metav1.ConditionStatus, reason, msg string)) bool {
+func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
 	st := &conn.Status
 	rs := st.Rotation
 	if conn.Spec.Consumers == nil || rs == nil {

@@ -208,9 +208,7 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Duration {
 	st := &fleet.Status
 	gen := fleet.Generation
-	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
-	}
+	set := conditionSetter(&st.Conditions, gen)
 	st.ObservedGeneration = gen
 	st.Members, st.Ready, st.Rotating, st.Pending = int32(len(v.members)), int32(len(v.ready)), int32(len(v.rotating)), int32(len(v.pending))
 	st.Failed = v.failed
