@@ -47,6 +47,13 @@ func healthy(c *v1.TableauConnection) {
 		LastAttemptRevision: "abc", LastAttemptResult: v1.ResultSucceeded}
 }
 
+func withConsumers(c *v1.TableauConnection) {
+	healthy(c)
+	c.Spec.Auth.PersonalAccessToken = &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: "src"}}
+	c.Spec.Consumers = &v1.ConsumersSpec{SecretName: "app"}
+	c.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationIdle, ActiveRevision: "abc"}
+}
+
 func failure(bucket, reason, stage string) func(c *v1.TableauConnection) {
 	return func(c *v1.TableauConnection) {
 		c.Status.LastFailure = &v1.FailureStatus{Bucket: bucket, Reason: reason, Stage: stage, Message: "m.", NextStep: "do x.",
@@ -79,6 +86,27 @@ func TestSetConditions(t *testing.T) {
 		}), want{
 			"Ready": "False/APIVersionAboveServer", "Stalled": "True/APIVersionAboveServer",
 			"SignedIn": "Unknown/AwaitingSignIn", "APIVersionSupported": "False/APIVersionAboveServer"}},
+		{"consumers hold the active credential, the new one was rejected", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			failure("AuthConfigDrift", "SignInRejected", "SignIn")(c)
+			c.Status.LastFailure.Revision = "new"
+			c.Status.Rotation.Phase, c.Status.Rotation.Reason, c.Status.Rotation.FailedRevision = v1.RotationFailed, v1.ReasonCandidateRejected, "new"
+		}), want{
+			"Ready": "True/ConsumersHoldActiveCredential", "Stalled": "False/NotStalled", "Reconciling": "False/Succeeded",
+			"CandidateValid": "False/CandidateRejected", "ConsumersReady": "True/ConsumersHoldActiveCredential", "SignedIn": "False/SignInRejected"}},
+		{"the PAT consumers hold was rejected", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			failure("AuthConfigDrift", "SignInRejected", "SignIn")(c)
+			c.Status.LastFailure.Revision = "abc"
+		}), want{"Ready": "False/SignInRejected", "Stalled": "True/SignInRejected"}},
+		{"a missing source is the connection's failure", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			failure("AuthConfigDrift", "SecretNotFound", "Credentials")(c)
+		}), want{"Ready": "False/SecretNotFound", "CandidateValid": "True/NoCandidate"}},
+		{"a consumer Secret name taken", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			c.Status.Rotation.Reason, c.Status.Rotation.Message = v1.ReasonSecretNameTaken, "Secret \"x\" exists."
+		}), want{"Ready": "False/SecretNameTaken", "Stalled": "True/SecretNameTaken", "ConsumersReady": "False/SecretNameTaken"}},
 		{"suspended", conn(func(c *v1.TableauConnection) { healthy(c); c.Spec.Suspend = true }), want{
 			"Ready": "False/Suspended", "Reconciling": "False/Suspended", "Stalled": "False/Suspended"}},
 	}
