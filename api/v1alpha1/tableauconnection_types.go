@@ -181,9 +181,9 @@ type RotationHealthCheck struct {
 type SignInPolicy string
 
 const (
-	// SignInOnChange signs in only when the Secret's content or the spec changed, or to retry
-	// after a failure. A PAT holds one session, so this never ends a workload's session on a
-	// schedule.
+	// SignInOnChange signs in only when the Secret's credential, the server or the site
+	// changed, when requested-at asks, or to retry a failed sign-in. A PAT holds one session,
+	// so no other spec edit and no schedule ends a workload's session.
 	SignInOnChange SignInPolicy = "OnChange"
 	// SignInPeriodic also signs in every interval: for PATs only the operator uses, and to keep
 	// an unused PAT from Tableau's 15-day idle expiry.
@@ -191,7 +191,7 @@ const (
 )
 
 // ValidationSpec configures validation.
-// +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the Secret or spec changes"
+// +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the credential, server or site changes"
 type ValidationSpec struct {
 	// signIn is OnChange (default) or Periodic.
 	// +optional
