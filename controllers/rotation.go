@@ -212,6 +212,8 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		rs.PhaseSince = metav1.NewTime(now)
 		rs.NextCheckTime, rs.CheckFailures = nil, 0
 		rs.Phase = string(step.Phase)
+	}
+	if entered || step.Records.Candidate != o.Records.Candidate {
 		rs.Reason, rs.Message = string(step.Reason), r.describe(s, rsc, o, step)
 	}
 	if step.Restamp {
