@@ -110,6 +110,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 			return err
 		}
 	}
+	s.requeueIn(time.Second) // more steps than one reconcile takes: go on shortly
 	return nil
 }
 
