@@ -386,4 +386,22 @@ func TestTransitionTableIsDocumented(t *testing.T) {
 	if fmt.Sprint(documented) != fmt.Sprint(Transitions) {
 		t.Errorf("the documented table\n%v\ndiffers from Transitions\n%v", documented, Transitions)
 	}
+	// The README shows the same table to users.
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mdRow := regexp.MustCompile(`(?m)^\| (\w+) \| ([\w, ]+) \|$`)
+	inReadme := map[Phase][]Phase{}
+	for _, m := range mdRow.FindAllStringSubmatch(string(readme), -1) {
+		if _, known := Transitions[Phase(m[1])]; !known {
+			continue
+		}
+		for _, to := range strings.Split(m[2], ",") {
+			inReadme[Phase(m[1])] = append(inReadme[Phase(m[1])], Phase(strings.TrimSpace(to)))
+		}
+	}
+	if fmt.Sprint(inReadme) != fmt.Sprint(Transitions) {
+		t.Errorf("the README's table\n%v\ndiffers from Transitions\n%v", inReadme, Transitions)
+	}
 }
