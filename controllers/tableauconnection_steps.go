@@ -256,6 +256,12 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		}
 		return true, nil
 	}
+	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
+		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
+		// status, never on a cached copy one write behind.
+		s.requeueIn(time.Second)
+		return true, err
+	}
 	pat, err := r.sourcePAT(ctx, s)
 	if err != nil {
 		return true, err
@@ -278,6 +284,15 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		s.requeueIn(periodicInterval(conn))
 	}
 	return false, nil
+}
+
+// staleCopy reports whether the cached connection is behind the API server's.
+func (r *TableauConnectionReconciler) staleCopy(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
+	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "TableauConnection"}}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, meta); err != nil {
+		return false, fmt.Errorf("reading the connection: %w", err)
+	}
+	return meta.ResourceVersion != conn.ResourceVersion, nil
 }
 
 // sameSignInInputs reports whether the last sign-in attempt used this revision, server and
