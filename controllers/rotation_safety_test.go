@@ -329,3 +329,20 @@ func TestAKubernetesErrorAfterASignInDoesNotSignInAgain(t *testing.T) {
 		t.Fatal("the quota did not stop the Secret write; the test proves nothing")
 	}
 }
+
+func TestFleetHaltClearsOnceTheFailedMemberIsHealthy(t *testing.T) {
+	w := setupFleet(t, "alpha", "bravo")
+	w.setSource(t, "alpha", "alpha-v2", w.pat(t, "alpha", "alpha-v2", true)) // revoked
+	w.setSource(t, "bravo", "bravo-v2", w.pat(t, "bravo", "bravo-v2", false))
+	eventually(t, 20*time.Second, "the fleet to halt at alpha", func() (bool, string) {
+		f := getFleet(t, w.ns)
+		return f.Status.Halted, fmt.Sprintf("%+v", f.Status)
+	})
+	// Nobody resumes the wave: alpha gets a working PAT, and the wave goes on by itself.
+	w.setSource(t, "alpha", "alpha-v3", w.pat(t, "alpha", "alpha-v3", false))
+	w.settled(t, "alpha", "alpha-v3")
+	w.settled(t, "bravo", "bravo-v2")
+	if f := getFleet(t, w.ns); f.Status.Halted || f.Status.LastHandledResume != "" {
+		t.Errorf("fleet = %+v", f.Status)
+	}
+}
