@@ -60,6 +60,14 @@ func credentialSelector(values ...string) labels.Selector {
 func stripForCache(obj any) (any, error) {
 	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
 		value, labelled := m.Labels[v1.LabelCredential]
+		if value == v1.CredentialManaged {
+			// The operator's own Secrets keep their mark, bundle annotations and owners:
+			// comparing them from the cache keeps the steady state free of API reads. The
+			// operator sets no last-applied annotation on them; drop any all the same.
+			delete(m.Annotations, corev1.LastAppliedConfigAnnotation)
+			m.ManagedFields, m.Finalizers = nil, nil
+			return m, nil
+		}
 		m.Annotations, m.Labels, m.ManagedFields, m.OwnerReferences, m.Finalizers = nil, nil, nil, nil, nil
 		if labelled {
 			m.Labels = map[string]string{v1.LabelCredential: value}

@@ -46,8 +46,18 @@ func TestStripForCacheKeepsOnlyTheCredentialLabel(t *testing.T) {
 			t.Errorf("stripped = %+v", got.ObjectMeta)
 		}
 	}
+	// The operator's own Secrets keep their mark and bundle annotations (compared from the
+	// cache in steady state), never a last-applied annotation.
+	own := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "consumer",
+		Labels:      map[string]string{v1.LabelCredential: v1.CredentialManaged},
+		Annotations: map[string]string{v1.AnnotationEndpoint: "e", "kubectl.kubernetes.io/last-applied-configuration": "{}"}}}
+	out, _ := stripForCache(own)
+	if got := out.(*metav1.PartialObjectMetadata); got.Annotations[v1.AnnotationEndpoint] != "e" || got.Labels[v1.LabelCredential] != v1.CredentialManaged ||
+		got.Annotations["kubectl.kubernetes.io/last-applied-configuration"] != "" {
+		t.Errorf("the operator's own Secret lost its mark or kept last-applied: %+v", got.ObjectMeta)
+	}
 	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{"keep": "me"}, ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "x"}}}}
-	out, _ := stripForCache(c)
+	out, _ = stripForCache(c)
 	if got := out.(*v1.TableauConnection); got.Annotations["keep"] != "me" || got.ManagedFields != nil {
 		t.Errorf("a full object lost its annotations or kept managed fields: %+v", got.ObjectMeta)
 	}

@@ -247,6 +247,12 @@ func setupFleet(t *testing.T, names ...string) *world {
 func TestFleetRotatesOneTenantAtATime(t *testing.T) {
 	names := []string{"alpha", "bravo", "charlie"}
 	w := setupFleet(t, names...)
+	// A first rollout is no rotation: the fleet says nothing about it.
+	for _, r := range eventReasons(t, w.ns, "wave") {
+		if r == "Normal/PromotionAllowed" {
+			t.Errorf("the fleet emitted PromotionAllowed before any rotation")
+		}
+	}
 	firstRestart := map[string]string{}
 	for _, n := range names {
 		firstRestart[n] = w.restartedAt(t, n)
@@ -360,6 +366,24 @@ func TestRejectedCandidateHaltsTheFleet(t *testing.T) {
 	}
 	waitForEvent(t, w.ns, "alpha", "Warning/CandidateRejected")
 	waitForEvent(t, w.ns, "wave", "Warning/MemberFailed")
+	time.Sleep(time.Second)
+	halts := 0
+	for _, r := range eventReasons(t, w.ns, "wave") {
+		if r == "Warning/MemberFailed" {
+			halts++
+		}
+	}
+	if halts != 1 {
+		t.Errorf("the fleet told its halt %d times", halts)
+	}
+	// alpha's consumers still sign in: Ready speaks for them, CandidateValid for the new PAT.
+	alpha := get(t, w.ns, "alpha")
+	if !isReady(alpha) {
+		t.Errorf("alpha is not Ready while its consumers hold a working credential: %s", describe(alpha))
+	}
+	if cv := condition(alpha, v1.ConditionCandidateValid); cv.Status != metav1.ConditionFalse || !strings.Contains(cv.Message, "AuthConfigDrift") || !strings.Contains(cv.Message, "Next step") {
+		t.Errorf("CandidateValid = %+v", cv)
+	}
 	// Resuming passes alpha; the others roll in order.
 	annotate(t, f, v1.AnnotationResume, "1")
 	for _, n := range names[1:] {
@@ -574,7 +598,8 @@ func TestCandidateRevokedWhileWaitingNeverReachesConsumers(t *testing.T) {
 	if err := w.consumerSignsIn(t, "bravo"); err != nil {
 		t.Errorf("bravo consumer does not sign in: %v", err)
 	}
-	if secretExists(t, w.ns, "bravo-tableau-candidate") {
-		t.Error("the rejected candidate Secret was kept")
-	}
+	// Failed is persisted before its clean-up, which follows at once.
+	eventually(t, 10*time.Second, "the rejected candidate Secret to be deleted", func() (bool, string) {
+		return !secretExists(t, w.ns, "bravo-tableau-candidate"), "bravo-tableau-candidate exists"
+	})
 }

@@ -23,6 +23,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -43,7 +44,14 @@ func conn(mutate func(c *v1.TableauConnection)) *v1.TableauConnection {
 func healthy(c *v1.TableauConnection) {
 	c.Status.Server = &v1.ServerStatus{RESTAPIVersion: "3.27", CheckedAt: *ts(0)}
 	c.Status.Credentials = &v1.CredentialStatus{TokenName: "op", Revision: "abc", LastSignInTime: ts(-time.Hour),
-		LastAttemptRevision: "abc", LastAttemptGeneration: 3}
+		LastAttemptRevision: "abc", LastAttemptResult: v1.ResultSucceeded}
+}
+
+func withConsumers(c *v1.TableauConnection) {
+	healthy(c)
+	c.Spec.Auth.PersonalAccessToken = &v1.PersonalAccessTokenAuth{SecretRef: v1.PATSecretReference{Name: "src"}}
+	c.Spec.Consumers = &v1.ConsumersSpec{SecretName: "app"}
+	c.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationIdle, ActiveRevision: "abc"}
 }
 
 func failure(bucket, reason, stage string) func(c *v1.TableauConnection) {
@@ -78,6 +86,27 @@ func TestSetConditions(t *testing.T) {
 		}), want{
 			"Ready": "False/APIVersionAboveServer", "Stalled": "True/APIVersionAboveServer",
 			"SignedIn": "Unknown/AwaitingSignIn", "APIVersionSupported": "False/APIVersionAboveServer"}},
+		{"consumers hold the active credential, the new one was rejected", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			failure("AuthConfigDrift", "SignInRejected", "SignIn")(c)
+			c.Status.LastFailure.Revision = "new"
+			c.Status.Rotation.Phase, c.Status.Rotation.Reason, c.Status.Rotation.FailedRevision = v1.RotationFailed, v1.ReasonCandidateRejected, "new"
+		}), want{
+			"Ready": "True/ConsumersHoldActiveCredential", "Stalled": "False/NotStalled", "Reconciling": "False/Succeeded",
+			"CandidateValid": "False/CandidateRejected", "ConsumersReady": "True/ConsumersHoldActiveCredential", "SignedIn": "False/SignInRejected"}},
+		{"the PAT consumers hold was rejected", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			failure("AuthConfigDrift", "SignInRejected", "SignIn")(c)
+			c.Status.LastFailure.Revision = "abc"
+		}), want{"Ready": "False/SignInRejected", "Stalled": "True/SignInRejected"}},
+		{"a missing source is the connection's failure", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			failure("AuthConfigDrift", "SecretNotFound", "Credentials")(c)
+		}), want{"Ready": "False/SecretNotFound", "CandidateValid": "True/NoCandidate"}},
+		{"a consumer Secret name taken", conn(func(c *v1.TableauConnection) {
+			withConsumers(c)
+			c.Status.Rotation.Reason, c.Status.Rotation.Message = v1.ReasonSecretNameTaken, "Secret \"x\" exists."
+		}), want{"Ready": "False/SecretNameTaken", "Stalled": "True/SecretNameTaken", "ConsumersReady": "False/SecretNameTaken"}},
 		{"suspended", conn(func(c *v1.TableauConnection) { healthy(c); c.Spec.Suspend = true }), want{
 			"Ready": "False/Suspended", "Reconciling": "False/Suspended", "Stalled": "False/Suspended"}},
 	}
@@ -152,6 +181,11 @@ func TestTransitions(t *testing.T) {
 	}
 }
 
+func failedSignIn(c *v1.TableauConnection) {
+	failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c)
+	c.Status.Credentials.LastAttemptResult = v1.ResultFailed
+}
+
 func TestSignInDue(t *testing.T) {
 	periodic := func(c *v1.TableauConnection) {
 		healthy(c)
@@ -168,11 +202,22 @@ func TestSignInDue(t *testing.T) {
 		{"never attempted", conn(nil), "abc", true, 0},
 		{"unchanged under OnChange", conn(healthy), "abc", false, 0},
 		{"credential changed", conn(healthy), "def", true, 0},
-		{"spec changed", conn(func(c *v1.TableauConnection) { healthy(c); c.Generation = 4 }), "abc", true, 0},
-		{"failure waiting for backoff", conn(func(c *v1.TableauConnection) { healthy(c); failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c) }), "abc", false, time.Minute},
+		{"another spec edit keeps the session", conn(func(c *v1.TableauConnection) { healthy(c); c.Generation = 4; c.Spec.Suspend = true }), "abc", false, 0},
+		{"server changed", conn(func(c *v1.TableauConnection) {
+			healthy(c)
+			c.Status.Credentials.LastAttemptServer = "https://old.example.com"
+			c.Spec.Server = "https://new.example.com"
+		}), "abc", true, 0},
+		{"site changed", conn(func(c *v1.TableauConnection) { healthy(c); c.Status.Credentials.LastAttemptSite = ptr.To("sales") }), "abc", true, 0},
+		{"a Secret restored with the same revision keeps the session", conn(func(c *v1.TableauConnection) {
+			healthy(c)
+			failure("AuthConfigDrift", "SecretNotFound", "Credentials")(c)
+			c.Status.LastFailure.NextAttemptTime = ts(-time.Second)
+		}), "abc", false, 0},
+		{"failure waiting for backoff", conn(func(c *v1.TableauConnection) { healthy(c); failedSignIn(c) }), "abc", false, time.Minute},
 		{"failure past backoff", conn(func(c *v1.TableauConnection) {
 			healthy(c)
-			failure("RateOrQuotaLimit", "RateLimited", "SignIn")(c)
+			failedSignIn(c)
 			c.Status.LastFailure.NextAttemptTime = ts(-time.Second)
 		}), "abc", true, 0},
 		{"periodic not yet due", conn(periodic), "abc", false, time.Hour},
@@ -185,5 +230,21 @@ func TestSignInDue(t *testing.T) {
 				t.Errorf("signInDue = %v, %v; want %v, %v", due, wait, tc.due, tc.wait)
 			}
 		})
+	}
+}
+
+func TestBoundedCutsOnARuneBoundary(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"abcdef", 3, "abc…"},
+		{"aé", 2, "a…"}, // é is two bytes: never half of it
+	} {
+		if got := bounded(tc.in, tc.n); got != tc.want {
+			t.Errorf("bounded(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
+		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -183,11 +184,17 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	defer func() {
 		// What was persisted counts, even when a later step failed.
 		defer func() { metrics.ObserveStatus(original, s.before) }()
-		if reterr != nil {
+		if errors.Is(reterr, ErrCrash) {
+			return // a killed operator writes nothing more
+		}
+		// Status is written on error paths too: every attempt is recorded, and its
+		// nextAttemptTime holds the next reconcile back from Tableau, however soon
+		// controller-runtime retries the Kubernetes error.
+		if err := r.persist(ctx, s); err != nil {
+			reterr = errors.Join(reterr, err)
 			return
 		}
-		if err := r.persist(ctx, s); err != nil {
-			reterr = err
+		if reterr != nil {
 			return
 		}
 		r.emit(original, conn, s.now)
@@ -198,7 +205,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		return ctrl.Result{}, nil
 	}
 	handleRequest(conn)
-	for _, st := range []step{r.loadCredentials, r.gate, r.refuse, r.probeServer, r.validateSignIn} {
+	for _, st := range []step{r.loadCredentials, r.checkConsumerNames, r.awaitBackoff, r.refuse, r.probeServer, r.validateSignIn} {
 		stop, err := st(ctx, s)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -226,20 +233,34 @@ func handleRequest(conn *v1.TableauConnection) {
 	if c := conn.Status.Credentials; c != nil {
 		c.LastAttemptRevision = ""
 	}
-	if rs := conn.Status.Rotation; rs != nil && (rs.Phase == v1.RotationFailed || rs.Reason == v1.ReasonCandidateRejected) {
-		rs.FailedRevision, rs.Reason, rs.Message = "", "", "Retry requested."
-		if rs.Phase == v1.RotationFailed {
-			rs.Phase = v1.RotationIdle
-		}
+	if rs := conn.Status.Rotation; rs != nil && rs.FailedRevision != "" {
+		// The planner leaves Failed for Idle once no rejection is recorded.
+		rs.FailedRevision, rs.FailedEndpoint, rs.Message = "", "", "Retry requested."
 	}
 }
 
 // persist computes the conditions and writes status now, so the next action starts from a
 // recorded state.
 func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) error {
+	return r.persistWith(ctx, s, false)
+}
+
+// persistLocked writes status with a resourceVersion precondition, even when nothing
+// changed: a reconcile that acted on a stale copy of the connection gets a conflict and is
+// retried from a fresh read instead of acting on a phase that has moved on.
+func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scope) error {
+	return r.persistWith(ctx, s, true)
+}
+
+func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
 	setConditions(s.conn, s.now)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
-	if err := r.patchStatus(ctx, s.before, s.conn); err != nil {
+	if err := r.patchStatus(ctx, s.before, s.conn, locked); err != nil {
+		if locked {
+			// The rotation step was decided on a stale copy: drop it. The deferred patch
+			// still records what validation found.
+			s.conn.Status.Rotation = s.before.Status.Rotation.DeepCopy()
+		}
 		return err
 	}
 	s.before = s.conn.DeepCopy()
@@ -253,11 +274,15 @@ func (r *TableauConnectionReconciler) now() time.Time {
 	return time.Now()
 }
 
-func (r *TableauConnectionReconciler) patchStatus(ctx context.Context, before, after *v1.TableauConnection) error {
-	if equality.Semantic.DeepEqual(before.Status, after.Status) {
+func (r *TableauConnectionReconciler) patchStatus(ctx context.Context, before, after *v1.TableauConnection, locked bool) error {
+	if !locked && equality.Semantic.DeepEqual(before.Status, after.Status) {
 		return nil
 	}
-	if err := r.Status().Patch(ctx, after, client.MergeFrom(before)); err != nil {
+	patch := client.MergeFrom(before)
+	if locked {
+		patch = client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+	}
+	if err := r.Status().Patch(ctx, after, patch); err != nil {
 		return fmt.Errorf("patching status: %w", err)
 	}
 	metrics.StatusWrites.Inc()
@@ -322,6 +347,10 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 		}
 		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "Secret" {
 			refs = append(refs, tls.CABundle.Name)
+		}
+		if c.Spec.Consumers != nil {
+			// A consumer Secret deleted or taken by someone else is noticed at once.
+			refs = append(refs, c.Spec.Consumers.SecretName, candidateName(c), previousName(c))
 		}
 		return refs
 	}); err != nil {

@@ -34,9 +34,7 @@ const ExpiryWarning = 14 * 24 * time.Hour
 // recorded. It is the only place conditions are computed.
 func setConditions(conn *v1.TableauConnection, now time.Time) {
 	gen := conn.Generation
-	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&conn.Status.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
-	}
+	set := conditionSetter(&conn.Status.Conditions, gen)
 	st := &conn.Status
 	if conn.Spec.Suspend {
 		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonSuspended, "spec.suspend is true: the operator makes no Tableau call for this connection.")
@@ -87,7 +85,18 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	}
 
 	transient := f != nil && classify.Bucket(f.Bucket).Transient()
+	candidateFailed := setConsumerConditions(conn, set)
+	nameTaken := meta.IsStatusConditionFalse(st.Conditions, v1.ConditionConsumersReady) &&
+		meta.FindStatusCondition(st.Conditions, v1.ConditionConsumersReady).Reason == v1.ReasonSecretNameTaken
 	switch {
+	case nameTaken:
+		c := meta.FindStatusCondition(st.Conditions, v1.ConditionConsumersReady)
+		set(v1.ConditionReady, metav1.ConditionFalse, c.Reason, c.Message)
+	case candidateFailed:
+		// Consumers hold a validated credential and still sign in: a rejected new revision
+		// in the source is reported on CandidateValid, not as an outage.
+		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConsumersReady,
+			fmt.Sprintf("Consumers hold revision %s, which signed in; the new credential in the source is not used (see CandidateValid).", st.Rotation.ActiveRevision))
 	case f != nil:
 		msg := fmt.Sprintf("%s: %s Next step: %s", f.Bucket, f.Message, f.NextStep)
 		set(v1.ConditionReady, metav1.ConditionFalse, f.Reason, msg)
@@ -97,14 +106,16 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 		set(v1.ConditionReady, metav1.ConditionUnknown, v1.ReasonProgressing, "Validating.")
 	}
 
-	if f != nil && !transient {
+	if nameTaken {
+		set(v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonSecretNameTaken, "A consumer Secret name is taken by a Secret the operator did not create; it waits for a person.")
+	} else if f != nil && !transient && !candidateFailed {
 		set(v1.ConditionStalled, metav1.ConditionTrue, f.Reason,
 			fmt.Sprintf("%s needs a change of the spec or the Secret; the operator rechecks slowly meanwhile.", f.Bucket))
 	} else {
 		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
 	}
 	switch {
-	case transient:
+	case transient && !candidateFailed:
 		next := "soon"
 		if f.NextAttemptTime != nil {
 			next = f.NextAttemptTime.UTC().Format(time.RFC3339)
@@ -116,6 +127,64 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	default:
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSucceeded, "")
 	}
+}
+
+// setCondition sets one condition of an object at its current generation.
+type setCondition func(t string, status metav1.ConditionStatus, reason, msg string)
+
+// conditionSetter is the one way conditions are set, for connections and fleets alike.
+func conditionSetter(conds *[]metav1.Condition, gen int64) setCondition {
+	return func(t string, status metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(conds, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
+	}
+}
+
+// setConsumerConditions sets ConsumersReady and CandidateValid for a connection with
+// consumers (and removes them without), and reports whether the only failure is a new
+// revision in the source that consumers do not hold.
+func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
+	st := &conn.Status
+	rs := st.Rotation
+	if conn.Spec.Consumers == nil || rs == nil {
+		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionConsumersReady)
+		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionCandidateValid)
+		return false
+	}
+	switch {
+	case rs.Reason == v1.ReasonSecretNameTaken:
+		set(v1.ConditionConsumersReady, metav1.ConditionFalse, v1.ReasonSecretNameTaken, rs.Message)
+	case rs.ActiveRevision != "":
+		set(v1.ConditionConsumersReady, metav1.ConditionTrue, v1.ReasonConsumersReady,
+			fmt.Sprintf("Secret %q holds revision %s.", conn.Spec.Consumers.SecretName, rs.ActiveRevision))
+	default:
+		set(v1.ConditionConsumersReady, metav1.ConditionFalse, v1.ReasonConsumersPending,
+			fmt.Sprintf("Secret %q gets the credential once it is validated.", conn.Spec.Consumers.SecretName))
+	}
+	f, c := st.LastFailure, st.Credentials
+	candidateFailed := f != nil && f.Stage == v1.StageSignIn && rs.ActiveRevision != "" && f.Revision != rs.ActiveRevision
+	switch {
+	case rs.Phase == v1.RotationFailed && rs.FailedRevision != "":
+		msg := rs.Message
+		if candidateFailed && f.Revision == rs.FailedRevision {
+			msg = fmt.Sprintf("%s: %s Next step: %s", f.Bucket, f.Message, f.NextStep)
+		} else {
+			msg += fmt.Sprintf(" Next step: put a new credential in Secret %q, or annotate %s=<any new value> to retry this one.",
+				conn.Spec.Auth.PersonalAccessToken.SecretRef.Name, v1.AnnotationRequestedAt)
+		}
+		set(v1.ConditionCandidateValid, metav1.ConditionFalse, rs.Reason, msg)
+		return candidateFailed || f == nil
+	case candidateFailed:
+		set(v1.ConditionCandidateValid, metav1.ConditionUnknown, v1.ReasonCandidatePending,
+			fmt.Sprintf("Revision %s: %s (%s); retrying at the backoff's pace.", f.Revision, f.Reason, f.Bucket))
+		return true
+	case c != nil && c.Revision != "" && c.Revision == rs.ActiveRevision:
+		set(v1.ConditionCandidateValid, metav1.ConditionTrue, v1.ReasonNoCandidate, "The source holds the active credential.")
+	case rs.CandidateRevision != "":
+		set(v1.ConditionCandidateValid, metav1.ConditionTrue, v1.ReasonCandidateValid, fmt.Sprintf("Revision %s is validated.", rs.CandidateRevision))
+	default:
+		set(v1.ConditionCandidateValid, metav1.ConditionUnknown, v1.ReasonCandidatePending, "The source's credential is not validated yet.")
+	}
+	return false
 }
 
 // event is a transition worth telling a person about.

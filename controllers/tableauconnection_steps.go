@@ -21,6 +21,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -277,9 +278,9 @@ func failureInputsChanged(s *scope) bool {
 	return f == nil || f.Generation != s.conn.Generation || f.Revision != s.revision
 }
 
-// gate enforces the backoff: after a failure, nothing calls Tableau before nextAttemptTime
-// unless the spec or the Secret changed, whatever triggered this reconcile.
-func (r *TableauConnectionReconciler) gate(_ context.Context, s *scope) (bool, error) {
+// awaitBackoff enforces the backoff: after a failure, nothing calls Tableau before
+// nextAttemptTime unless the spec or the Secret changed, whatever triggered this reconcile.
+func (r *TableauConnectionReconciler) awaitBackoff(_ context.Context, s *scope) (bool, error) {
 	f := s.conn.Status.LastFailure
 	if f == nil || f.NextAttemptTime == nil || failureInputsChanged(s) {
 		return false, nil
@@ -345,23 +346,35 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		return true, nil
 	}
 	due, next := signInDue(conn, s.revision, s.now)
+	if f := conn.Status.LastFailure; !due && f != nil && f.Stage == v1.StageCredentials && conn.Status.Credentials.LastAttemptResult == v1.ResultSucceeded {
+		// The credential signed in with these inputs before and reads well again: the
+		// failure was the Secret's or the CA bundle's, not the credential's. A PAT holds one
+		// session, so no sign-in confirms it: that would end the sessions of its users.
+		conn.Status.LastFailure = nil
+		return true, nil
+	}
 	if !due {
 		if next > 0 {
 			s.requeueIn(next)
 		}
 		return true, nil
 	}
-	if s.pat == nil {
-		if err := r.readSecret(ctx, s); err != nil {
-			return true, err
-		}
-		if s.credErr != nil {
-			r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
-			return true, nil
-		}
+	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
+		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
+		// status, never on a cached copy one write behind.
+		s.requeueIn(time.Second)
+		return true, err
+	}
+	pat, err := r.sourcePAT(ctx, s)
+	if err != nil {
+		return true, err
+	}
+	if s.credErr != nil {
+		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
+		return true, nil
 	}
 	started := time.Now()
-	sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, *s.pat)
+	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, *pat)
 	latency := time.Since(started)
 	if err != nil {
 		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
@@ -369,9 +382,6 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		return true, nil
 	}
 	metrics.ObserveSignIn(true, "", latency)
-	if err := s.client.SignOut(ctx, sess); err != nil {
-		ctrl.LoggerFrom(ctx).Info("sign-out failed; Tableau expires the session on its own", "error", err.Error())
-	}
 	r.recordSuccess(s, sess, latency)
 	if conn.Spec.Validation.SignIn == v1.SignInPeriodic {
 		s.requeueIn(periodicInterval(conn))
@@ -379,15 +389,37 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 	return false, nil
 }
 
-// signInDue says whether a sign-in is due now, and otherwise how long until it is.
+// staleCopy reports whether the cached connection is behind the API server's.
+func (r *TableauConnectionReconciler) staleCopy(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
+	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "TableauConnection"}}
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, meta); err != nil {
+		return false, fmt.Errorf("reading the connection: %w", err)
+	}
+	return meta.ResourceVersion != conn.ResourceVersion, nil
+}
+
+// sameSignInInputs reports whether the last sign-in attempt used this revision, server and
+// site. Empty recorded inputs (from before they were recorded) count as the same.
+func sameSignInInputs(conn *v1.TableauConnection, revision string) bool {
+	c := conn.Status.Credentials
+	return c != nil && c.LastAttemptRevision == revision &&
+		(c.LastAttemptServer == "" || c.LastAttemptServer == conn.Spec.Server) &&
+		(c.LastAttemptSite == nil || *c.LastAttemptSite == conn.Spec.Site)
+}
+
+// signInDue says whether a sign-in is due now, and otherwise how long until it is. The
+// one-session rule: with the same revision, server and site as the last attempt, only a
+// failed sign-in (after its backoff) or signIn: Periodic signs in again. No other spec edit,
+// no Secret restored with the same revision, no retry after a failure that was not the
+// sign-in's does. tableau-operator.dev/requested-at clears the recorded inputs.
 func signInDue(conn *v1.TableauConnection, revision string, now time.Time) (bool, time.Duration) {
 	c := conn.Status.Credentials
-	if c == nil || c.LastAttemptRevision != revision || c.LastAttemptGeneration != conn.Generation {
+	if !sameSignInInputs(conn, revision) {
 		return true, 0
 	}
-	if f := conn.Status.LastFailure; f != nil {
-		// A credential or sign-in failure is retried once its backoff has passed.
-		if f.NextAttemptTime == nil || !now.Before(f.NextAttemptTime.Time) {
+	if c.LastAttemptResult != v1.ResultSucceeded {
+		f := conn.Status.LastFailure
+		if f == nil || f.NextAttemptTime == nil || !now.Before(f.NextAttemptTime.Time) {
 			return true, 0
 		}
 		return false, f.NextAttemptTime.Sub(now)
@@ -461,8 +493,10 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 	var retryAfter time.Duration
 	attempt := v1.ValidationAttempt{Time: now, Result: v1.ResultFailed, Bucket: f.Bucket, Reason: f.Reason, Revision: s.revision}
 	if te != nil {
-		f.HTTPStatus, f.TableauCode, f.Summary, f.Detail, f.RequestID, f.Endpoint = int32(te.HTTPStatus), te.Code, te.Summary, te.Detail, te.RequestID, te.Endpoint
-		attempt.HTTPStatus, attempt.TableauCode, attempt.RequestID, attempt.LatencyMs = f.HTTPStatus, te.Code, te.RequestID, te.Latency.Milliseconds()
+		// Everything from Tableau or the network is bounded before it reaches status.
+		f.HTTPStatus, f.TableauCode, f.Summary, f.Detail = int32(te.HTTPStatus), bounded(te.Code, 32), bounded(te.Summary, 300), bounded(te.Detail, 300)
+		f.RequestID, f.Endpoint = bounded(te.RequestID, 128), bounded(te.Endpoint, 128)
+		attempt.HTTPStatus, attempt.TableauCode, attempt.RequestID, attempt.LatencyMs = f.HTTPStatus, f.TableauCode, f.RequestID, te.Latency.Milliseconds()
 		retryAfter = te.RetryAfter
 	}
 	var wait time.Duration
@@ -478,14 +512,11 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 	next := metav1.NewTime(s.now.Add(wait))
 	f.NextAttemptTime = &next
 	conn.Status.LastFailure = f
-	if stage != v1.StageServer {
+	if stage == v1.StageSignIn {
+		recordAttempt(s, v1.ResultFailed)
+	} else if stage == v1.StageCredentials && s.revision != "" {
 		c := credentialStatus(conn.Status.Credentials)
-		c.LastAttemptRevision, c.LastAttemptGeneration = s.revision, conn.Generation
-		site := conn.Spec.Site
-		c.LastAttemptSite = &site
-		if s.revision != "" {
-			c.Revision, c.TokenName = s.revision, s.tokenName
-		}
+		c.Revision, c.TokenName = s.revision, s.tokenName
 		conn.Status.Credentials = c
 	}
 	pushHistory(conn, attempt)
@@ -497,11 +528,7 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Session, latency time.Duration) {
 	conn := s.conn
 	now := metav1.NewTime(s.now)
-	c := credentialStatus(conn.Status.Credentials)
-	c.Revision, c.TokenName = s.revision, s.tokenName
-	c.LastAttemptRevision, c.LastAttemptGeneration = s.revision, conn.Generation
-	site := conn.Spec.Site
-	c.LastAttemptSite = &site
+	c := recordAttempt(s, v1.ResultSucceeded)
 	c.LastSignInTime = &now
 	c.ExpiresAt = nil
 	if sess.PATExpiryKnown {
@@ -516,6 +543,55 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	pushHistory(conn, v1.ValidationAttempt{Time: now, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
 		LatencyMs: latency.Milliseconds(), Revision: s.revision})
 }
+
+// recordAttempt records the inputs and result of a sign-in: the one-session rule compares
+// the next reconcile's inputs with them.
+func recordAttempt(s *scope, result string) *v1.CredentialStatus {
+	conn := s.conn
+	c := credentialStatus(conn.Status.Credentials)
+	c.Revision, c.TokenName = s.revision, s.tokenName
+	site := conn.Spec.Site
+	c.LastAttemptRevision, c.LastAttemptServer, c.LastAttemptSite, c.LastAttemptResult = s.revision, conn.Spec.Server, &site, result
+	conn.Status.Credentials = c
+	return c
+}
+
+// sourcePAT returns the source Secret's PAT, reading the Secret when this reconcile has not
+// yet; nil (with s.credErr set) when it cannot be read.
+func (r *TableauConnectionReconciler) sourcePAT(ctx context.Context, s *scope) (*tableau.PersonalAccessToken, error) {
+	if s.pat == nil && s.credErr == nil {
+		if err := r.readSecret(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	return s.pat, nil
+}
+
+// signInOut signs in with a PAT and out again at once.
+func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *tableau.Client, site string, pat tableau.PersonalAccessToken) (*tableau.Session, error) {
+	sess, err := c.SignInWithPAT(ctx, site, pat)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SignOut(ctx, sess); err != nil {
+		ctrl.LoggerFrom(ctx).Info("sign-out failed; Tableau expires the session on its own", "error", err.Error())
+	}
+	return sess, nil
+}
+
+// bounded cuts s to at most n bytes, on a rune boundary.
+func bounded(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s + "…"
+}
+
+func tableauError(err error) (*tableau.Error, bool) { return tableau.AsError(err) }
 
 func pushHistory(conn *v1.TableauConnection, a v1.ValidationAttempt) {
 	h := append([]v1.ValidationAttempt{a}, conn.Status.History...)

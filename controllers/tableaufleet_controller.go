@@ -26,9 +26,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -36,6 +36,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
 
 // +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableaufleets,verbs=get;list;watch
@@ -56,6 +58,8 @@ type TableauFleetReconciler struct {
 type fleetView struct {
 	members                        []v1.TableauConnection
 	ready, rotating, pending       []string
+	validating                     []string
+	conflicted                     []string // also selected by another fleet: rotates under neither
 	failed                         []string
 	failedDetail                   map[string]string
 	lastCompletion                 *metav1.Time
@@ -63,24 +67,50 @@ type fleetView struct {
 	incidentReason, incidentServer string
 }
 
+// memberFailed reports whether a member's rotation failed: phase Failed is the one record of
+// a rejected candidate. It clears by itself once the member is healthy again (a new revision
+// validated, or the source back on the active one).
 func memberFailed(c *v1.TableauConnection) (bool, string) {
 	rs := c.Status.Rotation
-	if rs == nil {
+	if rs == nil || rs.Phase != v1.RotationFailed {
 		return false, ""
 	}
-	if rs.Phase == v1.RotationFailed || rs.Reason == v1.ReasonCandidateRejected {
-		detail := rs.Reason
-		if f := c.Status.LastFailure; f != nil && rs.Reason == v1.ReasonCandidateRejected {
-			detail = f.Bucket + "/" + f.Reason
-		}
-		return true, detail
+	detail := rs.Reason
+	if f := c.Status.LastFailure; f != nil && f.Stage == v1.StageSignIn && f.Revision == rs.FailedRevision && rs.Reason == v1.ReasonCandidateRejected {
+		detail = f.Bucket + "/" + f.Reason
 	}
-	return false, ""
+	return true, detail
 }
 
-func viewOf(members []v1.TableauConnection, now time.Time) fleetView {
+// ValidationHold bounds how long a member whose new revision is still validating holds its
+// place in the wave, so one slow member cannot stop a fleet for good.
+const ValidationHold = 10 * time.Minute
+
+// memberPending reports whether a member has a new revision to roll out: validated and staged,
+// or still validating (then it holds its place, for at most ValidationHold).
+func memberPending(c *v1.TableauConnection, now time.Time) (pending, validating bool) {
+	rs, cr := c.Status.Rotation, c.Status.Credentials
+	if rs == nil {
+		return false, false
+	}
+	if rs.Phase == v1.RotationStaged {
+		return true, false
+	}
+	if rs.Phase != v1.RotationIdle || rs.ActiveRevision == "" || cr == nil || cr.Revision == "" || cr.Revision == rs.ActiveRevision {
+		return false, false
+	}
+	if f := c.Status.LastFailure; f != nil && !classify.Bucket(f.Bucket).Transient() {
+		return false, false
+	}
+	if cr.RevisionChangedAt != nil && now.Sub(cr.RevisionChangedAt.Time) > ValidationHold {
+		return false, false
+	}
+	return true, true
+}
+
+func viewOf(members []v1.TableauConnection, conflicted []string, now time.Time) fleetView {
 	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
-	v := fleetView{members: members, failedDetail: map[string]string{}}
+	v := fleetView{members: members, failedDetail: map[string]string{}, conflicted: conflicted}
 	type key struct{ server, reason string }
 	groups := map[key][]string{}
 	for i := range members {
@@ -88,12 +118,16 @@ func viewOf(members []v1.TableauConnection, now time.Time) fleetView {
 		if meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionReady) {
 			v.ready = append(v.ready, c.Name)
 		}
-		if rs := c.Status.Rotation; rs != nil {
+		if rs := c.Status.Rotation; rs != nil && !slices.Contains(conflicted, c.Name) {
+			pending, validating := memberPending(c, now)
 			switch {
-			case rotationActive(rs.Phase):
+			case rotation.Phase(rs.Phase).Rotating():
 				v.rotating = append(v.rotating, c.Name)
-			case rs.Phase == v1.RotationStaged:
+			case pending:
 				v.pending = append(v.pending, c.Name)
+				if validating {
+					v.validating = append(v.validating, c.Name)
+				}
 			}
 			if rs.LastCompletionTime != nil && (v.lastCompletion == nil || v.lastCompletion.Before(rs.LastCompletionTime)) {
 				v.lastCompletion = rs.LastCompletionTime
@@ -136,14 +170,36 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.List(ctx, &list, client.InNamespace(fleet.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return ctrl.Result{}, err
 	}
-	v := viewOf(list.Items, now)
+	var conflicted []string
+	for i := range list.Items {
+		fleets, err := fleetsSelecting(ctx, r.Client, &list.Items[i])
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		if len(fleets) > 1 {
+			conflicted = append(conflicted, list.Items[i].Name)
+		}
+	}
+	v := viewOf(list.Items, conflicted, now)
 	requeue := decideFleet(fleet, v, now)
 	if !equality.Semantic.DeepEqual(before.Status, fleet.Status) {
-		if err := r.Status().Patch(ctx, fleet, client.MergeFrom(before)); err != nil {
+		// Optimistic locking: a reconcile from a stale cached copy gets a conflict and
+		// emits nothing, so each transition is told once.
+		err := r.Status().Patch(ctx, fleet, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
+		if apierrors.IsConflict(err) {
+			return ctrl.Result{RequeueAfter: time.Second}, nil
+		}
+		if err != nil {
 			return ctrl.Result{}, err
 		}
 	}
-	r.emitFleet(before, fleet)
+	var rotatingMembers []string
+	for _, c := range v.members {
+		if rs := c.Status.Rotation; rs != nil && rs.ActiveRevision != "" {
+			rotatingMembers = append(rotatingMembers, c.Name)
+		}
+	}
+	r.emitFleet(before, fleet, rotatingMembers)
 	return ctrl.Result{RequeueAfter: requeue}, nil
 }
 
@@ -152,9 +208,7 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Duration {
 	st := &fleet.Status
 	gen := fleet.Generation
-	set := func(t string, status metav1.ConditionStatus, reason, msg string) {
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: t, Status: status, Reason: reason, Message: msg, ObservedGeneration: gen})
-	}
+	set := conditionSetter(&st.Conditions, gen)
 	st.ObservedGeneration = gen
 	st.Members, st.Ready, st.Rotating, st.Pending = int32(len(v.members)), int32(len(v.ready)), int32(len(v.rotating)), int32(len(v.pending))
 	st.Failed = v.failed
@@ -208,6 +262,8 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 			if st.Halted && name > blocking[0] {
 				break
 			}
+			// A member still validating holds its place: admitted, it promotes as soon as
+			// it is staged, and if it fails, the halt comes before later members promote.
 			current = append(current, name)
 		}
 	} else {
@@ -245,8 +301,17 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetHalted, meta.FindStatusCondition(st.Conditions, v1.ConditionHalted).Message)
 		set(v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonFleetHalted, "The wave waits for a person.")
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonFleetHalted, "")
+	case len(v.conflicted) > 0:
+		msg := fmt.Sprintf("%s also selected by another TableauFleet: each connection must be selected by one fleet; it rotates under neither until the selectors are fixed.", strings.Join(v.conflicted, ", "))
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetConflict, msg)
+		set(v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonFleetConflict, msg)
+		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonFleetConflict, "")
 	case len(v.rotating) > 0 || len(v.pending) > 0:
-		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetRolling, fmt.Sprintf("Rotating %s; %d pending.", strings.Join(current, ", "), len(v.pending)))
+		msg := fmt.Sprintf("Rotating %s; %d pending.", strings.Join(current, ", "), len(v.pending))
+		if len(v.validating) > 0 {
+			msg += fmt.Sprintf(" %s still validating and holding its place (at most %s).", strings.Join(v.validating, ", "), ValidationHold)
+		}
+		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetRolling, msg)
 		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonFleetRolling, "A wave is rolling.")
 	default:
@@ -257,7 +322,7 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 	return requeue
 }
 
-func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
+func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet, rotatingMembers []string) {
 	if r.Events == nil {
 		return
 	}
@@ -274,7 +339,8 @@ func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
 			meta.FindStatusCondition(after.Status.Conditions, v1.ConditionSuspectedVendorIncident).Message)
 	}
 	for _, name := range after.Status.Current {
-		if !slices.Contains(before.Status.Current, name) {
+		// A member's first rollout (no active credential yet) is no rotation: no event.
+		if !slices.Contains(before.Status.Current, name) && slices.Contains(rotatingMembers, name) {
 			r.Events.Eventf(after, nil, corev1.EventTypeNormal, v1.ReasonPromotionAllowed, "Rollout", "%s may promote its new credential.", name)
 		}
 	}
@@ -296,8 +362,7 @@ func (r *TableauFleetReconciler) fleetsOf(ctx context.Context, o client.Object) 
 	}
 	var reqs []ctrl.Request
 	for _, f := range fleets.Items {
-		sel, err := metav1.LabelSelectorAsSelector(&f.Spec.Selector)
-		if err == nil && sel.Matches(labels.Set(o.GetLabels())) {
+		if selects(&f, o) {
 			reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: f.Namespace, Name: f.Name}})
 		}
 	}

@@ -38,8 +38,22 @@ func member(name, phase string, mutate ...func(*v1.TableauConnection)) v1.Tablea
 }
 
 func rejected(c *v1.TableauConnection) {
-	c.Status.Rotation.Reason = v1.ReasonCandidateRejected
-	c.Status.LastFailure = &v1.FailureStatus{Bucket: "AuthConfigDrift", Reason: "SignInRejected", Time: metav1.NewTime(now.Add(-time.Minute))}
+	c.Status.Rotation.Phase, c.Status.Rotation.Reason, c.Status.Rotation.FailedRevision = v1.RotationFailed, v1.ReasonCandidateRejected, "r2"
+	c.Status.LastFailure = &v1.FailureStatus{Bucket: "AuthConfigDrift", Reason: "SignInRejected", Stage: v1.StageSignIn, Revision: "r2", Time: metav1.NewTime(now.Add(-time.Minute))}
+}
+
+// validating is a member whose new revision r2 is not validated yet.
+func validating(since time.Duration) func(*v1.TableauConnection) {
+	return func(c *v1.TableauConnection) {
+		c.Status.Rotation.ActiveRevision = "r1"
+		c.Status.Credentials = &v1.CredentialStatus{Revision: "r2", RevisionChangedAt: ptr.To(metav1.NewTime(now.Add(-since)))}
+	}
+}
+
+// missingSource is a member whose source Secret is gone: a failure of the connection.
+func missingSource(c *v1.TableauConnection) {
+	c.Status.Rotation.ActiveRevision = "r1"
+	c.Status.LastFailure = &v1.FailureStatus{Bucket: "AuthConfigDrift", Reason: "SecretNotFound", Stage: v1.StageCredentials, Time: metav1.NewTime(now)}
 }
 
 func failingWith(reason string, ago time.Duration, server string) func(*v1.TableauConnection) {
@@ -70,6 +84,14 @@ func TestDecideFleet(t *testing.T) {
 			[]v1.TableauConnection{member("a", v1.RotationFailed), member("b", v1.RotationStaged)}, "b", false, metav1.ConditionFalse},
 		{"resume passes the failed member", func(f *v1.TableauFleet) { f.Annotations = map[string]string{v1.AnnotationResume: "r1"} },
 			[]v1.TableauConnection{member("a", v1.RotationFailed), member("b", v1.RotationStaged)}, "b", false, metav1.ConditionFalse},
+		{"a member still validating holds its place", nil,
+			[]v1.TableauConnection{member("a", v1.RotationIdle, validating(time.Minute)), member("b", v1.RotationStaged)}, "a", false, metav1.ConditionFalse},
+		{"a member validating too long loses its place", nil,
+			[]v1.TableauConnection{member("a", v1.RotationIdle, validating(time.Hour)), member("b", v1.RotationStaged)}, "b", false, metav1.ConditionFalse},
+		{"a missing source Secret never halts", nil,
+			[]v1.TableauConnection{member("a", v1.RotationIdle, missingSource), member("b", v1.RotationStaged)}, "b", false, metav1.ConditionFalse},
+		{"a failed member staged again clears the halt", nil,
+			[]v1.TableauConnection{member("a", v1.RotationStaged, func(c *v1.TableauConnection) { c.Status.Rotation.ActiveRevision = "r1" }), member("b", v1.RotationStaged)}, "a", false, metav1.ConditionFalse},
 		{"pause after a completion", func(f *v1.TableauFleet) {
 			f.Spec.Rollout.PauseBetween = &metav1.Duration{Duration: time.Hour}
 		}, []v1.TableauConnection{member("a", v1.RotationIdle, func(c *v1.TableauConnection) {
@@ -87,7 +109,7 @@ func TestDecideFleet(t *testing.T) {
 			if tc.fleet != nil {
 				tc.fleet(f)
 			}
-			decideFleet(f, viewOf(tc.members, now), now)
+			decideFleet(f, viewOf(tc.members, nil, now), now)
 			if got := strings.Join(f.Status.Current, ","); got != tc.wantCurrent {
 				t.Errorf("current = %q, want %q", got, tc.wantCurrent)
 			}
@@ -127,7 +149,7 @@ func TestVendorIncident(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &v1.TableauFleet{}
-			decideFleet(f, viewOf(tc.members, now), now)
+			decideFleet(f, viewOf(tc.members, nil, now), now)
 			c := meta.FindStatusCondition(f.Status.Conditions, v1.ConditionSuspectedVendorIncident)
 			if tc.want == "" {
 				if c.Status != metav1.ConditionFalse {

@@ -25,6 +25,11 @@ const (
 	ConditionSignedIn            = "SignedIn"
 	ConditionAPIVersionSupported = "APIVersionSupported"
 	ConditionRotationDue         = "RotationDue"
+	// ConsumersReady says whether the consumer Secret holds the active bundle (with consumers).
+	ConditionConsumersReady = "ConsumersReady"
+	// CandidateValid says whether the new credential in the source may replace the active
+	// one; False names the failure and the next step while consumers keep working.
+	ConditionCandidateValid = "CandidateValid"
 	// Fleet conditions.
 	ConditionHalted                  = "Halted"
 	ConditionSuspectedVendorIncident = "SuspectedVendorIncident"
@@ -42,6 +47,14 @@ const (
 	AnnotationRestartedAt = "tableau-operator.dev/restartedAt"
 	// AnnotationRevision on consumer Secrets names the credential revision they hold.
 	AnnotationRevision = "tableau-operator.dev/revision"
+	// AnnotationEndpoint on consumer Secrets is a digest of the server, site and apiVersion
+	// the bundle holds: compared from the metadata cache, it makes convergence cheap.
+	AnnotationEndpoint = "tableau-operator.dev/endpoint"
+	// AnnotationConnection and AnnotationConnectionUID on every Secret the operator creates
+	// name the TableauConnection it was created for. With the managed labels they are the
+	// operator's mark: it writes and deletes no Secret without it.
+	AnnotationConnection    = "tableau-operator.dev/connection"
+	AnnotationConnectionUID = "tableau-operator.dev/connection-uid"
 )
 
 // The credential label. Its owner sets it to "true" on a Secret the operator may read (a
@@ -86,6 +99,13 @@ const (
 	ReasonRotationRejected   = "RotationRejected"
 	ReasonGateTimedOut       = "GateTimedOut"
 	ReasonCandidateRejected  = "CandidateRejected"
+	ReasonCandidateValid     = "CandidateValid"
+	ReasonNoCandidate        = "NoCandidate"
+	ReasonCandidatePending   = "CandidatePending"
+	ReasonConsumersReady     = "ConsumersHoldActiveCredential"
+	ReasonConsumersPending   = "ConsumersPending"
+	ReasonSecretNameTaken    = "SecretNameTaken"
+	ReasonFleetConflict      = "SelectedByTwoFleets"
 
 	ReasonFleetHalted      = "MemberFailed"
 	ReasonFleetNotHalted   = "NoFailedMember"

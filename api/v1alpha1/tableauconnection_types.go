@@ -24,6 +24,8 @@ import (
 // which pinned REST API version.
 // +kubebuilder:validation:XValidation:rule="!self.server.startsWith('http://') || (has(self.allowInsecureHTTP) && self.allowInsecureHTTP)",message="server uses http://, which would send the personal access token unencrypted: use https://, or set allowInsecureHTTP: true (only for a local simulator or test server)",fieldPath=".server"
 // +kubebuilder:validation:XValidation:rule="!(isURL(self.server) && url(self.server).getHostname().endsWith('.online.tableau.com')) || (has(self.site) && self.site.size() > 0)",message="site is required for Tableau Cloud (server *.online.tableau.com): set it to the site's contentUrl, the part after /#/site/ in the browser's address",fieldPath=".site"
+// +kubebuilder:validation:XValidation:rule="!has(self.consumers) || !has(self.auth.personalAccessToken) || self.consumers.secretName != self.auth.personalAccessToken.secretRef.name",message="consumers.secretName must differ from the source Secret (auth.personalAccessToken.secretRef.name): the operator writes the consumer Secret and would overwrite the credential you gave it",fieldPath=".consumers.secretName"
+// +kubebuilder:validation:XValidation:rule="!has(self.consumers) || !has(self.validation) || !has(self.validation.signIn) || self.validation.signIn != 'Periodic'",message="validation.signIn: Periodic cannot be used with consumers: a PAT holds one session, so each scheduled sign-in would end the session of every workload using it; use OnChange (the default)",fieldPath=".validation.signIn"
 type TableauConnectionSpec struct {
 	// server is the Tableau Server URL or the Tableau Cloud pod URL, scheme and host only,
 	// for example https://tableau.example.com or https://10ay.online.tableau.com.
@@ -104,7 +106,27 @@ type ConsumersSpec struct {
 	// +kubebuilder:validation:MaxItems=20
 	// +listType=atomic
 	RestartTargets []RestartTarget `json:"restartTargets,omitempty"`
+
+	// deletionPolicy says what happens to the consumer Secret when the TableauConnection is
+	// deleted. Retain (default) keeps it, with the live credential, and sets no owner reference
+	// on it: an Argo CD prune, a renamed manifest or a removed CRD leaves workloads signed in.
+	// Delete gives it an owner reference, so the garbage collector removes it with the
+	// connection. The staged and previous copies are always owned by the connection.
+	// +optional
+	// +kubebuilder:default=Retain
+	// +kubebuilder:validation:Enum=Retain;Delete
+	DeletionPolicy DeletionPolicy `json:"deletionPolicy,omitempty"`
 }
+
+// DeletionPolicy says whether the consumer Secret outlives its TableauConnection.
+type DeletionPolicy string
+
+const (
+	// DeletionRetain keeps the consumer Secret when the connection is deleted.
+	DeletionRetain DeletionPolicy = "Retain"
+	// DeletionDelete deletes the consumer Secret with the connection.
+	DeletionDelete DeletionPolicy = "Delete"
+)
 
 // RestartTarget is a workload in the connection's namespace.
 type RestartTarget struct {
@@ -159,9 +181,9 @@ type RotationHealthCheck struct {
 type SignInPolicy string
 
 const (
-	// SignInOnChange signs in only when the Secret's content or the spec changed, or to retry
-	// after a failure. A PAT holds one session, so this never ends a workload's session on a
-	// schedule.
+	// SignInOnChange signs in only when the Secret's credential, the server or the site
+	// changed, when requested-at asks, or to retry a failed sign-in. A PAT holds one session,
+	// so no other spec edit and no schedule ends a workload's session.
 	SignInOnChange SignInPolicy = "OnChange"
 	// SignInPeriodic also signs in every interval: for PATs only the operator uses, and to keep
 	// an unused PAT from Tableau's 15-day idle expiry.
@@ -169,7 +191,7 @@ const (
 )
 
 // ValidationSpec configures validation.
-// +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the Secret or spec changes"
+// +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the credential, server or site changes"
 type ValidationSpec struct {
 	// signIn is OnChange (default) or Periodic.
 	// +optional
@@ -324,22 +346,39 @@ type RotationStatus struct {
 	// activeRevision is the revision in the consumer Secret.
 	// +optional
 	ActiveRevision string `json:"activeRevision,omitempty"`
+	// activeEndpoint is a digest of the server, site and apiVersion the consumer bundle was
+	// written for; a change of any of them is rolled out like a new credential.
+	// +optional
+	ActiveEndpoint string `json:"activeEndpoint,omitempty"`
 	// activeSince is when the active revision reached the consumers.
 	// +optional
 	ActiveSince *metav1.Time `json:"activeSince,omitempty"`
 	// candidateRevision is the validated revision waiting for or in promotion.
 	// +optional
 	CandidateRevision string `json:"candidateRevision,omitempty"`
+	// +optional
+	CandidateEndpoint string `json:"candidateEndpoint,omitempty"`
 	// previousRevision is the revision kept for rollback during a rotation.
 	// +optional
 	PreviousRevision string `json:"previousRevision,omitempty"`
+	// +optional
+	PreviousEndpoint string `json:"previousEndpoint,omitempty"`
 	// restartedAt is the value of the restart annotation of the last restart.
 	// +optional
 	RestartedAt string `json:"restartedAt,omitempty"`
 	// failedRevision is a candidate whose rotation failed; it is not retried until the source
-	// changes or a request annotation asks for it.
+	// changes or a request annotation asks for it. It is the one record of a rejected candidate.
 	// +optional
 	FailedRevision string `json:"failedRevision,omitempty"`
+	// +optional
+	FailedEndpoint string `json:"failedEndpoint,omitempty"`
+	// nextCheckTime is when the sign-in right before promotion is tried again after a
+	// transient failure (throttling, server unavailable); the candidate is kept meanwhile.
+	// +optional
+	NextCheckTime *metav1.Time `json:"nextCheckTime,omitempty"`
+	// checkFailures counts the consecutive transient failures of that sign-in.
+	// +optional
+	CheckFailures int32 `json:"checkFailures,omitempty"`
 	// reason and message explain the last transition (why it failed, what rolled back).
 	// +optional
 	Reason string `json:"reason,omitempty"`
@@ -430,15 +469,19 @@ type CredentialStatus struct {
 	// expiresAt is the PAT's expiry from estimatedTimeToExpiration, when Tableau sends it.
 	// +optional
 	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
-	// lastAttemptRevision and lastAttemptGeneration are the inputs of the last sign-in attempt:
-	// with signIn: OnChange the operator signs in again only when they differ.
+	// lastAttemptRevision, lastAttemptServer and lastAttemptSite are the inputs of the last
+	// sign-in attempt. A PAT holds one session, so with signIn: OnChange the operator signs in
+	// again only when one of them changes (or tableau-operator.dev/requested-at asks): no
+	// other spec edit ends the sessions of workloads using the PAT.
 	// +optional
 	LastAttemptRevision string `json:"lastAttemptRevision,omitempty"`
 	// +optional
-	LastAttemptGeneration int64 `json:"lastAttemptGeneration,omitempty"`
-	// lastAttemptSite is the site of the last sign-in attempt.
+	LastAttemptServer string `json:"lastAttemptServer,omitempty"`
 	// +optional
 	LastAttemptSite *string `json:"lastAttemptSite,omitempty"`
+	// lastAttemptResult is Succeeded or Failed: what the last sign-in said.
+	// +optional
+	LastAttemptResult string `json:"lastAttemptResult,omitempty"`
 	// sourceResourceVersion and sourceUID identify the version of the source Secret that
 	// revision was computed from: while the Secret's metadata still shows them, the operator
 	// (even a restarted one) reads none of the Secret's content.

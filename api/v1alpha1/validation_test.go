@@ -169,6 +169,9 @@ func TestInvalidManifestsAreRejectedWithAClearMessage(t *testing.T) {
 		{"consumer secret name uppercase", withSpec(t, "consumers: {secretName: App_Secret}"), "consumers.secretName must be a Secret name"},
 		{"consumers without secret name", withSpec(t, "consumers: {restartTargets: []}"), "spec.consumers.secretName: Required value"},
 		{"restart target of unknown kind", withSpec(t, "consumers: {secretName: app, restartTargets: [{kind: Pod, name: x}]}"), `Unsupported value: "Pod": supported values: "Deployment", "StatefulSet", "DaemonSet"`},
+		{"consumer Secret is the source Secret", withSpec(t, "consumers: {secretName: finance-pat}"), "consumers.secretName must differ from the source Secret"},
+		{"periodic sign-in with consumers", withSpec(t, "{consumers: {secretName: app}, validation: {signIn: Periodic}}"), "validation.signIn: Periodic cannot be used with consumers: a PAT holds one session"},
+		{"unknown deletion policy", withSpec(t, "consumers: {secretName: app, deletionPolicy: Orphan}"), `Unsupported value: "Orphan": supported values: "Retain", "Delete"`},
 		{"gate timeout too short", withSpec(t, "rotation: {healthCheck: {timeout: 1s}}"), "rotation.healthCheck.timeout must be between 10s and 24h"},
 		{"maxAge too short", withSpec(t, "rotation: {maxAge: 10m}"), "rotation.maxAge must be at least 1h"},
 		{"suspend not a bool", withSpec(t, `suspend: "yes"`), `spec.suspend: Invalid value: "string": spec.suspend in body must be of type boolean`},
@@ -196,6 +199,7 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		"future major version":           `apiVersion: "4.0"`,
 		"CA bundle from a Secret":        "tls: {caBundle: {kind: Secret, name: corp-ca}}",
 		"periodic sign-in daily":         "validation: {signIn: Periodic, interval: 24h, serverCheckInterval: 5m}",
+		"consumers with OnChange":        "{consumers: {secretName: app, deletionPolicy: Delete}, validation: {signIn: OnChange}}",
 	}
 	i := 0
 	for name, patch := range cases {

@@ -263,6 +263,10 @@ func (in *RotationStatus) DeepCopyInto(out *RotationStatus) {
 		in, out := &in.ActiveSince, &out.ActiveSince
 		*out = (*in).DeepCopy()
 	}
+	if in.NextCheckTime != nil {
+		in, out := &in.NextCheckTime, &out.NextCheckTime
+		*out = (*in).DeepCopy()
+	}
 	if in.LastCompletionTime != nil {
 		in, out := &in.LastCompletionTime, &out.LastCompletionTime
 		*out = (*in).DeepCopy()

@@ -406,6 +406,11 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 		}
 		fmt.Printf("    consumer Secret %s-tableau holds PAT %q (revision %s)\n", t, s.Data["tokenName"], s.Annotations[v1.AnnotationRevision])
 	}
+	// bravo's consumers still sign in: Ready stays True, the rejected PAT is on CandidateValid.
+	if err := d.show("conditions", "-n", ns, "get", "tabconn", "bravo", "-o",
+		`jsonpath={range .status.conditions[?(@.type=="Ready")]}Ready={.status} ({.reason}){"\n"}{end}{range .status.conditions[?(@.type=="CandidateValid")]}CandidateValid={.status} ({.reason}): {.message}{"\n"}{end}`); err != nil {
+		return err
+	}
 	return d.show("describe", "-n", ns, "describe", "tabfleet", "wave")
 }
 

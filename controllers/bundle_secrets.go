@@ -1,0 +1,273 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+)
+
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=create;update;patch;delete
+
+// Keys of the consumer bundle: everything a workload needs to sign in at the pinned version.
+const (
+	BundleTokenName   = "tokenName"
+	BundleTokenSecret = "tokenSecret"
+	BundleServer      = "server"
+	BundleSite        = "site"
+	BundleAPIVersion  = "apiVersion"
+)
+
+// errNameTaken is returned when a Secret the operator would write or delete is not its own.
+var errNameTaken = errors.New("the Secret was not created by tableau-operator for this connection")
+
+func candidateName(conn *v1.TableauConnection) string {
+	return conn.Spec.Consumers.SecretName + "-candidate"
+}
+func previousName(conn *v1.TableauConnection) string {
+	return conn.Spec.Consumers.SecretName + "-previous"
+}
+
+// slotName is the Secret name of a planner slot.
+func slotName(conn *v1.TableauConnection, slot rotation.Slot) string {
+	switch slot {
+	case rotation.SlotCandidate:
+		return candidateName(conn)
+	case rotation.SlotPrevious:
+		return previousName(conn)
+	}
+	return conn.Spec.Consumers.SecretName
+}
+
+// endpointDigest is a short digest of what a bundle holds besides the credential.
+func endpointDigest(conn *v1.TableauConnection) string {
+	sum := sha256.Sum256([]byte(conn.Spec.Server + "\x00" + conn.Spec.Site + "\x00" + conn.Spec.APIVersion))
+	return hex.EncodeToString(sum[:6])
+}
+
+// ours reports whether a Secret carries the operator's mark for this connection. The mark
+// names the connection; its UID is recorded too, and a Secret retained from an earlier
+// connection of the same name is taken over (its UID is rewritten on the next write).
+func ours(obj metav1.Object, conn *v1.TableauConnection) bool {
+	l, a := obj.GetLabels(), obj.GetAnnotations()
+	return l[v1.LabelCredential] == v1.CredentialManaged && l[v1.LabelManagedBy] == v1.ManagedByValue &&
+		a[v1.AnnotationConnection] == conn.Name
+}
+
+func bundleOf(obj metav1.Object) rotation.Bundle {
+	a := obj.GetAnnotations()
+	return rotation.Bundle{Revision: a[v1.AnnotationRevision], Endpoint: a[v1.AnnotationEndpoint]}
+}
+
+// observeCopy says what a Secret is, from the metadata cache, or through the API reader
+// when fresh (before the operator acts on what it sees).
+func (r *TableauConnectionReconciler) observeCopy(ctx context.Context, conn *v1.TableauConnection, name string, fresh bool) (rotation.Copy, *metav1.PartialObjectMetadata, error) {
+	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
+	var reader client.Reader = r.Client
+	if fresh {
+		reader = r.APIReader
+	}
+	err := reader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: name}, meta)
+	if apierrors.IsNotFound(err) {
+		return rotation.Copy{}, nil, nil
+	}
+	if err != nil {
+		return rotation.Copy{}, nil, fmt.Errorf("reading Secret %q metadata: %w", name, err)
+	}
+	c := rotation.Copy{Exists: true, Ours: ours(meta, conn)}
+	if c.Ours {
+		c.Holds = bundleOf(meta)
+	}
+	return c, meta, nil
+}
+
+// readOwn reads a Secret the operator created for conn; nil when it does not exist.
+func (r *TableauConnectionReconciler) readOwn(ctx context.Context, conn *v1.TableauConnection, name string) (*corev1.Secret, error) {
+	var sec corev1.Secret
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: name}, &sec)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Secret %q: %w", name, err)
+	}
+	if !ours(&sec, conn) {
+		return nil, fmt.Errorf("secret %q: %w", name, errNameTaken)
+	}
+	return &sec, nil
+}
+
+// writeBundle writes a PAT bundle for the connection's current endpoint.
+func (r *TableauConnectionReconciler) writeBundle(ctx context.Context, conn *v1.TableauConnection, name string, pat tableau.PersonalAccessToken, revision string) error {
+	data := map[string][]byte{
+		BundleTokenName:   []byte(pat.Name),
+		BundleTokenSecret: []byte(pat.Secret.Reveal()),
+		BundleServer:      []byte(conn.Spec.Server),
+		BundleSite:        []byte(conn.Spec.Site),
+		BundleAPIVersion:  []byte(conn.Spec.APIVersion),
+	}
+	return r.putSecret(ctx, conn, name, data, rotation.Bundle{Revision: revision, Endpoint: endpointDigest(conn)})
+}
+
+// copyBundle copies one of the operator's Secrets into another; a missing source is a no-op
+// (the next observation sees it gone).
+func (r *TableauConnectionReconciler) copyBundle(ctx context.Context, conn *v1.TableauConnection, from, to string) error {
+	src, err := r.readOwn(ctx, conn, from)
+	if err != nil || src == nil {
+		return err
+	}
+	return r.putSecret(ctx, conn, to, src.Data, bundleOf(src))
+}
+
+// putSecret creates or replaces a Secret the operator owns, with its mark. An existing Secret
+// without the mark is never touched; an update carries the resourceVersion read, so a change
+// made meanwhile fails it. Content is read through the API reader: the cache holds none.
+func (r *TableauConnectionReconciler) putSecret(ctx context.Context, conn *v1.TableauConnection, name string, data map[string][]byte, b rotation.Bundle) error {
+	existing, err := r.readOwn(ctx, conn, name)
+	if err != nil {
+		return err
+	}
+	sec := existing
+	if sec == nil {
+		sec = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: conn.Namespace}}
+	}
+	mark(sec, conn)
+	sec.Annotations[v1.AnnotationRevision], sec.Annotations[v1.AnnotationEndpoint] = b.Revision, b.Endpoint
+	sec.Type = corev1.SecretTypeOpaque
+	sec.Data = data
+	if err := r.setOwnership(conn, sec); err != nil {
+		return err
+	}
+	if existing == nil {
+		err = r.Create(ctx, sec)
+	} else {
+		err = r.Update(ctx, sec)
+	}
+	if err != nil {
+		return fmt.Errorf("writing Secret %q: %w", name, err)
+	}
+	return nil
+}
+
+// mark sets the operator's mark for conn on a Secret.
+func mark(sec *corev1.Secret, conn *v1.TableauConnection) {
+	if sec.Labels == nil {
+		sec.Labels = map[string]string{}
+	}
+	if sec.Annotations == nil {
+		sec.Annotations = map[string]string{}
+	}
+	sec.Labels[v1.LabelCredential], sec.Labels[v1.LabelManagedBy] = v1.CredentialManaged, v1.ManagedByValue
+	sec.Annotations[v1.AnnotationConnection], sec.Annotations[v1.AnnotationConnectionUID] = conn.Name, string(conn.UID)
+}
+
+// setOwnership gives the staged and previous copies, and the consumer Secret under
+// deletionPolicy Delete, a controller owner reference; under Retain the consumer Secret has
+// none, so deleting the connection leaves workloads their live credential.
+func (r *TableauConnectionReconciler) setOwnership(conn *v1.TableauConnection, sec *corev1.Secret) error {
+	if sec.Name == conn.Spec.Consumers.SecretName && conn.Spec.Consumers.DeletionPolicy != v1.DeletionDelete {
+		refs := sec.OwnerReferences[:0]
+		for _, ref := range sec.OwnerReferences {
+			if ref.UID != conn.UID {
+				refs = append(refs, ref)
+			}
+		}
+		sec.OwnerReferences = refs
+		return nil
+	}
+	return controllerutil.SetControllerReference(conn, sec, r.Scheme())
+}
+
+// ownedAsWanted reports whether a Secret's owner references match the policy.
+func ownedAsWanted(conn *v1.TableauConnection, meta *metav1.PartialObjectMetadata) bool {
+	owned := false
+	for _, ref := range meta.OwnerReferences {
+		if ref.UID == conn.UID {
+			owned = true
+		}
+	}
+	return owned == (conn.Spec.Consumers.DeletionPolicy == v1.DeletionDelete)
+}
+
+// convergeConsumerOwnership brings the consumer Secret's owner reference and mark to the
+// deletionPolicy and this connection's UID, without touching its content.
+func (r *TableauConnectionReconciler) convergeConsumerOwnership(ctx context.Context, conn *v1.TableauConnection, meta *metav1.PartialObjectMetadata) error {
+	if meta == nil || !ours(meta, conn) || (ownedAsWanted(conn, meta) && meta.Annotations[v1.AnnotationConnectionUID] == string(conn.UID)) {
+		return nil
+	}
+	sec, err := r.readOwn(ctx, conn, conn.Spec.Consumers.SecretName)
+	if err != nil || sec == nil {
+		return err
+	}
+	mark(sec, conn)
+	if err := r.setOwnership(conn, sec); err != nil {
+		return err
+	}
+	if err := r.Update(ctx, sec); err != nil {
+		return fmt.Errorf("updating the owner of Secret %q: %w", sec.Name, err)
+	}
+	return nil
+}
+
+// deleteOwn deletes a Secret the operator created for conn, with UID and resourceVersion
+// preconditions: a Secret replaced or changed since it was read is not deleted.
+func (r *TableauConnectionReconciler) deleteOwn(ctx context.Context, conn *v1.TableauConnection, name string) error {
+	sec, err := r.readOwn(ctx, conn, name)
+	if err != nil || sec == nil {
+		return err
+	}
+	uid, rv := sec.UID, sec.ResourceVersion
+	err = r.Delete(ctx, sec, client.Preconditions{UID: &uid, ResourceVersion: &rv})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("deleting Secret %q: %w", name, err)
+	}
+	return nil
+}
+
+// checkConsumerNames stops validation before any Tableau call when a Secret name the
+// operator would write is taken by a Secret it did not create for this connection; the
+// planner then reports it on ConsumersReady and touches nothing.
+func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s *scope) (bool, error) {
+	conn := s.conn
+	if conn.Spec.Consumers == nil {
+		return false, nil
+	}
+	for _, name := range []string{conn.Spec.Consumers.SecretName, candidateName(conn), previousName(conn)} {
+		c, _, err := r.observeCopy(ctx, conn, name, false)
+		if err != nil {
+			return true, err
+		}
+		if c.Exists && !c.Ours {
+			return true, nil
+		}
+	}
+	return false, nil
+}

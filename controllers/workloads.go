@@ -1,0 +1,137 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
+)
+
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;patch
+
+func workload(kind string) client.Object {
+	switch kind {
+	case "StatefulSet":
+		return &appsv1.StatefulSet{}
+	case "DaemonSet":
+		return &appsv1.DaemonSet{}
+	default:
+		return &appsv1.Deployment{}
+	}
+}
+
+// rollout is what the restart targets say about the restart stamped at.
+type rollout struct {
+	missing   []string // targets that do not exist
+	stamped   bool     // every existing target's template carries the stamp
+	waiting   []string // targets not yet rolled out and available with it
+	rolledOut bool
+}
+
+// observeTargets reads every restart target through the API reader.
+func (r *TableauConnectionReconciler) observeTargets(ctx context.Context, conn *v1.TableauConnection, at string) (rollout, error) {
+	ro := rollout{stamped: true}
+	for _, t := range conn.Spec.Consumers.RestartTargets {
+		obj := workload(t.Kind)
+		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: t.Name}, obj)
+		if apierrors.IsNotFound(err) {
+			ro.missing = append(ro.missing, t.Kind+"/"+t.Name)
+			ro.waiting = append(ro.waiting, t.Kind+"/"+t.Name+" (not found)")
+			continue
+		}
+		if err != nil {
+			return ro, fmt.Errorf("reading %s %q: %w", t.Kind, t.Name, err)
+		}
+		if templateAnnotation(obj) != at {
+			ro.stamped = false
+		}
+		if !rolledOut(obj, at) {
+			ro.waiting = append(ro.waiting, t.Kind+"/"+t.Name)
+		}
+	}
+	ro.rolledOut = len(ro.waiting) == 0
+	return ro, nil
+}
+
+func templateAnnotation(obj client.Object) string {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		return w.Spec.Template.Annotations[v1.AnnotationRestartedAt]
+	case *appsv1.StatefulSet:
+		return w.Spec.Template.Annotations[v1.AnnotationRestartedAt]
+	case *appsv1.DaemonSet:
+		return w.Spec.Template.Annotations[v1.AnnotationRestartedAt]
+	}
+	return ""
+}
+
+// restartTargets sets the restart annotation on every target's pod template (idempotent:
+// the same value twice restarts once). A missing target is left to the observation, which
+// stops a rotation before promotion and fails the health gate after it.
+func (r *TableauConnectionReconciler) restartTargets(ctx context.Context, conn *v1.TableauConnection, at string) error {
+	for _, t := range conn.Spec.Consumers.RestartTargets {
+		patch := []byte(fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, v1.AnnotationRestartedAt, at))
+		obj := workload(t.Kind)
+		obj.SetNamespace(conn.Namespace)
+		obj.SetName(t.Name)
+		err := r.Patch(ctx, obj, client.RawPatch(types.MergePatchType, patch))
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("restarting %s %q: %w", t.Kind, t.Name, err)
+		}
+		metrics.ConsumerRestarted(conn.Namespace, conn.Name)
+	}
+	return nil
+}
+
+// rolledOut reports whether a workload runs the pod template restarted at `at`, fully
+// updated and available.
+func rolledOut(obj client.Object, at string) bool {
+	if templateAnnotation(obj) != at {
+		return false
+	}
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		want := int32(1)
+		if w.Spec.Replicas != nil {
+			want = *w.Spec.Replicas
+		}
+		return w.Status.ObservedGeneration >= w.Generation &&
+			w.Status.UpdatedReplicas == want && w.Status.AvailableReplicas == want && w.Status.Replicas == want
+	case *appsv1.StatefulSet:
+		want := int32(1)
+		if w.Spec.Replicas != nil {
+			want = *w.Spec.Replicas
+		}
+		return w.Status.ObservedGeneration >= w.Generation &&
+			w.Status.UpdatedReplicas == want && w.Status.ReadyReplicas == want && w.Status.CurrentRevision == w.Status.UpdateRevision
+	case *appsv1.DaemonSet:
+		return w.Status.ObservedGeneration >= w.Generation &&
+			w.Status.UpdatedNumberScheduled == w.Status.DesiredNumberScheduled && w.Status.NumberAvailable == w.Status.DesiredNumberScheduled
+	}
+	return false
+}

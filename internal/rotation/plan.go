@@ -1,0 +1,392 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package rotation
+
+import "time"
+
+// Bundle identifies what a consumer Secret holds: a credential revision (a digest, never the
+// credential) and the endpoint (a digest of server, site and API version) it is for.
+type Bundle struct {
+	Revision string
+	Endpoint string
+}
+
+// IsZero reports whether the bundle names nothing.
+func (b Bundle) IsZero() bool { return b.Revision == "" }
+
+// Verdict is what a sign-in said about a credential revision at the current server and site.
+type Verdict int
+
+const (
+	// Pending: not checked yet with these inputs (or not in this reconcile).
+	Pending Verdict = iota
+	// Valid: the sign-in worked.
+	Valid
+	// Transient: throttled or the server was unavailable; retried after the backoff.
+	Transient
+	// Rejected: a terminal failure of the credential.
+	Rejected
+	// Unreadable: the source Secret is missing or lacks a key. A failure of the
+	// connection, never a rejection of a candidate.
+	Unreadable
+)
+
+// Copy is what one of the three Secrets (consumer, candidate copy, previous copy) really is.
+type Copy struct {
+	// Exists: a Secret of that name exists.
+	Exists bool
+	// Ours: it carries the operator's mark for this connection. A Secret that exists and is
+	// not ours is never written or deleted.
+	Ours bool
+	// Holds is the bundle its annotations name (zero when it names none).
+	Holds Bundle
+}
+
+// holds reports whether the copy is ours and holds b.
+func (c Copy) holds(b Bundle) bool { return c.Exists && c.Ours && !b.IsZero() && c.Holds == b }
+
+// Records are the bundles status remembers across reconciles.
+type Records struct {
+	// Active is the bundle consumers hold since the last completed rotation.
+	Active Bundle
+	// Candidate is the bundle being rolled out.
+	Candidate Bundle
+	// Previous is the bundle saved for rollback during a rotation.
+	Previous Bundle
+	// Rejected is the one representation of a rejected bundle: not tried again until the
+	// source changes or a person asks.
+	Rejected Bundle
+}
+
+// Slot names one of the three Secrets.
+type Slot string
+
+// The three Secrets of a connection with consumers.
+const (
+	SlotConsumer  Slot = "consumer"
+	SlotCandidate Slot = "candidate"
+	SlotPrevious  Slot = "previous"
+)
+
+// Observation is what is really there when the planner decides.
+type Observation struct {
+	Phase Phase
+	// InPhase is the time since the phase was persisted.
+	InPhase time.Duration
+	// GateTimeout is how long the health gate waits.
+	GateTimeout time.Duration
+	Records     Records
+	// Source is the bundle the source Secret would give at the current endpoint (Revision
+	// empty when the Secret is unreadable), and SourceVerdict what validation said of it.
+	Source        Bundle
+	SourceVerdict Verdict
+	// ServerOK: serverinfo answered and the pinned API version is supported.
+	ServerOK bool
+	// Consumer, Candidate and Previous are the three Secrets.
+	Consumer, Candidate, Previous Copy
+	// Turn: every fleet that selects the connection lets it promote now.
+	Turn bool
+	// TargetsMissing: a restart target does not exist.
+	TargetsMissing bool
+	// Restarted: every restart target's pod template carries the current restart stamp.
+	Restarted bool
+	// RolledOut: every restart target runs the restarted template, updated and available.
+	RolledOut bool
+	// CheckBeforePromotion: sign in with a candidate nobody uses yet right before promotion.
+	CheckBeforePromotion bool
+	// Check is what that sign-in said (Pending when not run, or when its backoff is over).
+	Check Verdict
+}
+
+// Action is the one thing the controller does after persisting a step.
+type Action string
+
+// The actions. Each is idempotent and writes at most one Secret (or patches the targets).
+const (
+	None             Action = ""
+	StageCandidate   Action = "StageCandidate"   // write the source's bundle into the candidate copy
+	CheckCandidate   Action = "CheckCandidate"   // sign in with the candidate (not in use by anyone)
+	SavePrevious     Action = "SavePrevious"     // copy the consumer Secret into the previous copy
+	PromoteCandidate Action = "PromoteCandidate" // copy the candidate copy into the consumer Secret
+	RestartTargets   Action = "RestartTargets"   // stamp the restart annotation on every target
+	RestorePrevious  Action = "RestorePrevious"  // copy the previous copy into the consumer Secret
+	DeleteCandidate  Action = "DeleteCandidate"
+	DeletePrevious   Action = "DeletePrevious"
+)
+
+// Reason explains a step; the values are the reasons of status and events.
+type Reason string
+
+// The reasons.
+const (
+	ReasonSteady            Reason = "Steady"
+	ReasonStaged            Reason = "RotationStaged"
+	ReasonWaitingForSource  Reason = "WaitingForSource"
+	ReasonWaitingForTurn    Reason = "WaitingForTurn"
+	ReasonTargetMissing     Reason = "RestartTargetMissing"
+	ReasonPromotionStarted  Reason = "PromotionStarted"
+	ReasonCheckRetry        Reason = "CandidateCheckRetry"
+	ReasonPromoted          Reason = "CredentialPromoted"
+	ReasonRestarted         Reason = "ConsumersRestarted"
+	ReasonWaitingForRollout Reason = "WaitingForRollout"
+	ReasonGatePassed        Reason = "HealthGatePassed"
+	ReasonGateTimedOut      Reason = "GateTimedOut"
+	ReasonCompleted         Reason = "RotationCompleted"
+	ReasonRolledBack        Reason = "RotationRolledBack"
+	ReasonCandidateRejected Reason = "CandidateRejected"
+	ReasonCandidateLost     Reason = "CandidateLost"
+	ReasonSourceRestored    Reason = "SourceRestored"
+	ReasonNameTaken         Reason = "SecretNameTaken"
+	ReasonCleaningUp        Reason = "CleaningUp"
+)
+
+// Step is the planner's decision: the phase and records to persist, then one action.
+type Step struct {
+	Phase   Phase
+	Records Records
+	Action  Action
+	Reason  Reason
+	// Restamp: take a new restart stamp when the phase is persisted.
+	Restamp bool
+	// Conflict names the Secret that is taken by someone else (with ReasonNameTaken).
+	Conflict Slot
+}
+
+// Settled reports whether the step changes nothing: the reconcile's rotation work is done.
+func (s Step) Settled(o Observation) bool {
+	return s.Action == None && s.Phase == o.Phase && s.Records == o.Records && !s.Restamp
+}
+
+// Plan decides the next step of one connection's rotation from what is really there.
+func Plan(o Observation) Step {
+	if o.Phase == "" {
+		o.Phase = Idle
+	}
+	for _, c := range []struct {
+		slot Slot
+		copy Copy
+	}{{SlotConsumer, o.Consumer}, {SlotCandidate, o.Candidate}, {SlotPrevious, o.Previous}} {
+		if c.copy.Exists && !c.copy.Ours {
+			return Step{Phase: o.Phase, Records: o.Records, Reason: ReasonNameTaken, Conflict: c.slot}
+		}
+	}
+	switch o.Phase {
+	case Staged:
+		return planStaged(o)
+	case Promoting:
+		return planPromoting(o)
+	case Restarting:
+		return planRestarting(o)
+	case Gating:
+		return planGating(o)
+	case Completing:
+		return planCompleting(o)
+	case RollingBack:
+		return planRollingBack(o)
+	default:
+		return planWaiting(o)
+	}
+}
+
+func stay(o Observation, r Records, a Action, why Reason) Step {
+	return Step{Phase: o.Phase, Records: r, Action: a, Reason: why}
+}
+
+func move(p Phase, r Records, a Action, why Reason) Step {
+	return Step{Phase: p, Records: r, Action: a, Reason: why}
+}
+
+// desired is the bundle to roll out, when the source holds a validated credential and the
+// server supports the pin.
+func desired(o Observation) (Bundle, bool) {
+	return o.Source, !o.Source.IsZero() && o.SourceVerdict == Valid && o.ServerOK
+}
+
+// sourceRejected reports whether validation rejected a new revision in the source. Without
+// an active bundle there is no candidate to reject: the connection itself fails.
+func sourceRejected(o Observation) bool {
+	r := o.Records
+	return o.SourceVerdict == Rejected && !o.Source.IsZero() && !r.Active.IsZero() && o.Source.Revision != r.Active.Revision
+}
+
+func planWaiting(o Observation) Step {
+	r := o.Records
+	if sourceRejected(o) && (o.Phase != Failed || r.Rejected != o.Source) {
+		r.Rejected, r.Candidate = o.Source, Bundle{}
+		return move(Failed, r, None, ReasonCandidateRejected)
+	}
+	d, ok := desired(o)
+	steady := ok && d == r.Active && o.Consumer.holds(d)
+	if ok && !steady && d != r.Rejected {
+		r.Candidate = d
+		return move(Staged, r, StageCandidate, ReasonStaged)
+	}
+	if o.Phase == Failed && (r.Rejected.IsZero() || (steady && r.Active != r.Rejected)) {
+		// A person asked for a retry, or the source went back to the active bundle.
+		r.Rejected, r.Candidate = Bundle{}, Bundle{}
+		return move(Idle, r, None, ReasonSourceRestored)
+	}
+	if o.Candidate.Exists {
+		return stay(o, r, DeleteCandidate, ReasonCleaningUp)
+	}
+	if o.Previous.Exists && o.Consumer.holds(r.Active) {
+		return stay(o, r, DeletePrevious, ReasonCleaningUp)
+	}
+	if o.Phase == Failed {
+		return stay(o, r, None, ReasonCandidateRejected)
+	}
+	return stay(o, r, None, ReasonSteady)
+}
+
+func planStaged(o Observation) Step {
+	r := o.Records
+	c := r.Candidate
+	if sourceRejected(o) {
+		r.Rejected, r.Candidate = o.Source, Bundle{}
+		return move(Failed, r, None, ReasonCandidateRejected)
+	}
+	d, ok := desired(o)
+	if ok && d != c {
+		if d == r.Active && o.Consumer.holds(d) {
+			r.Candidate = Bundle{}
+			return move(Idle, r, None, ReasonSourceRestored)
+		}
+		if d != r.Rejected {
+			r.Candidate = d
+			return stay(o, r, StageCandidate, ReasonStaged)
+		}
+	}
+	if !o.Source.IsZero() && o.Source != c || c.IsZero() {
+		// The source moved on and its new content is not validated yet.
+		return stay(o, r, None, ReasonWaitingForSource)
+	}
+	if !o.Candidate.holds(c) {
+		if ok && d == c {
+			return stay(o, r, StageCandidate, ReasonStaged)
+		}
+		return stay(o, r, None, ReasonWaitingForSource)
+	}
+	if o.Consumer.Exists && !o.Turn {
+		return stay(o, r, None, ReasonWaitingForTurn)
+	}
+	if o.TargetsMissing {
+		return stay(o, r, None, ReasonTargetMissing)
+	}
+	return move(Promoting, r, None, ReasonPromotionStarted)
+}
+
+func planPromoting(o Observation) Step {
+	r := o.Records
+	c := r.Candidate
+	if o.Consumer.holds(c) {
+		s := move(Restarting, r, RestartTargets, ReasonPromoted)
+		s.Restamp = true
+		return s
+	}
+	if !o.Candidate.holds(c) {
+		if d, ok := desired(o); ok && d == c {
+			return stay(o, r, StageCandidate, ReasonPromotionStarted)
+		}
+		r.Candidate = Bundle{}
+		return move(Idle, r, None, ReasonCandidateLost)
+	}
+	inUse := c.Revision == r.Active.Revision || (o.Consumer.Exists && o.Consumer.Holds.Revision == c.Revision)
+	if o.CheckBeforePromotion && !inUse {
+		switch o.Check {
+		case Pending:
+			return stay(o, r, CheckCandidate, ReasonPromotionStarted)
+		case Transient, Unreadable:
+			return stay(o, r, None, ReasonCheckRetry)
+		case Rejected:
+			r.Rejected, r.Candidate = c, Bundle{}
+			return move(Failed, r, None, ReasonCandidateRejected)
+		}
+	}
+	if held := o.Consumer.Holds; o.Consumer.Exists && !held.IsZero() {
+		// Keep what consumers hold for rollback, then give them the candidate.
+		r.Previous = held
+		if !o.Previous.holds(held) {
+			return stay(o, r, SavePrevious, ReasonPromotionStarted)
+		}
+	}
+	return stay(o, r, PromoteCandidate, ReasonPromotionStarted)
+}
+
+func planRestarting(o Observation) Step {
+	if !o.Restarted {
+		return stay(o, o.Records, RestartTargets, ReasonPromoted)
+	}
+	return move(Gating, o.Records, None, ReasonRestarted)
+}
+
+func planGating(o Observation) Step {
+	r := o.Records
+	switch {
+	case o.RolledOut:
+		return move(Completing, r, None, ReasonGatePassed)
+	case o.InPhase < o.GateTimeout:
+		return stay(o, r, None, ReasonWaitingForRollout)
+	}
+	s := move(RollingBack, r, None, ReasonGateTimedOut)
+	s.Restamp = true
+	return s
+}
+
+func planCompleting(o Observation) Step {
+	r := o.Records
+	if o.Previous.Exists {
+		return stay(o, r, DeletePrevious, ReasonGatePassed)
+	}
+	if o.Candidate.Exists {
+		return stay(o, r, DeleteCandidate, ReasonGatePassed)
+	}
+	r.Active, r.Candidate, r.Previous, r.Rejected = r.Candidate, Bundle{}, Bundle{}, Bundle{}
+	return move(Idle, r, None, ReasonCompleted)
+}
+
+func planRollingBack(o Observation) Step {
+	r := o.Records
+	// The fallback is what the previous copy holds; status only remembers it.
+	p := r.Previous
+	if o.Previous.Exists && !o.Previous.Holds.IsZero() {
+		p = o.Previous.Holds
+	}
+	restored := o.Consumer.holds(p)
+	if !p.IsZero() && !restored && o.Previous.holds(p) {
+		return stay(o, r, RestorePrevious, ReasonGateTimedOut)
+	}
+	if restored && !o.Restarted {
+		return stay(o, r, RestartTargets, ReasonGateTimedOut)
+	}
+	if o.Previous.Exists {
+		return stay(o, r, DeletePrevious, ReasonGateTimedOut)
+	}
+	if o.Candidate.Exists {
+		return stay(o, r, DeleteCandidate, ReasonGateTimedOut)
+	}
+	active := r.Active
+	switch {
+	case restored:
+		active = p
+	case o.Consumer.Exists && !o.Consumer.Holds.IsZero():
+		// Nothing to restore (a first rollout, or the saved copy was lost): consumers keep
+		// the validated candidate.
+		active = o.Consumer.Holds
+	}
+	r.Rejected, r.Active, r.Candidate, r.Previous = r.Candidate, active, Bundle{}, Bundle{}
+	return move(Failed, r, None, ReasonRolledBack)
+}

@@ -1,0 +1,84 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package rotation
+
+import (
+	"testing"
+	"time"
+)
+
+func TestPlan(t *testing.T) {
+	v1, v1api, v2 := Bundle{"r1", "e1"}, Bundle{"r1", "e2"}, Bundle{"r2", "e1"}
+	ours := func(b Bundle) Copy { return Copy{Exists: true, Ours: true, Holds: b} }
+	idle := Observation{Phase: Idle, GateTimeout: time.Minute, Records: Records{Active: v1}, Source: v1, SourceVerdict: Valid,
+		ServerOK: true, Consumer: ours(v1), Turn: true, CheckBeforePromotion: true}
+	with := func(f func(*Observation)) Observation { o := idle; f(&o); return o }
+	for _, tc := range []struct {
+		name   string
+		o      Observation
+		phase  Phase
+		action Action
+		reason Reason
+	}{
+		{"steady state does nothing", idle, Idle, None, ReasonSteady},
+		{"a validated new revision is staged", with(func(o *Observation) { o.Source = v2 }), Staged, StageCandidate, ReasonStaged},
+		{"a revision still validating waits", with(func(o *Observation) { o.Source, o.SourceVerdict = v2, Pending }), Idle, None, ReasonSteady},
+		{"a throttled validation is not a rejection", with(func(o *Observation) { o.Source, o.SourceVerdict = v2, Transient }), Idle, None, ReasonSteady},
+		{"a missing source is not a rejection", with(func(o *Observation) { o.Source, o.SourceVerdict = Bundle{}, Unreadable }), Idle, None, ReasonSteady},
+		{"a rejected new revision fails the rotation", with(func(o *Observation) { o.Source, o.SourceVerdict = v2, Rejected }), Failed, None, ReasonCandidateRejected},
+		{"an apiVersion change is rolled out", with(func(o *Observation) { o.Source = v1api }), Staged, StageCandidate, ReasonStaged},
+		{"a deleted consumer Secret is recreated", with(func(o *Observation) { o.Consumer = Copy{} }), Staged, StageCandidate, ReasonStaged},
+		{"a foreign consumer Secret blocks everything", with(func(o *Observation) { o.Source, o.Consumer = v2, Copy{Exists: true} }), Idle, None, ReasonNameTaken},
+		{"a staged candidate waits for its turn", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Turn = Staged, v2, v2, ours(v2), false
+		}), Staged, None, ReasonWaitingForTurn},
+		{"a missing restart target stops before promotion", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.TargetsMissing = Staged, v2, v2, ours(v2), true
+		}), Staged, None, ReasonTargetMissing},
+		{"the candidate is checked before promotion", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate = Promoting, v2, v2, ours(v2)
+		}), Promoting, CheckCandidate, ReasonPromotionStarted},
+		{"a throttled check keeps the candidate", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Check = Promoting, v2, v2, ours(v2), Transient
+		}), Promoting, None, ReasonCheckRetry},
+		{"a rejected check fails the rotation", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Check = Promoting, v2, v2, ours(v2), Rejected
+		}), Failed, None, ReasonCandidateRejected},
+		{"an endpoint change is not checked with the PAT in use", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate = Promoting, v1api, v1api, ours(v1api)
+		}), Promoting, SavePrevious, ReasonPromotionStarted},
+		{"the gate waits its time", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Consumer, o.Restarted, o.InPhase = Gating, v2, ours(v2), true, 59*time.Second
+		}), Gating, None, ReasonWaitingForRollout},
+		{"the gate times out into a rollback", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Consumer, o.Restarted, o.InPhase = Gating, v2, ours(v2), true, time.Minute
+		}), RollingBack, None, ReasonGateTimedOut},
+		{"a failed member recovers when the source goes back", with(func(o *Observation) {
+			o.Phase, o.Records.Rejected = Failed, v2
+		}), Idle, None, ReasonSourceRestored},
+		{"a failed member recovers with a new validated revision", with(func(o *Observation) {
+			o.Phase, o.Records.Rejected, o.Source = Failed, Bundle{"r3", "e1"}, v2
+		}), Staged, StageCandidate, ReasonStaged},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := Plan(tc.o)
+			if s.Phase != tc.phase || s.Action != tc.action || s.Reason != tc.reason {
+				t.Errorf("Plan = %s/%s/%s, want %s/%s/%s", s.Phase, s.Action, s.Reason, tc.phase, tc.action, tc.reason)
+			}
+		})
+	}
+}
