@@ -40,6 +40,9 @@ const (
 	DefaultGateTimeout = 10 * time.Minute
 	gatePoll           = 2 * time.Second
 	targetRecheck      = 5 * time.Second
+	// nameTakenRecheck paces the look at a Secret name someone else holds: such a Secret
+	// lacks the operator's label, so no watch event says when it goes.
+	nameTakenRecheck = 10 * time.Second
 	// maxRotationSteps bounds the steps one reconcile takes; a rotation never needs more.
 	maxRotationSteps = 24
 )
@@ -84,7 +87,8 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 	}
 	defer setRotationDue(conn, s)
 	rsc := &rotationScope{}
-	fresh := false
+	// A name taken by a Secret the cache cannot see is observed through the API reader.
+	fresh := s.nameTaken
 	for i := 0; i < maxRotationSteps; i++ {
 		o, err := r.observeRotation(ctx, s, rsc, fresh)
 		if err != nil {
@@ -298,6 +302,7 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 		rs.Reason = v1.ReasonSecretNameTaken
 		rs.Message = fmt.Sprintf("Secret %q exists and was not created by tableau-operator for this connection, so the operator neither writes nor deletes it and makes no Tableau call: "+
 			"choose another spec.consumers.secretName, or delete or rename that Secret.", name)
+		s.requeueIn(nameTakenRecheck)
 	case rotation.ReasonWaitingForTurn:
 		rs.Message = rsc.turnWhy
 	case rotation.ReasonTargetMissing:

@@ -143,6 +143,9 @@ type scope struct {
 	sourceReadable                   bool
 	sourceResourceVersion, sourceUID string
 
+	// nameTaken: a Secret name the operator would write is held by someone else's Secret.
+	nameTaken bool
+
 	client       *tableau.Client
 	requeueAfter time.Duration
 }
