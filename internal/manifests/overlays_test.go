@@ -73,6 +73,13 @@ func TestPrometheusOverlay(t *testing.T) {
 	if endpoint["port"] != port["name"] || endpoint["scheme"] != "https" {
 		t.Errorf("the ServiceMonitor scrapes port %v over %v; the Service's port is %v (HTTPS)", endpoint["port"], endpoint["scheme"], port["name"])
 	}
+	// The operator's series carry their tenant's namespace (and the endpoint of the Tableau call)
+	// in labels the Prometheus Operator also sets on every target: without honorLabels they
+	// would be renamed exported_namespace and exported_endpoint, and every alert and panel
+	// would name the operator's namespace instead of the tenant's.
+	if endpoint["honorLabels"] != true {
+		t.Errorf("the ServiceMonitor's endpoint has honorLabels %v, want true", endpoint["honorLabels"])
+	}
 	if out, err := kubectl(t, rendered, "apply", "--dry-run=server", "-f", "-"); err != nil {
 		t.Fatalf("kubectl apply --dry-run=server -k config/prometheus: %v\n%s", err, out)
 	}
