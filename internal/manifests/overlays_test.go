@@ -65,8 +65,14 @@ func TestPrometheusOverlay(t *testing.T) {
 			t.Errorf("the ServiceMonitor selects %s=%v, which the metrics Service lacks (%v)", k, v, svc.GetLabels())
 		}
 	}
-	if idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"] == nil {
-		t.Errorf("config/prometheus renders no PrometheusRule tableau-operator-alerts in %s", namespace)
+	pr := idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"]
+	if pr == nil {
+		t.Fatalf("config/prometheus renders no PrometheusRule tableau-operator-alerts in %s", namespace)
+	}
+	// A Prometheus that loads the alerts must also scrape the metrics they read, or
+	// TableauOperatorAbsent fires for ever: both carry the release label its selectors match.
+	if r := pr.GetLabels()["release"]; r == "" || sm.GetLabels()["release"] != r {
+		t.Errorf("the PrometheusRule has release=%q, the ServiceMonitor release=%q: a Prometheus selecting one by it ignores the other", r, sm.GetLabels()["release"])
 	}
 	endpoint := sm.Object["spec"].(map[string]any)["endpoints"].([]any)[0].(map[string]any)
 	port := svc.Object["spec"].(map[string]any)["ports"].([]any)[0].(map[string]any)
