@@ -243,6 +243,8 @@ func TestChartValueSetsServerDryRun(t *testing.T) {
 			sm := idx["ServiceMonitor/"+namespace+"/tableau-operator-controller-manager-metrics-monitor"]
 			if s, _, _ := unstructured.NestedSlice(sm.Object, "spec", "endpoints"); len(s) != 1 || s[0].(map[string]any)["scheme"] != "https" {
 				t.Errorf("ServiceMonitor endpoints %v, want one https endpoint", s)
+			} else if s[0].(map[string]any)["honorLabels"] != true {
+				t.Errorf("ServiceMonitor endpoint %v: want honorLabels: true, so the tenants' namespace labels survive the scrape", s[0])
 			}
 			mustHave(t, idx, "PrometheusRule/"+namespace+"/tableau-operator-alerts", "ConfigMap/"+namespace+"/tableau-operator-dashboard")
 			checkMonitoring(t, idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"], idx["ConfigMap/"+namespace+"/tableau-operator-dashboard"])

@@ -65,13 +65,26 @@ func TestPrometheusOverlay(t *testing.T) {
 			t.Errorf("the ServiceMonitor selects %s=%v, which the metrics Service lacks (%v)", k, v, svc.GetLabels())
 		}
 	}
-	if idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"] == nil {
-		t.Errorf("config/prometheus renders no PrometheusRule tableau-operator-alerts in %s", namespace)
+	pr := idx["PrometheusRule/"+namespace+"/tableau-operator-alerts"]
+	if pr == nil {
+		t.Fatalf("config/prometheus renders no PrometheusRule tableau-operator-alerts in %s", namespace)
+	}
+	// A Prometheus that loads the alerts must also scrape the metrics they read, or
+	// TableauOperatorAbsent fires for ever: both carry the release label its selectors match.
+	if r := pr.GetLabels()["release"]; r == "" || sm.GetLabels()["release"] != r {
+		t.Errorf("the PrometheusRule has release=%q, the ServiceMonitor release=%q: a Prometheus selecting one by it ignores the other", r, sm.GetLabels()["release"])
 	}
 	endpoint := sm.Object["spec"].(map[string]any)["endpoints"].([]any)[0].(map[string]any)
 	port := svc.Object["spec"].(map[string]any)["ports"].([]any)[0].(map[string]any)
 	if endpoint["port"] != port["name"] || endpoint["scheme"] != "https" {
 		t.Errorf("the ServiceMonitor scrapes port %v over %v; the Service's port is %v (HTTPS)", endpoint["port"], endpoint["scheme"], port["name"])
+	}
+	// The operator's series carry their tenant's namespace (and the endpoint of the Tableau call)
+	// in labels the Prometheus Operator also sets on every target: without honorLabels they
+	// would be renamed exported_namespace and exported_endpoint, and every alert and panel
+	// would name the operator's namespace instead of the tenant's.
+	if endpoint["honorLabels"] != true {
+		t.Errorf("the ServiceMonitor's endpoint has honorLabels %v, want true", endpoint["honorLabels"])
 	}
 	if out, err := kubectl(t, rendered, "apply", "--dry-run=server", "-f", "-"); err != nil {
 		t.Fatalf("kubectl apply --dry-run=server -k config/prometheus: %v\n%s", err, out)

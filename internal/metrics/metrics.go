@@ -79,7 +79,15 @@ var (
 	})
 )
 
+// rotationResults are the values of Rotations' result label.
+var rotationResults = []string{"completed", "rolled_back", "rejected"}
+
 func init() {
+	// Every result is served from the start at 0, so that increase() and rate() see the first
+	// rotation of each result after the process started, not only the second.
+	for _, r := range rotationResults {
+		Rotations.WithLabelValues(r)
+	}
 	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, Rotations, ConsumerRestarts, RotationFailures, StatusWrites)
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
@@ -113,5 +114,20 @@ func TestObserveStatusAndDelete(t *testing.T) {
 	DeleteConnection("obs", "sales")
 	if n := testutil.CollectAndCount(RotationFailures) + testutil.CollectAndCount(ConsumerRestarts); n != 0 {
 		t.Errorf("%d series remain after the connection was deleted", n)
+	}
+}
+
+// TestRotationsServedFromTheStart: the rotations counter has its three results at 0 before any
+// rotation, so the dashboard's increase() counts the first one.
+func TestRotationsServedFromTheStart(t *testing.T) {
+	const want = `
+# HELP tableau_operator_rotations_total Credential rotations by result: completed, rolled_back (gate failed), rejected (the candidate failed validation).
+# TYPE tableau_operator_rotations_total counter
+tableau_operator_rotations_total{result="completed"} 0
+tableau_operator_rotations_total{result="rejected"} 0
+tableau_operator_rotations_total{result="rolled_back"} 0
+`
+	if err := testutil.GatherAndCompare(ctrlmetrics.Registry, strings.NewReader(want), "tableau_operator_rotations_total"); err != nil {
+		t.Error(err)
 	}
 }

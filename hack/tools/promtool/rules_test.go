@@ -29,6 +29,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"go.yaml.in/yaml/v3"
@@ -223,6 +224,45 @@ func TestEveryAlertUnitTested(t *testing.T) {
 	for _, a := range wantAlerts {
 		if !fires[a] || !silent[a] {
 			t.Errorf("%s: a firing case: %v, a silent case: %v", a, fires[a], silent[a])
+		}
+	}
+}
+
+// TestRulesReadRegisteredMetrics checks that every series an alert selects is one the operator
+// serves (README.md's metrics table, which controllers/metrics_test.go compares with the
+// registry), with labels it has: a misspelt or renamed metric would leave its alert silent
+// for ever, and promtool's unit tests, written with the same name, would still pass.
+func TestRulesReadRegisteredMetrics(t *testing.T) {
+	metrics := documentedMetrics(t)
+	p := parser.NewParser(parser.Options{})
+	for _, g := range plainRules(t).Groups {
+		for _, r := range g.Rules {
+			e, err := p.ParseExpr(r.Expr)
+			if err != nil {
+				t.Fatalf("%s: %v", r.Alert, err)
+			}
+			selectors := 0
+			parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+				vs, ok := n.(*parser.VectorSelector)
+				if !ok {
+					return nil
+				}
+				selectors++
+				d, allowed, ok := lookup(metrics, vs.Name)
+				if !ok {
+					t.Errorf("%s: metric %q is not in the operator's registry (README.md's metrics table)", r.Alert, vs.Name)
+					return nil
+				}
+				for _, m := range vs.LabelMatchers {
+					if m.Name != labels.MetricName && !allowed[m.Name] {
+						t.Errorf("%s: %s (a %s) has no label %q", r.Alert, vs.Name, d.kind, m.Name)
+					}
+				}
+				return nil
+			})
+			if selectors == 0 {
+				t.Errorf("%s: selects no metric", r.Alert)
+			}
 		}
 	}
 }
