@@ -373,3 +373,37 @@ func checkMonitoring(t *testing.T, rule, dashboard *unstructured.Unstructured) {
 		t.Errorf("dashboard ConfigMap labels %v, annotations %v: want grafana_dashboard: \"1\" and grafana_folder: Tableau", dashboard.GetLabels(), dashboard.GetAnnotations())
 	}
 }
+
+// TestChartNotesNameTheMetricsService: the metrics URL the install notes print names the
+// metrics Service the chart renders, also when a long name makes the chart shorten it.
+func TestChartNotesNameTheMetricsService(t *testing.T) {
+	e := controlPlane(t)
+	for _, fullname := range []string{"", "a-fullname-override-long-enough-to-be-shortened"} {
+		// The control plane already has the CRDs, which Helm would refuse to adopt.
+		args := []string{"install", release, chartDir, "--namespace", namespace, "--dry-run=client", "--kubeconfig", e.KubeconfigPath, "--set", "crds.install=false"}
+		if fullname != "" {
+			args = append(args, "--set", "fullnameOverride="+fullname)
+		}
+		out, err := helm(t, args...)
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		manifest, notes, ok := strings.Cut(out, "\nNOTES:\n")
+		_, manifest, ok2 := strings.Cut(manifest, "\nMANIFEST:\n")
+		if !ok || !ok2 {
+			t.Fatalf("helm install --dry-run printed no MANIFEST and NOTES:\n%s", out)
+		}
+		var services []string
+		for k := range index(t, manifest) {
+			if strings.HasPrefix(k, "Service/") {
+				services = append(services, strings.TrimPrefix(k, "Service/"+namespace+"/"))
+			}
+		}
+		if len(services) != 1 {
+			t.Fatalf("fullnameOverride %q: want one Service, got %v", fullname, services)
+		}
+		if want := "https://" + services[0] + "." + namespace + ".svc:8443/metrics"; !strings.Contains(notes, want) {
+			t.Errorf("fullnameOverride %q: the notes do not name the metrics Service %s:\n%s", fullname, want, notes)
+		}
+	}
+}
