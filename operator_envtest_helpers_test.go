@@ -176,8 +176,8 @@ func startOperator(t *testing.T, kubeconfig string, args ...string) *syncBuffer 
 
 // deploymentArgs returns the manager's args from the Deployment in rendered install manifests,
 // so a test runs the operator with the flags a cluster would: a flag main.go lacks fails the
-// test. Only what cannot hold outside a pod changes: the listen addresses move to free loopback
-// ports, and the leader election Lease goes to namespace, which in a pod is the pod's own.
+// test. Only what cannot hold outside a pod changes: the listen addresses move to free
+// loopback ports, and the leader election Lease goes to namespace, which in a pod is the pod's own.
 func deploymentArgs(t *testing.T, rendered, namespace string) []string {
 	t.Helper()
 	var args []string
@@ -199,10 +199,12 @@ func deploymentArgs(t *testing.T, rendered, namespace string) []string {
 	}
 	moved := map[string]bool{}
 	for i, a := range args {
-		for _, flag := range []string{"--health-probe-bind-address", "--metrics-bind-address"} {
-			if strings.HasPrefix(a, flag+"=") {
-				args[i], moved[flag] = flag+"="+freeAddr(t), true
-			}
+		switch {
+		case strings.HasPrefix(a, "--health-probe-bind-address="):
+			// Nothing probes it here: any free port, picked by the operator, without a race.
+			args[i], moved["--health-probe-bind-address"] = "--health-probe-bind-address=127.0.0.1:0", true
+		case strings.HasPrefix(a, "--metrics-bind-address="):
+			args[i], moved["--metrics-bind-address"] = "--metrics-bind-address="+freeAddr(t), true
 		}
 	}
 	if !moved["--health-probe-bind-address"] || !moved["--metrics-bind-address"] {
