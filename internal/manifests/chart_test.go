@@ -310,6 +310,7 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{[]string{"rbac.watchNamespaces[0]=Team_A"}, "'Team_A' does not match pattern"},
 		{[]string{"rbac.watchNamespace[0]=team-a"}, "additional properties 'watchNamespace' not allowed"},
 		{[]string{"metrics.port=0"}, "/metrics/port"},
+		{[]string{"image.digest=v1.2.3"}, "/image/digest"},
 	} {
 		args := []string{"template", release, chartDir, "--namespace", namespace}
 		for _, s := range tc.set {
@@ -404,6 +405,46 @@ func TestChartNotesNameTheMetricsService(t *testing.T) {
 		}
 		if want := "https://" + services[0] + "." + namespace + ".svc:8443/metrics"; !strings.Contains(notes, want) {
 			t.Errorf("fullnameOverride %q: the notes do not name the metrics Service %s:\n%s", fullname, want, notes)
+		}
+	}
+}
+
+// TestChartImageReference: the image is repository:tag, the chart's appVersion without a tag,
+// and repository@digest when a digest pins it (as `make image` prints it).
+func TestChartImageReference(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	raw, err := os.ReadFile(filepath.Join(chartDir, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(raw, &chart); err != nil || chart.AppVersion == "" {
+		t.Fatalf("Chart.yaml has no appVersion: %v", err)
+	}
+	for _, tc := range []struct {
+		set  []string
+		want string
+	}{
+		{nil, "tableau-operator:" + chart.AppVersion},
+		{[]string{"image.repository=registry.example.com/tableau-operator", "image.tag=v1.2.3"}, "registry.example.com/tableau-operator:v1.2.3"},
+		{[]string{"image.repository=registry.example.com/tableau-operator", "image.tag=v1.2.3", "image.digest=" + digest}, "registry.example.com/tableau-operator@" + digest},
+	} {
+		args := []string{"template", release, chartDir, "--namespace", namespace}
+		for _, s := range tc.set {
+			args = append(args, "--set", s)
+		}
+		out, err := helm(t, args...)
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		d := index(t, out)["Deployment/"+namespace+"/"+release+"-controller-manager"]
+		if d == nil {
+			t.Fatalf("--set %v renders no Deployment", tc.set)
+		}
+		if got := managerContainer(t, d)["image"]; got != tc.want {
+			t.Errorf("--set %v: image %v, want %s", tc.set, got, tc.want)
 		}
 	}
 }
