@@ -409,7 +409,8 @@ func TestChartNotesNameTheMetricsService(t *testing.T) {
 	}
 }
 
-// TestChartImageReference: the image is repository:tag, the chart's appVersion without a tag,
+// TestChartImageReference: the image is repository:tag, v<the chart's appVersion> without a tag
+// (hack/version.sh names a release's image by its git tag, v1.2.3),
 // and repository@digest when a digest pins it (as `make image` prints it).
 func TestChartImageReference(t *testing.T) {
 	digest := "sha256:" + strings.Repeat("ab", 32)
@@ -427,7 +428,7 @@ func TestChartImageReference(t *testing.T) {
 		set  []string
 		want string
 	}{
-		{nil, "tableau-operator:" + chart.AppVersion},
+		{nil, "tableau-operator:v" + strings.TrimPrefix(chart.AppVersion, "v")},
 		{[]string{"image.repository=registry.example.com/tableau-operator", "image.tag=v1.2.3"}, "registry.example.com/tableau-operator:v1.2.3"},
 		{[]string{"image.repository=registry.example.com/tableau-operator", "image.tag=v1.2.3", "image.digest=" + digest}, "registry.example.com/tableau-operator@" + digest},
 	} {
