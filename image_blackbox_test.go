@@ -51,7 +51,24 @@ func TestImage(t *testing.T) {
 	}
 	b := imageBuild{version: "v1.2.3-imagetest", revision: "0123456789abcdef0123456789abcdef01234567",
 		epoch: 1767225600, name: "example.test/tableau-operator:v1.2.3-imagetest"}
-	first, second := b.run(t, filepath.Join(t.TempDir(), "first")), b.run(t, filepath.Join(t.TempDir(), "second"))
+	// The first build goes to a directory that already holds a file of the user's and a
+	// docker tarball of a platform this build does not make.
+	firstDir := t.TempDir()
+	for _, name := range []string{"notes.txt", "tableau-operator-linux-s390x.docker.tar"} {
+		if err := os.WriteFile(filepath.Join(firstDir, name), []byte("earlier"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, second := b.run(t, firstDir), b.run(t, filepath.Join(t.TempDir(), "second"))
+
+	t.Run("the build replaces its own outputs and nothing else", func(t *testing.T) {
+		if _, err := os.Stat(filepath.Join(firstDir, "notes.txt")); err != nil {
+			t.Errorf("the build removed a file it did not write: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(firstDir, "tableau-operator-linux-s390x.docker.tar")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a stale docker tarball of an earlier build survived: %v", err)
+		}
+	})
 
 	t.Run("the same inputs give the same digest and bytes", func(t *testing.T) {
 		if first.printed != second.printed {

@@ -62,6 +62,7 @@ func runManager(args []string) int {
 	fs := flag.NewFlagSet("tableau-operator", flag.ContinueOnError)
 	var metricsAddr, probeAddr string
 	var leaderElect bool
+	var leaderElectionNamespace string
 	var maxConcurrent int
 	var qps float64
 	var burst int
@@ -75,6 +76,8 @@ func runManager(args []string) int {
 		"Comma-separated namespaces to watch and write in (needs Roles there); empty watches every namespace (needs the ClusterRole).")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica reconciles at a time.")
+	fs.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease; empty is the pod's own namespace, so outside a cluster --leader-elect needs it.")
 	fs.IntVar(&maxConcurrent, "max-concurrent-reconciles", 4, "How many TableauConnections are validated at once.")
 	fs.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the Kubernetes API server.")
 	fs.IntVar(&burst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API server.")
@@ -119,12 +122,13 @@ func runManager(args []string) int {
 	}
 	cfg.QPS, cfg.Burst = float32(qps), burst
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOpts,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         leaderElect,
-		LeaderElectionID:       "tableau-operator.tableau-operator.dev",
-		Cache:                  watchnamespaces.Scope(controllers.CacheOptions(), namespaces),
+		Scheme:                  scheme,
+		Metrics:                 metricsOpts,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "tableau-operator.tableau-operator.dev",
+		LeaderElectionNamespace: leaderElectionNamespace,
+		Cache:                   watchnamespaces.Scope(controllers.CacheOptions(), namespaces),
 	})
 	if err != nil {
 		log.Error(err, "unable to create the manager")

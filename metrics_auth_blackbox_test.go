@@ -40,7 +40,9 @@ import (
 // 401, a token without the metrics-reader role 403, and one with it 200 and the metrics.
 func TestMetricsEndpointAuthenticatesAndAuthorizes(t *testing.T) {
 	cp := startControlPlane(t)
-	cp.kubectl(t, "", "apply", "--server-side", "--force-conflicts", "-k", filepath.Join(testenv.RepoRoot(), "config", "default"))
+	install := filepath.Join(testenv.RepoRoot(), "config", "default")
+	args := deploymentArgs(t, cp.kubectl(t, "", "kustomize", install), "tableau-operator-system")
+	cp.kubectl(t, "", "apply", "--server-side", "--force-conflicts", "-k", install)
 	operator := cp.serviceAccountKubeconfig(t, "tableau-operator-system", "tableau-operator-controller-manager")
 
 	cp.createNamespace(t, "monitoring")
@@ -66,8 +68,14 @@ func TestMetricsEndpointAuthenticatesAndAuthorizes(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	addr := freeAddr(t)
-	log := startOperator(t, operator, "--metrics-bind-address="+addr)
+	// The Deployment's args, so the metrics server is the one a cluster gets (secure by default).
+	var addr string
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "--metrics-bind-address="); ok {
+			addr = v
+		}
+	}
+	log := startOperator(t, operator, args...)
 	eventually(t, 60*time.Second, "the connection's first status", func() (bool, string) {
 		var got v1.TableauConnection
 		if err := cp.k8s.Get(context.Background(), types.NamespacedName{Namespace: "tenants", Name: "finance"}, &got); err != nil {
@@ -130,4 +138,5 @@ func TestMetricsEndpointAuthenticatesAndAuthorizes(t *testing.T) {
 	if strings.Contains(log.String(), "forbidden") {
 		t.Errorf("the operator was refused something its ClusterRoles should allow:\n%s", log.String())
 	}
+	cp.requireLeaderLease(t, "tableau-operator-system")
 }

@@ -34,7 +34,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
@@ -49,10 +48,14 @@ import (
 func TestNamespacedInstallStaysInItsNamespaces(t *testing.T) {
 	cp := startControlPlane(t)
 	overlay := filepath.Join(testenv.RepoRoot(), "config", "namespaced")
-	watchFlag := watchNamespacesArg(t, cp.kubectl(t, "", "kustomize", overlay))
-	watched := strings.TrimPrefix(watchFlag, "--watch-namespaces=")
+	args := deploymentArgs(t, cp.kubectl(t, "", "kustomize", overlay), "tableau-operator-system")
+	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "--watch-namespaces=") })
+	if i < 0 {
+		t.Fatalf("config/namespaced's Deployment passes no --watch-namespaces: %v", args)
+	}
+	watched := strings.TrimPrefix(args[i], "--watch-namespaces=")
 	if strings.Contains(watched, ",") || watched == "" {
-		t.Fatalf("config/namespaced should watch one namespace, got %q", watchFlag)
+		t.Fatalf("config/namespaced should watch one namespace, got %q", args[i])
 	}
 	const other = "elsewhere"
 	cp.createNamespace(t, watched)
@@ -106,7 +109,7 @@ spec:
 	}
 	cp.kubectl(t, tenants.String(), "apply", "-f", "-")
 
-	log := startOperator(t, operator, watchFlag, "--metrics-bind-address=0")
+	log := startOperator(t, operator, args...)
 	get := func(ns string) v1.TableauConnection {
 		var c v1.TableauConnection
 		if err := cp.k8s.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: "finance"}, &c); err != nil {
@@ -145,26 +148,7 @@ spec:
 	if strings.Contains(log.String(), "forbidden") {
 		t.Errorf("the operator tried something its Roles do not allow:\n%s", log.String())
 	}
-}
-
-// watchNamespacesArg finds the manager's --watch-namespaces argument in rendered manifests.
-func watchNamespacesArg(t *testing.T, rendered string) string {
-	t.Helper()
-	for _, doc := range strings.Split(rendered, "\n---\n") {
-		obj := map[string]any{}
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil || obj["kind"] != "Deployment" {
-			continue
-		}
-		containers, _, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
-		for _, c := range containers {
-			args, _, _ := unstructured.NestedStringSlice(c.(map[string]any), "args")
-			if i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "--watch-namespaces=") }); i >= 0 {
-				return args[i]
-			}
-		}
-	}
-	t.Fatalf("no --watch-namespaces in the rendered Deployment:\n%s", rendered)
-	return ""
+	cp.requireLeaderLease(t, "tableau-operator-system")
 }
 
 // TestWatchNamespacesFlagRejectsBadNames: a bad --watch-namespaces stops the operator before it

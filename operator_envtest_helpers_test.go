@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,12 +31,16 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/tableau-operator/tableau-operator/internal/testenv"
 )
@@ -167,6 +172,62 @@ func startOperator(t *testing.T, kubeconfig string, args ...string) *syncBuffer 
 		}
 	})
 	return log
+}
+
+// deploymentArgs returns the manager's args from the Deployment in rendered install manifests,
+// so a test runs the operator with the flags a cluster would: a flag main.go lacks fails the
+// test. Only what cannot hold outside a pod changes: the listen addresses move to free
+// loopback ports, and the leader election Lease goes to namespace, which in a pod is the pod's own.
+func deploymentArgs(t *testing.T, rendered, namespace string) []string {
+	t.Helper()
+	var args []string
+	found := 0
+	for _, doc := range strings.Split(rendered, "\n---\n") {
+		obj := map[string]any{}
+		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil || obj["kind"] != "Deployment" {
+			continue
+		}
+		found++
+		containers, _, _ := unstructured.NestedSlice(obj, "spec", "template", "spec", "containers")
+		if len(containers) != 1 {
+			t.Fatalf("the Deployment has %d containers, want the manager alone", len(containers))
+		}
+		args, _, _ = unstructured.NestedStringSlice(containers[0].(map[string]any), "args")
+	}
+	if found != 1 {
+		t.Fatalf("want one Deployment in the rendered manifests, found %d", found)
+	}
+	moved := map[string]bool{}
+	for i, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--health-probe-bind-address="):
+			// Nothing probes it here: any free port, picked by the operator, without a race.
+			args[i], moved["--health-probe-bind-address"] = "--health-probe-bind-address=127.0.0.1:0", true
+		case strings.HasPrefix(a, "--metrics-bind-address="):
+			args[i], moved["--metrics-bind-address"] = "--metrics-bind-address="+freeAddr(t), true
+		}
+	}
+	if !moved["--health-probe-bind-address"] || !moved["--metrics-bind-address"] {
+		t.Fatalf("the Deployment's args %v do not set both listen addresses", args)
+	}
+	if slices.Contains(args, "--leader-elect") {
+		args = append(args, "--leader-election-namespace="+namespace)
+	}
+	return args
+}
+
+// requireLeaderLease: the operator, running as its ServiceAccount, holds the leader election
+// Lease in namespace (its Role there allows it).
+func (cp *controlPlane) requireLeaderLease(t *testing.T, namespace string) {
+	t.Helper()
+	var lease coordinationv1.Lease
+	key := types.NamespacedName{Namespace: namespace, Name: "tableau-operator.tableau-operator.dev"}
+	if err := cp.k8s.Get(context.Background(), key, &lease); err != nil {
+		t.Fatalf("the leader election Lease %s: %v", key, err)
+	}
+	if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Fatalf("nobody holds the leader election Lease %s", key)
+	}
 }
 
 // freeAddr is a loopback address with a port nothing listens on.

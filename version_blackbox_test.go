@@ -19,7 +19,9 @@ package main_test
 import (
 	"bytes"
 	"errors"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -63,5 +65,73 @@ func TestVersionCommand(t *testing.T) {
 	code, stdout, stderr := runBinary(t, "version", "--short")
 	if code != 2 || stdout != "" || !strings.Contains(stderr, "version takes no arguments") {
 		t.Errorf("version --short: exit %d, stdout %q, stderr %q; want exit 2 and a usage error", code, stdout, stderr)
+	}
+}
+
+// TestVersionScript: hack/version.sh names the build by its tag, else v0.0.0-dev-<commit>, marks
+// a modified checkout -dirty once, and outside git (a source tarball) is neither dirty nor broken.
+func TestVersionScript(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("hack", "version.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "hack"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hack", "version.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		env := []string{"GIT_CEILING_DIRECTORIES=" + filepath.Dir(dir), "GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir,
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.com"}
+		for _, kv := range os.Environ() {
+			if k, _, _ := strings.Cut(kv, "="); k == "PATH" {
+				env = append(env, kv)
+			}
+		}
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+		return string(out)
+	}
+	version := func() string {
+		t.Helper()
+		for _, f := range strings.Fields(run("bash", "hack/version.sh")) {
+			if v, ok := strings.CutPrefix(f, "github.com/tableau-operator/tableau-operator/internal/version.version="); ok {
+				return v
+			}
+		}
+		t.Fatal("hack/version.sh printed no version flag")
+		return ""
+	}
+	if got := version(); got != "v0.0.0-dev-unknown" {
+		t.Errorf("outside git: version %q, want v0.0.0-dev-unknown", got)
+	}
+	run("git", "init", "-q")
+	run("git", "add", ".")
+	run("git", "commit", "-q", "-m", "first")
+	commit := strings.TrimSpace(run("git", "rev-parse", "--short=12", "HEAD"))
+	if got := version(); got != "v0.0.0-dev-"+commit {
+		t.Errorf("untagged: version %q, want v0.0.0-dev-%s", got, commit)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hack", "version.sh"), append(script, '\n'), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if got := version(); got != "v0.0.0-dev-"+commit+"-dirty" {
+		t.Errorf("untagged and modified: version %q, want v0.0.0-dev-%s-dirty", got, commit)
+	}
+	run("git", "tag", "v1.2.3")
+	if got := version(); got != "v1.2.3-dirty" {
+		t.Errorf("tagged and modified: version %q, want v1.2.3-dirty", got)
+	}
+	run("git", "checkout", "-q", ".")
+	if got := version(); got != "v1.2.3" {
+		t.Errorf("tagged: version %q, want v1.2.3", got)
 	}
 }

@@ -15,8 +15,13 @@ in_git() { git -C "$version_root" "$@" 2>/dev/null; }
 : "${REVISION:=$(in_git rev-parse HEAD || echo unknown)}"
 if [[ -z "${VERSION:-}" ]]; then
   # A release tag (v1.2.3, or v1.2.3-4-gabcdef after it), else v0.0.0-dev-<commit>.
-  VERSION=$(in_git describe --tags --match 'v[0-9]*' --dirty) ||
-    VERSION="v0.0.0-dev-$(in_git rev-parse --short=12 HEAD || echo unknown)$(in_git diff --quiet HEAD || echo -dirty)"
+  if ! VERSION=$(in_git describe --tags --match 'v[0-9]*' --dirty); then
+    VERSION="v0.0.0-dev-$(in_git rev-parse --short=12 HEAD || echo unknown)"
+    # Outside a git checkout (a source tarball) there is nothing to be dirty against.
+    if in_git rev-parse --verify -q HEAD >/dev/null && ! in_git diff --quiet HEAD; then
+      VERSION+=-dirty
+    fi
+  fi
 fi
 : "${SOURCE_DATE_EPOCH:=$(in_git log -1 --format=%ct || echo 0)}"
 BUILD_DATE=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r "$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)

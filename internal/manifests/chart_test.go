@@ -312,6 +312,7 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{[]string{"rbac.watchNamespaces[0]=Team_A"}, "'Team_A' does not match pattern"},
 		{[]string{"rbac.watchNamespace[0]=team-a"}, "additional properties 'watchNamespace' not allowed"},
 		{[]string{"metrics.port=0"}, "/metrics/port"},
+		{[]string{"image.digest=v1.2.3"}, "/image/digest"},
 	} {
 		args := []string{"template", release, chartDir, "--namespace", namespace}
 		for _, s := range tc.set {
@@ -373,5 +374,80 @@ func checkMonitoring(t *testing.T, rule, dashboard *unstructured.Unstructured) {
 	}
 	if dashboard.GetLabels()["grafana_dashboard"] != "1" || dashboard.GetAnnotations()["grafana_folder"] != "Tableau" {
 		t.Errorf("dashboard ConfigMap labels %v, annotations %v: want grafana_dashboard: \"1\" and grafana_folder: Tableau", dashboard.GetLabels(), dashboard.GetAnnotations())
+	}
+}
+
+// TestChartNotesNameTheMetricsService: the metrics URL the install notes print names the
+// metrics Service the chart renders, also when a long name makes the chart shorten it.
+func TestChartNotesNameTheMetricsService(t *testing.T) {
+	e := controlPlane(t)
+	for _, fullname := range []string{"", "a-fullname-override-long-enough-to-be-shortened"} {
+		// The control plane already has the CRDs, which Helm would refuse to adopt.
+		args := []string{"install", release, chartDir, "--namespace", namespace, "--dry-run=client", "--kubeconfig", e.KubeconfigPath, "--set", "crds.install=false"}
+		if fullname != "" {
+			args = append(args, "--set", "fullnameOverride="+fullname)
+		}
+		out, err := helm(t, args...)
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		manifest, notes, ok := strings.Cut(out, "\nNOTES:\n")
+		_, manifest, ok2 := strings.Cut(manifest, "\nMANIFEST:\n")
+		if !ok || !ok2 {
+			t.Fatalf("helm install --dry-run printed no MANIFEST and NOTES:\n%s", out)
+		}
+		var services []string
+		for k := range index(t, manifest) {
+			if strings.HasPrefix(k, "Service/") {
+				services = append(services, strings.TrimPrefix(k, "Service/"+namespace+"/"))
+			}
+		}
+		if len(services) != 1 {
+			t.Fatalf("fullnameOverride %q: want one Service, got %v", fullname, services)
+		}
+		if want := "https://" + services[0] + "." + namespace + ".svc:8443/metrics"; !strings.Contains(notes, want) {
+			t.Errorf("fullnameOverride %q: the notes do not name the metrics Service %s:\n%s", fullname, want, notes)
+		}
+	}
+}
+
+// TestChartImageReference: the image is repository:tag, v<the chart's appVersion> without a tag
+// (hack/version.sh names a release's image by its git tag, v1.2.3),
+// and repository@digest when a digest pins it (as `make image` prints it).
+func TestChartImageReference(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	raw, err := os.ReadFile(filepath.Join(chartDir, "Chart.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chart struct {
+		AppVersion string `json:"appVersion"`
+	}
+	if err := yaml.Unmarshal(raw, &chart); err != nil || chart.AppVersion == "" {
+		t.Fatalf("Chart.yaml has no appVersion: %v", err)
+	}
+	for _, tc := range []struct {
+		set  []string
+		want string
+	}{
+		{nil, "tableau-operator:v" + strings.TrimPrefix(chart.AppVersion, "v")},
+		{[]string{"image.repository=registry.example.com/tableau-operator", "image.tag=v1.2.3"}, "registry.example.com/tableau-operator:v1.2.3"},
+		{[]string{"image.repository=registry.example.com/tableau-operator", "image.tag=v1.2.3", "image.digest=" + digest}, "registry.example.com/tableau-operator@" + digest},
+	} {
+		args := []string{"template", release, chartDir, "--namespace", namespace}
+		for _, s := range tc.set {
+			args = append(args, "--set", s)
+		}
+		out, err := helm(t, args...)
+		if err != nil {
+			t.Fatalf("helm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		d := index(t, out)["Deployment/"+namespace+"/"+release+"-controller-manager"]
+		if d == nil {
+			t.Fatalf("--set %v renders no Deployment", tc.set)
+		}
+		if got := managerContainer(t, d)["image"]; got != tc.want {
+			t.Errorf("--set %v: image %v, want %s", tc.set, got, tc.want)
+		}
 	}
 }

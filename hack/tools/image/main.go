@@ -103,7 +103,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.RemoveAll(out); err != nil {
+	if err := clearOutputs(out); err != nil {
 		return err
 	}
 	layoutDir := filepath.Join(out, "oci")
@@ -128,6 +128,24 @@ func run(args []string) error {
 		return err
 	}
 	fmt.Printf("%s %s\n", ref, digest)
+	return nil
+}
+
+// clearOutputs removes what an earlier run wrote to out, and nothing else: out may be a
+// directory that holds other files (IMAGE_OUT=. or a shared build directory).
+func clearOutputs(out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	stale, err := filepath.Glob(filepath.Join(out, "tableau-operator-*.docker.tar"))
+	if err != nil {
+		return err
+	}
+	for _, p := range append(stale, filepath.Join(out, "oci"), filepath.Join(out, "tableau-operator.oci.tar")) {
+		if err := os.RemoveAll(p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

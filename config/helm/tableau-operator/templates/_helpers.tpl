@@ -42,6 +42,11 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end }}
 {{- end }}
 
+{{/* The metrics Service's name: a Service name is a DNS label, at most 63 characters. */}}
+{{- define "tableau-operator.metricsServiceName" -}}
+{{- include "tableau-operator.fullname" . | trunc 28 | trimSuffix "-" }}-controller-manager-metrics-service
+{{- end }}
+
 {{/* The metrics port's name and scheme. */}}
 {{- define "tableau-operator.metricsScheme" -}}
 {{- if .Values.metrics.secure }}https{{ else }}http{{ end }}
