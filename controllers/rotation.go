@@ -159,6 +159,13 @@ func sourceVerdict(s *scope) rotation.Verdict {
 	return rotation.Pending
 }
 
+// inputsRefused reports whether this reconcile may not use the connection's server or CA
+// bundle: refused (allowlist, consent), not seen in the cache, or unusable.
+func inputsRefused(s *scope) bool {
+	var caErr *classify.CABundleError
+	return s.refusal != nil || len(s.unseen) > 0 || errors.As(s.credErr, &caErr)
+}
+
 func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *scope, rsc *rotationScope, fresh bool) (rotation.Observation, error) {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	now := r.now()
@@ -201,6 +208,12 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 		if o.Check == rotation.Pending && rs.NextCheckTime != nil && now.Before(rs.NextCheckTime.Time) {
 			o.Check = rotation.Transient
 			s.requeueIn(rs.NextCheckTime.Sub(now))
+		}
+		if o.Check == rotation.Pending && inputsRefused(s) {
+			// A server outside --allowed-servers, or a CA bundle refused, missing or broken:
+			// no credential goes out, and what fails is the connection's input, not the
+			// candidate. The candidate waits; the input's fix (a watched change) resumes it.
+			o.Check = rotation.Unreadable
 		}
 	}
 	return o, nil
@@ -311,6 +324,10 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 		s.requeueIn(targetRecheck) // workloads are not watched
 	case rotation.ReasonCheckRetry:
 		rs.Reason = string(step.Reason)
+		if rs.NextCheckTime == nil {
+			rs.Message = "The sign-in right before promotion waits until the connection's inputs may be used (see status.lastFailure); the candidate is kept."
+			break
+		}
 		rs.Message = fmt.Sprintf("The sign-in right before promotion failed transiently (%s); the candidate is kept and the sign-in is retried at %s.",
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:
