@@ -76,4 +76,7 @@ func TestRefusedCABundleNeitherChecksNorRejectsTheCandidate(t *testing.T) {
 	if got := string(w.consumer(t, "cab").Data["tokenName"]); got != "cab-v1" {
 		t.Errorf("consumer holds %s while the CA bundle was refused", got)
 	}
+	// Consent given again is enough: no spec edit, no wait for the hourly recheck.
+	w.setCALabel(t, v1.CredentialConsent)
+	w.settled(t, "cab", "cab-v2")
 }
