@@ -80,3 +80,24 @@ func TestRefusedCABundleNeitherChecksNorRejectsTheCandidate(t *testing.T) {
 	w.setCALabel(t, v1.CredentialConsent)
 	w.settled(t, "cab", "cab-v2")
 }
+
+// A sibling name (-candidate, -previous) held by someone else's Secret is invisible to the
+// cache, like a taken consumer name: before the first publish it is found by a direct read,
+// before any Tableau call.
+func TestForeignSiblingOfANewConnectionStopsBeforeAnyTableauCall(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "kin-app", false)
+	w.setSource(t, "kin", "kin-v1", w.pat(t, "kin", "kin-v1", false))
+	foreignSecret(t, w.ns, "kin-tableau-previous")
+	create(t, w.tenantConnection("kin", func(c *v1.TableauConnection) { c.Labels = nil }))
+	waitFor(t, w.ns, "kin", "ConsumersReady=False/SecretNameTaken", nameTaken)
+	time.Sleep(time.Second)
+	if calls := w.sim.AllCalls(); calls["auth/signin"] != 0 || calls["serverinfo"] != 0 {
+		t.Errorf("the operator called Tableau while a sibling name was taken: %v", calls)
+	}
+	assertUntouched(t, w.ns, "kin-tableau-previous")
+	if err := k8s.Delete(context.Background(), &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "kin-tableau-previous", Namespace: w.ns}}); err != nil {
+		t.Fatal(err)
+	}
+	w.settled(t, "kin", "kin-v1")
+}
