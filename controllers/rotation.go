@@ -159,11 +159,13 @@ func sourceVerdict(s *scope) rotation.Verdict {
 	return rotation.Pending
 }
 
-// inputsRefused reports whether this reconcile may not use the connection's server or CA
-// bundle: refused (allowlist, consent), not seen in the cache, or unusable.
-func inputsRefused(s *scope) bool {
-	var caErr *classify.CABundleError
-	return s.refusal != nil || len(s.unseen) > 0 || errors.As(s.credErr, &caErr)
+// endpointRefused reports whether this reconcile may not send a credential to the connection's
+// server: outside --allowed-servers, or its CA bundle was not loaded (refused, missing or
+// broken). The source Secret's state does not matter here: the candidate is a copy.
+func endpointRefused(s *scope) bool {
+	var notAllowed *classify.ServerNotAllowedError
+	tls := s.conn.Spec.TLS
+	return errors.As(s.refusal, &notAllowed) || (tls != nil && tls.CABundle != nil && s.caPEM == nil)
 }
 
 func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *scope, rsc *rotationScope, fresh bool) (rotation.Observation, error) {
@@ -209,7 +211,7 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 			o.Check = rotation.Transient
 			s.requeueIn(rs.NextCheckTime.Sub(now))
 		}
-		if o.Check == rotation.Pending && inputsRefused(s) {
+		if o.Check == rotation.Pending && endpointRefused(s) {
 			// A server outside --allowed-servers, or a CA bundle refused, missing or broken:
 			// no credential goes out, and what fails is the connection's input, not the
 			// candidate. The candidate waits; the input's fix (a watched change) resumes it.

@@ -284,7 +284,7 @@ func failureInputsChanged(s *scope) bool {
 // revision, yet must not wait for the hourly recheck.
 func inputsNowUsable(s *scope, f *v1.FailureStatus) bool {
 	refusedOnly := f.Stage == v1.StageCredentials || f.Reason == classify.ReasonServerNotAllowed
-	return refusedOnly && !inputsRefused(s) && s.credErr == nil
+	return refusedOnly && s.refusal == nil && len(s.unseen) == 0 && s.credErr == nil
 }
 
 // awaitBackoff enforces the backoff: after a failure, nothing calls Tableau before
