@@ -260,17 +260,19 @@ func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s 
 	if conn.Spec.Consumers == nil {
 		return false, nil
 	}
+	fresh := false
 	for i, name := range []string{conn.Spec.Consumers.SecretName, candidateName(conn), previousName(conn)} {
 		c, _, err := r.observeCopy(ctx, conn, name, false)
 		if err != nil {
 			return true, err
 		}
-		if !c.Exists && i == 0 {
+		if !c.Exists && (i == 0 || fresh) {
 			// The cache holds only labelled Secrets, so someone else's Secret by this name is
 			// invisible to it. The operator's own consumer Secret is missing from the cache
-			// only before it is first written (or after someone deleted it): then one direct
-			// metadata read tells, before any Tableau call. The siblings are read fresh
-			// before anything is written to them.
+			// only before it is first written (or after someone deleted it): then a direct
+			// metadata read of it and of its siblings tells, before any Tableau call. Once it
+			// is published, the siblings are read fresh before anything is written to them.
+			fresh = true
 			if c, _, err = r.observeCopy(ctx, conn, name, true); err != nil {
 				return true, err
 			}

@@ -159,6 +159,15 @@ func sourceVerdict(s *scope) rotation.Verdict {
 	return rotation.Pending
 }
 
+// endpointRefused reports whether this reconcile may not send a credential to the connection's
+// server: outside --allowed-servers, or its CA bundle was not loaded (refused, missing or
+// broken). The source Secret's state does not matter here: the candidate is a copy.
+func endpointRefused(s *scope) bool {
+	var notAllowed *classify.ServerNotAllowedError
+	tls := s.conn.Spec.TLS
+	return errors.As(s.refusal, &notAllowed) || (tls != nil && tls.CABundle != nil && s.caPEM == nil)
+}
+
 func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *scope, rsc *rotationScope, fresh bool) (rotation.Observation, error) {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	now := r.now()
@@ -201,6 +210,12 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 		if o.Check == rotation.Pending && rs.NextCheckTime != nil && now.Before(rs.NextCheckTime.Time) {
 			o.Check = rotation.Transient
 			s.requeueIn(rs.NextCheckTime.Sub(now))
+		}
+		if o.Check == rotation.Pending && endpointRefused(s) {
+			// A server outside --allowed-servers, or a CA bundle refused, missing or broken:
+			// no credential goes out, and what fails is the connection's input, not the
+			// candidate. The candidate waits; the input's fix (a watched change) resumes it.
+			o.Check = rotation.Unreadable
 		}
 	}
 	return o, nil
@@ -311,6 +326,10 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 		s.requeueIn(targetRecheck) // workloads are not watched
 	case rotation.ReasonCheckRetry:
 		rs.Reason = string(step.Reason)
+		if rs.NextCheckTime == nil {
+			rs.Message = "The sign-in right before promotion waits until the connection's inputs may be used (see status.lastFailure); the candidate is kept."
+			break
+		}
 		rs.Message = fmt.Sprintf("The sign-in right before promotion failed transiently (%s); the candidate is kept and the sign-in is retried at %s.",
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:

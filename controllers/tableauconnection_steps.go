@@ -278,11 +278,20 @@ func failureInputsChanged(s *scope) bool {
 	return f == nil || f.Generation != s.conn.Generation || f.Revision != s.revision
 }
 
+// inputsNowUsable reports whether a failure that no Tableau call made (a refused, missing or
+// broken Secret, ConfigMap or server) is gone by what this reconcile saw in the cache: a CA
+// bundle labelled again, or a server allowed after a restart, changes neither the spec nor the
+// revision, yet must not wait for the hourly recheck.
+func inputsNowUsable(s *scope, f *v1.FailureStatus) bool {
+	refusedOnly := f.Stage == v1.StageCredentials || f.Reason == classify.ReasonServerNotAllowed
+	return refusedOnly && s.refusal == nil && len(s.unseen) == 0 && s.credErr == nil
+}
+
 // awaitBackoff enforces the backoff: after a failure, nothing calls Tableau before
 // nextAttemptTime unless the spec or the Secret changed, whatever triggered this reconcile.
 func (r *TableauConnectionReconciler) awaitBackoff(_ context.Context, s *scope) (bool, error) {
 	f := s.conn.Status.LastFailure
-	if f == nil || f.NextAttemptTime == nil || failureInputsChanged(s) {
+	if f == nil || f.NextAttemptTime == nil || failureInputsChanged(s) || inputsNowUsable(s, f) {
 		return false, nil
 	}
 	if wait := f.NextAttemptTime.Sub(s.now); wait > 0 {
