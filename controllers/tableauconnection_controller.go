@@ -129,9 +129,9 @@ type scope struct {
 
 	secretName string
 	revision   string
-	tokenName  string
+	ident      credentialIdent
 	credErr    error
-	pat        *tableau.PersonalAccessToken
+	cred       *signInCredential
 	caPEM      []byte
 
 	// refusal is what forbids using the inputs at all (refuse records it before any call);
@@ -342,8 +342,9 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 	if err := idx.IndexField(ctx, &v1.TableauConnection{}, indexSecretRef, func(o client.Object) []string {
 		c := o.(*v1.TableauConnection)
 		var refs []string
-		if p := c.Spec.Auth.PersonalAccessToken; p != nil {
-			refs = append(refs, p.SecretRef.Name)
+		refs = append(refs, sourceSecretName(c))
+		if a := c.Spec.Rotation.Automatic; a != nil {
+			refs = append(refs, a.AdminSecretRef.Name)
 		}
 		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "Secret" {
 			refs = append(refs, tls.CABundle.Name)
