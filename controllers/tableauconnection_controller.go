@@ -140,7 +140,9 @@ type scope struct {
 	unseen  []unseenRef
 	// sourceReadable is set when the cache showed the source Secret's consent label; then
 	// sourceResourceVersion and sourceUID name the version whose content was read.
-	sourceReadable                   bool
+	sourceReadable bool
+	// fromIssued: the credential comes from the operator's issued Secret (rotation.automatic).
+	fromIssued                       bool
 	sourceResourceVersion, sourceUID string
 
 	client       *tableau.Client
@@ -216,7 +218,10 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	// Rotation runs whatever validation found: a rotation under way must finish or roll back
 	// even while the source holds a bad credential or the server is down.
-	return ctrl.Result{}, r.reconcileRotation(ctx, s)
+	if err := r.reconcileRotation(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.reconcileIssue(ctx, s)
 }
 
 // handleRequest acts on a new tableau-operator.dev/requested-at annotation: validate again
@@ -343,8 +348,8 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 		c := o.(*v1.TableauConnection)
 		var refs []string
 		refs = append(refs, sourceSecretName(c))
-		if a := c.Spec.Rotation.Automatic; a != nil {
-			refs = append(refs, a.AdminSecretRef.Name)
+		if a := automatic(c); a != nil {
+			refs = append(refs, a.AdminSecretRef.Name, issuedName(c))
 		}
 		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "Secret" {
 			refs = append(refs, tls.CABundle.Name)

@@ -52,7 +52,24 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 	if err != nil {
 		return true, err
 	}
+	if automatic(conn) != nil {
+		// The operator's issued Secret, once it exists, supersedes the person's.
+		issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
+		if err != nil {
+			return true, err
+		}
+		if issued != nil && ours(issued, conn) {
+			meta, s.secretName, s.fromIssued = issued, issued.Name, true
+		}
+	}
 	switch {
+	case s.fromIssued:
+		s.sourceReadable = true
+		if !r.recall(s, meta) {
+			if err := r.readSecret(ctx, s); err != nil {
+				return true, err
+			}
+		}
 	case meta == nil:
 		r.secrets.Delete(memoKey(conn))
 		s.unseen = append(s.unseen, unseenRef{kind: "Secret", name: s.secretName, role: classify.RoleSource})
@@ -125,7 +142,14 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 		return nil
 	}
 	conn := s.conn
-	name := sourceSecretName(conn)
+	name := s.secretName
+	if s.fromIssued {
+		sec, err := r.readOwn(ctx, conn, name)
+		if err != nil || sec == nil {
+			return err
+		}
+		return r.useSecret(s, sec, true)
+	}
 	var secret corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: name}, &secret)
 	if apierrors.IsNotFound(err) {
@@ -141,7 +165,13 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 			Managed: secret.Labels[v1.LabelCredential] == v1.CredentialManaged}
 		return nil
 	}
-	cred, err := credentialFromData(conn, name, secret.Data, false)
+	return r.useSecret(s, &secret, false)
+}
+
+// useSecret takes the credential from a source Secret's data.
+func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret, bundle bool) error {
+	conn := s.conn
+	cred, err := credentialFromData(conn, secret.Name, secret.Data, bundle)
 	if err != nil {
 		s.credErr = err
 		if ce, ok := err.(*classify.CredentialError); ok && ce.Reason == classify.ReasonSecretKeyMissing {

@@ -493,6 +493,12 @@ type RotationStatus struct {
 // AutomaticRotationStatus records the connected-app secrets the operator creates and deletes
 // on Tableau. Secret ids are not secret (they are the JWT's kid); values never appear here.
 type AutomaticRotationStatus struct {
+	// phase: Idle, Creating (the intent is recorded), RollingOut (the new secret goes through
+	// the rotation like a new credential), Retiring (the old secret is deleted on Tableau),
+	// Discarding (the rejected new secret is deleted on Tableau) or Stalled (the app holds two
+	// secrets and neither is the operator's to drop: Tableau's error 128).
+	// +optional
+	Phase string `json:"phase,omitempty"`
 	// creatingSince is persisted right before the operator asks Tableau for a new secret. A
 	// secret's value is returned only by that call, so after a crash a secret on the app that
 	// is neither the active one nor newSecretID was never given to anyone: the operator

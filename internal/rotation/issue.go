@@ -141,7 +141,8 @@ type IssueObservation struct {
 	// BundleIdle: the bundle planner is Idle with the source's credential active (no other
 	// rotation under way, no rejected candidate pending).
 	BundleIdle bool
-	// Active is the secret id consumers hold.
+	// Active is the secret id of the active bundle: the one consumers hold once a rotation
+	// is complete (during one, the previous copy's, kept for rollback).
 	Active string
 	// Source is the secret id in the person's source Secret.
 	Source string
@@ -234,7 +235,7 @@ func PlanIssue(o IssueObservation) IssueStep {
 		return stay
 	case IssueRollingOut:
 		switch {
-		case o.Records.New != "" && o.Active == o.Records.New:
+		case o.Records.New != "" && o.Active == o.Records.New && o.BundleIdle:
 			return to(IssueRetiring, o.Records, IssueReasonPassed)
 		case o.IssuedRejected || o.Issued != o.Records.New:
 			return to(IssueDiscarding, o.Records, IssueReasonRejected)
