@@ -88,7 +88,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 	isc := &issueScope{}
 	defer r.endAdminSession(ctx, s, isc)
 	for i := 0; i < maxIssueSteps; i++ {
-		o, wait, err := r.observeIssue(ctx, s, isc)
+		o, due, err := r.observeIssue(ctx, s, isc)
 		if err != nil {
 			return r.issueFailed(ctx, s, err)
 		}
@@ -104,8 +104,8 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		}
 		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.IssueNone {
 			if step.Phase == rotation.IssueIdle {
-				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", s.now.Add(wait).UTC().Format(time.RFC3339), adminNote(a))
-				if wait > 0 {
+				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", due.UTC().Format(time.RFC3339), adminNote(a))
+				if wait := due.Sub(r.now()); wait > 0 {
 					s.requeueIn(wait)
 				}
 			}
@@ -167,7 +167,7 @@ func issueMessage(conn *v1.TableauConnection, step rotation.IssueStep) string {
 // issueDue says whether a new secret is due, and otherwise how long until it is: every after
 // the active secret became active, or after the last create (a rejected secret is not
 // retried at once).
-func issueDue(conn *v1.TableauConnection, now time.Time) (bool, time.Duration) {
+func issueDue(conn *v1.TableauConnection, now time.Time) (bool, time.Time) {
 	a, rs := automatic(conn), conn.Status.Rotation
 	since := conn.CreationTimestamp.Time
 	if rs.ActiveSince != nil {
@@ -176,16 +176,13 @@ func issueDue(conn *v1.TableauConnection, now time.Time) (bool, time.Duration) {
 	if st := rs.Automatic; st != nil && st.LastCreateTime != nil && st.LastCreateTime.After(since) {
 		since = st.LastCreateTime.Time
 	}
-	due := since.Add(a.Every.Duration)
-	if !now.Before(due) {
-		return true, 0
-	}
-	return false, due.Sub(now)
+	due := since.Add(a.Every.Duration).Truncate(time.Second)
+	return !now.Before(due), due
 }
 
 // observeIssue reads what the issue planner needs. In the steady state (Idle, not due) it
 // reads nothing but status.
-func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope, isc *issueScope) (rotation.IssueObservation, time.Duration, error) {
+func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope, isc *issueScope) (rotation.IssueObservation, time.Time, error) {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	st := rs.Automatic
 	o := rotation.IssueObservation{Phase: rotation.IssuePhase(st.Phase),
@@ -193,35 +190,35 @@ func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope
 	if o.Phase == "" {
 		o.Phase = rotation.IssueIdle
 	}
-	var wait time.Duration
-	o.Due, wait = issueDue(conn, r.now())
+	var due time.Time
+	o.Due, due = issueDue(conn, r.now())
 	o.BundleIdle = rs.Phase == v1.RotationIdle && rs.ActiveRevision != "" && rs.ActiveRevision == s.revision && rs.FailedRevision == ""
 	if o.Phase == rotation.IssueIdle && !(o.Due && o.BundleIdle) {
-		return o, wait, nil
+		return o, due, nil
 	}
 	var err error
 	if o.Active, err = r.secretIDIn(ctx, conn, conn.Spec.Consumers.SecretName, BundleSecretID); err != nil {
-		return o, 0, err
+		return o, due, err
 	}
 	if rs.Phase != v1.RotationIdle {
 		// Until the gate passes, the active secret is the one kept for rollback.
 		prev, err := r.secretIDIn(ctx, conn, previousName(conn), BundleSecretID)
 		if err != nil {
-			return o, 0, err
+			return o, due, err
 		}
 		if prev != "" {
 			o.Active = prev
 		}
 	}
 	if o.Issued, err = r.secretIDIn(ctx, conn, issuedName(conn), BundleSecretID); err != nil {
-		return o, 0, err
+		return o, due, err
 	}
 	o.Source = r.personSecretID(ctx, conn)
 	o.IssuedRejected = o.Issued != "" && rs.Phase == v1.RotationFailed && rs.FailedRevision != "" && rs.FailedRevision == s.revision && s.fromIssued
 	if isc.ok {
 		o.Listed, o.OnApp = true, isc.listed
 	}
-	return o, wait, nil
+	return o, due, nil
 }
 
 // secretIDIn reads the secret id one of the operator's Secrets holds ("" when it does not exist).

@@ -97,6 +97,8 @@ func (w *world) automaticSettled(t *testing.T, name, old string) string {
 		return rs != nil && rs.Phase == v1.RotationIdle && rs.Automatic != nil && rs.Automatic.Phase == "Idle" &&
 			c.Status.Credentials.SecretID != old && c.Status.Credentials.SecretID != "" && rs.ActiveRevision == c.Status.Credentials.Revision
 	})
+	// The value the simulator created is a secret the scan must not find anywhere.
+	secrets.add(string(w.consumer(t, name).Data["secretValue"]))
 	return c.Status.Credentials.SecretID
 }
 
