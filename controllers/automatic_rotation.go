@@ -254,12 +254,22 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 	if isc.admin != nil {
 		return isc.admin, nil
 	}
+	sess, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
+	if err != nil {
+		return nil, err
+	}
+	isc.admin = sess
+	return sess, nil
+}
+
+// adminSignIn signs in with a site administrator's PAT that only the operator uses. Its
+// Secret needs its owner's consent, like every source Secret.
+func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, error) {
 	conn := s.conn
-	ref := automatic(conn).AdminSecretRef
 	var sec corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec)
 	if apierrors.IsNotFound(err) {
-		return nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: "spec.rotation.automatic.adminSecretRef"}
+		return nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
@@ -277,10 +287,7 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 			return nil, err
 		}
 	}
-	if isc.admin, err = s.client.SignInWithPAT(ctx, conn.Spec.Site, pat); err != nil {
-		return nil, err
-	}
-	return isc.admin, nil
+	return s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
 }
 
 func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *issueScope) {

@@ -216,6 +216,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			break
 		}
 	}
+	r.readPATExpiry(ctx, s)
 	// Rotation runs whatever validation found: a rotation under way must finish or roll back
 	// even while the source holds a bad credential or the server is down.
 	if err := r.reconcileRotation(ctx, s); err != nil {
@@ -350,6 +351,9 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 		refs = append(refs, sourceSecretName(c))
 		if a := automatic(c); a != nil {
 			refs = append(refs, a.AdminSecretRef.Name, issuedName(c))
+		}
+		if a := c.Spec.Validation.AdminSecretRef; a != nil {
+			refs = append(refs, a.Name)
 		}
 		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "Secret" {
 			refs = append(refs, tls.CABundle.Name)

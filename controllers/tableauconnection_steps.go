@@ -560,6 +560,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	now := metav1.NewTime(s.now)
 	c := recordAttempt(s, v1.ResultSucceeded)
 	c.LastSignInTime = &now
+	c.UserID = bounded(sess.UserID, 60)
 	c.ExpiresAt = nil
 	if sess.PATExpiryKnown {
 		exp := metav1.NewTime(s.now.Add(sess.PATExpiresIn).Truncate(time.Minute))

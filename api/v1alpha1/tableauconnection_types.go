@@ -28,6 +28,7 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.consumers) || !has(self.auth.connectedApp) || self.consumers.secretName != self.auth.connectedApp.secretRef.name",message="consumers.secretName must differ from the source Secret (auth.connectedApp.secretRef.name): the operator writes the consumer Secret and would overwrite the credential you gave it",fieldPath=".consumers.secretName"
 // +kubebuilder:validation:XValidation:rule="!has(self.consumers) || has(self.auth.connectedApp) || !has(self.validation) || !has(self.validation.signIn) || self.validation.signIn != 'Periodic'",message="validation.signIn: Periodic cannot be used with consumers of a personal access token: a PAT holds one session, so each scheduled sign-in would end the session of every workload using it; use OnChange (the default), or a connected app (each JWT sign-in is its own session)",fieldPath=".validation.signIn"
 // +kubebuilder:validation:XValidation:rule="!has(self.auth.connectedApp) || self.apiVersion.matches('^(3[.](1[7-9]|[2-9][0-9]|[1-9][0-9][0-9]+)|([4-9]|[1-9][0-9]+)[.][0-9]+)$')",message="apiVersion must be 3.17 or later with auth.connectedApp: sign-in with a connected-app JWT needs REST API 3.17 (Tableau Server 2023.1) or later",fieldPath=".apiVersion"
+// +kubebuilder:validation:XValidation:rule="!has(self.validation) || !has(self.validation.adminSecretRef) || (has(self.auth.personalAccessToken) && self.apiVersion.matches('^(3[.](2[1-9]|[3-9][0-9]|[1-9][0-9][0-9]+)|([4-9]|[1-9][0-9]+)[.][0-9]+)$'))",message="validation.adminSecretRef reads a PAT's expiry through List Personal Access Tokens: it needs auth.personalAccessToken and apiVersion 3.21 or later (Tableau Cloud)",fieldPath=".validation.adminSecretRef"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || (has(self.auth.connectedApp) && has(self.consumers))",message="rotation.automatic needs auth.connectedApp and consumers: Tableau's REST API can create connected-app secrets but not personal access tokens, and a rotation hands the new secret to the consumer Secret",fieldPath=".rotation.automatic"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.auth.connectedApp) || self.rotation.automatic.adminSecretRef.name != self.auth.connectedApp.secretRef.name",message="rotation.automatic.adminSecretRef must name a Secret other than auth.connectedApp.secretRef: the administrator's PAT and the connected app's secret are different credentials",fieldPath=".rotation.automatic.adminSecretRef.name"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.consumers) || self.rotation.automatic.adminSecretRef.name != self.consumers.secretName",message="rotation.automatic.adminSecretRef must not be the consumer Secret: the administrator's PAT is for the operator alone and never reaches workloads",fieldPath=".rotation.automatic.adminSecretRef.name"
@@ -223,7 +224,17 @@ const (
 
 // ValidationSpec configures validation.
 // +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the credential, server or site changes"
+// +kubebuilder:validation:XValidation:rule="!has(self.adminSecretRef) || !has(self.signIn) || self.signIn != 'Periodic'",message="validation.adminSecretRef reads the PAT's expiry without signing in, for signIn: OnChange; with Periodic the sign-in reports the expiry itself"
 type ValidationSpec struct {
+	// adminSecretRef is a Secret with a site administrator's personal access token (keys as in
+	// auth.personalAccessToken.secretRef). With it the operator reads the connection PAT's
+	// expiresAt through List Personal Access Tokens (Tableau Cloud, REST 3.21+) every 6h,
+	// without signing in with the PAT consumers hold, so OnChange connections get expiry and
+	// RotationDue too. This administrator's PAT must be used ONLY by the operator: each
+	// sign-in with it ends every other session of that PAT.
+	// +optional
+	AdminSecretRef *PATSecretReference `json:"adminSecretRef,omitempty"`
+
 	// signIn is OnChange (default) or Periodic.
 	// +optional
 	// +kubebuilder:default=OnChange
@@ -602,6 +613,13 @@ type CredentialStatus struct {
 	// revision to this one; unset for the first credential it saw.
 	// +optional
 	RevisionChangedAt *metav1.Time `json:"revisionChangedAt,omitempty"`
+	// userID is the LUID of the PAT's owner, from the last successful sign-in (not secret).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	UserID string `json:"userID,omitempty"`
+	// expiryCheckedAt is when validation.adminSecretRef last read the PAT's expiry.
+	// +optional
+	ExpiryCheckedAt *metav1.Time `json:"expiryCheckedAt,omitempty"`
 	// lastSignInTime is the last successful sign-in by the operator.
 	// +optional
 	LastSignInTime *metav1.Time `json:"lastSignInTime,omitempty"`

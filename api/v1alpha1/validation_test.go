@@ -149,6 +149,9 @@ func TestInvalidManifestsAreRejectedWithAClearMessage(t *testing.T) {
 		{"automatic rotation too often", withSpec(t, "{consumers: {secretName: out}, auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:content:read]}}, rotation: {automatic: {every: 10s, adminSecretRef: {name: admin}}}}"), "rotation.automatic.every must be at least 1m"},
 		{"automatic rotation without admin", withSpec(t, "{consumers: {secretName: out}, auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:content:read]}}, rotation: {automatic: {every: 1h}}}"), "spec.rotation.automatic.adminSecretRef: Required value"},
 		{"admin Secret is the app's", withSpec(t, "{consumers: {secretName: out}, auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:content:read]}}, rotation: {automatic: {every: 1h, adminSecretRef: {name: app}}}}"), "rotation.automatic.adminSecretRef must name a Secret other than auth.connectedApp.secretRef"},
+		{"expiry admin with a connected app", withSpec(t, "{validation: {adminSecretRef: {name: admin}}, auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:content:read]}}}"), "validation.adminSecretRef reads a PAT's expiry through List Personal Access Tokens: it needs auth.personalAccessToken and apiVersion 3.21 or later"},
+		{"expiry admin below 3.21", withSpec(t, `{apiVersion: "3.20", validation: {adminSecretRef: {name: admin}}}`), "validation.adminSecretRef reads a PAT's expiry through List Personal Access Tokens"},
+		{"expiry admin with Periodic", withSpec(t, "validation: {signIn: Periodic, adminSecretRef: {name: admin}}"), "validation.adminSecretRef reads the PAT's expiry without signing in, for signIn: OnChange"},
 		{"admin Secret is the consumer Secret", withSpec(t, "{consumers: {secretName: out}, auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:content:read]}}, rotation: {automatic: {every: 1h, adminSecretRef: {name: out}}}}"), "rotation.automatic.adminSecretRef must not be the consumer Secret"},
 		{"missing secret name", withSpec(t, "auth: {personalAccessToken: {secretRef: {}}}"), `spec.auth.personalAccessToken.secretRef.name: Required value`},
 		{"server without scheme", withSpec(t, "server: 10ay.online.tableau.com"), "server must start with https://"},
@@ -219,7 +222,8 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		"connected app, periodic, automatic rotation": "{consumers: {secretName: out}, validation: {signIn: Periodic, interval: 1h}, " +
 			"auth: {connectedApp: {secretRef: {name: app, clientIdKey: cid}, username: a@example.com, scopes: ['tableau:content:read', 'tableau:tasks:*']}}, " +
 			"rotation: {automatic: {every: 720h, adminSecretRef: {name: site-admin}}}}",
-		"connected app at 3.17": `{apiVersion: "3.17", auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:views:download]}}}`,
+		"PAT expiry read by an admin": "validation: {adminSecretRef: {name: site-admin}}",
+		"connected app at 3.17":       `{apiVersion: "3.17", auth: {connectedApp: {secretRef: {name: app}, username: a@example.com, scopes: [tableau:views:download]}}}`,
 	}
 	i := 0
 	for name, patch := range cases {
