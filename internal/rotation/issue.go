@@ -71,17 +71,7 @@ var IssueTransitions = map[IssuePhase][]IssuePhase{
 }
 
 // IssueAllowed reports whether the table allows moving from one issue phase to another.
-func IssueAllowed(from, to IssuePhase) bool {
-	if from == to {
-		return true
-	}
-	for _, p := range IssueTransitions[from] {
-		if p == to {
-			return true
-		}
-	}
-	return false
-}
+func IssueAllowed(from, to IssuePhase) bool { return allowedIn(IssueTransitions, from, to) }
 
 // IssueAction is the one thing the controller does after persisting an issue step.
 type IssueAction string
