@@ -39,6 +39,9 @@ import (
 // and before its value is stored: the moment that leaves an orphan.
 const CrashAfterSecretCreated = "SecretCreated"
 
+// maxSecretIDLength is the longest secret id status records (Tableau's are 36-character LUIDs).
+const maxSecretIDLength = 128
+
 // maxIssueSteps bounds the issue steps one reconcile takes.
 const maxIssueSteps = 8
 
@@ -340,6 +343,10 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 		if err != nil {
 			return err
 		}
+		if len(created.ID) > maxSecretIDLength {
+			// Status could not record it; left on the app, it is an orphan the next attempt deletes.
+			return fmt.Errorf("tableau answered with a secret id of %d characters, more than %d", len(created.ID), maxSecretIDLength)
+		}
 		if r.CrashHook != nil {
 			if err := r.CrashHook(CrashAfterSecretCreated); err != nil {
 				return err
@@ -365,7 +372,8 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope, err error) error {
 	st := s.conn.Status.Rotation.Automatic
 	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: s.conn.Spec.Site})
-	if _, ok := tableau.AsError(err); !ok && !isClassified(err) {
+	var status apierrors.APIStatus
+	if errors.As(err, &status) || errors.Is(err, errNameTaken) {
 		return err // a Kubernetes error: controller-runtime retries
 	}
 	st.Reason = v.Reason
@@ -377,12 +385,4 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	}
 	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason)
 	return nil
-}
-
-func isClassified(err error) bool {
-	var ce *classify.CredentialError
-	var nle *classify.NotLabelledError
-	var ice *tableau.InvalidCredentialError
-	var ve *tableau.VersionError
-	return errors.As(err, &ce) || errors.As(err, &nle) || errors.As(err, &ice) || errors.As(err, &ve)
 }
