@@ -236,3 +236,30 @@ func TestAutomaticRotationSurvivesACrashRightAfterTheCreate(t *testing.T) {
 		t.Errorf("consumers cannot sign in: %v", err)
 	}
 }
+
+func TestAutomaticRotationStopsAtTheSecretLimitAndNeverDeletesTheActiveSecret(t *testing.T) {
+	w := automaticTenants(t, nil, "full")
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "full")
+	active := w.automaticSettled(t, "full", "full-s1")
+	// A person creates a second secret on the app and puts it in the source Secret: it is
+	// theirs, not an orphan, and the app is full.
+	value := w.app(t, "full", "client-full", "full-person")
+	w.setAppSource(t, "full", "client-full", "full-person", value)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	poke(t, w.ns, "full")
+	c := waitFor(t, w.ns, "full", "Stalled at the secret limit", func(c *v1.TableauConnection) bool {
+		a := c.Status.Rotation.Automatic
+		return a != nil && a.Phase == "Stalled"
+	})
+	if msg := c.Status.Rotation.Automatic.Message; !strings.Contains(msg, "error 128") || !strings.Contains(msg, "never deletes the active one") {
+		t.Errorf("Stalled says %q", msg)
+	}
+	if got := w.appSecretIDs(t, "full"); !slices.Equal(got, []string{active, "full-person"}) && !slices.Equal(got, []string{"full-person", active}) {
+		t.Errorf("the app holds %v, want the active %s and the person's secret", got, active)
+	}
+	if err := w.consumerAppSignsIn(t, "full"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}
