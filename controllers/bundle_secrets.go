@@ -32,7 +32,6 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
-	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=create;update;patch;delete
@@ -125,15 +124,10 @@ func (r *TableauConnectionReconciler) readOwn(ctx context.Context, conn *v1.Tabl
 	return &sec, nil
 }
 
-// writeBundle writes a PAT bundle for the connection's current endpoint.
-func (r *TableauConnectionReconciler) writeBundle(ctx context.Context, conn *v1.TableauConnection, name string, pat tableau.PersonalAccessToken, revision string) error {
-	data := map[string][]byte{
-		BundleTokenName:   []byte(pat.Name),
-		BundleTokenSecret: []byte(pat.Secret.Reveal()),
-		BundleServer:      []byte(conn.Spec.Server),
-		BundleSite:        []byte(conn.Spec.Site),
-		BundleAPIVersion:  []byte(conn.Spec.APIVersion),
-	}
+// writeBundle writes a credential's bundle for the connection's current endpoint.
+func (r *TableauConnectionReconciler) writeBundle(ctx context.Context, conn *v1.TableauConnection, name string, cred signInCredential, revision string) error {
+	data := cred.bundleData()
+	data[BundleServer], data[BundleSite], data[BundleAPIVersion] = []byte(conn.Spec.Server), []byte(conn.Spec.Site), []byte(conn.Spec.APIVersion)
 	return r.putSecret(ctx, conn, name, data, rotation.Bundle{Revision: revision, Endpoint: endpointDigest(conn)})
 }
 

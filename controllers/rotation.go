@@ -28,7 +28,6 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
-	"github.com/tableau-operator/tableau-operator/internal/credential"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
@@ -347,11 +346,11 @@ func (r *TableauConnectionReconciler) applyAction(ctx context.Context, s *scope,
 	conn, rs := s.conn, s.conn.Status.Rotation
 	switch a {
 	case rotation.StageCandidate:
-		pat, err := r.sourcePAT(ctx, s)
-		if err != nil || pat == nil || s.revision != rs.CandidateRevision {
+		cred, err := r.sourceCredential(ctx, s)
+		if err != nil || cred == nil || s.revision != rs.CandidateRevision {
 			return err // the source moved on: the next observation sees it
 		}
-		return r.writeBundle(ctx, conn, candidateName(conn), *pat, s.revision)
+		return r.writeBundle(ctx, conn, candidateName(conn), *cred, s.revision)
 	case rotation.CheckCandidate:
 		return r.checkCandidate(ctx, s, rsc)
 	case rotation.SavePrevious:
@@ -379,7 +378,7 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 	if err != nil || cand == nil {
 		return err
 	}
-	pat, err := credential.FromSecretData(cand.Name, cand.Data, BundleTokenName, BundleTokenSecret)
+	cred, err := credentialFromData(conn, cand.Name, cand.Data, true)
 	if err != nil {
 		return err
 	}
@@ -388,12 +387,12 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 			return err
 		}
 	}
-	_, err = r.signInOut(ctx, s.client, conn.Spec.Site, pat)
+	_, err = r.signInOut(ctx, s.client, conn.Spec.Site, cred)
 	if err == nil {
 		rsc.check = rotation.Valid
 		return nil
 	}
-	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
+	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site, ConnectedApp: usesConnectedApp(conn)})
 	rsc.checkDetail = string(v.Bucket) + ": " + v.Reason
 	if !v.Bucket.Transient() {
 		rsc.check = rotation.Rejected

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,7 +70,8 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 }
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
-// secretLedger remembers every PAT secret the tests hand the operator.
+// secretLedger remembers every secret the tests hand the operator: PATs, admin PATs and
+// connected-app secret values (the simulator's own creations included).
 type secretLedger struct {
 	mu sync.Mutex
 	v  []string
@@ -211,12 +213,21 @@ func scanForSecrets() string {
 	for _, s := range secrets.all() {
 		for _, h := range haystacks {
 			if strings.Contains(h.text, s) {
-				return fmt.Sprintf("a PAT secret appears in the %s", h.what)
+				return fmt.Sprintf("a secret (PAT, admin PAT or connected-app secret value) appears in the %s", h.what)
 			}
+		}
+	}
+	// The operator mints a JWT for every connected-app sign-in; none is known to the tests,
+	// so look for the shape: base64url header and claims of a JSON object, and a signature.
+	for _, h := range haystacks {
+		if jwtShape.MatchString(h.text) {
+			return fmt.Sprintf("a JWT appears in the %s", h.what)
 		}
 	}
 	return ""
 }
+
+var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`)
 
 // eventually polls cond until it holds or the timeout passes.
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {

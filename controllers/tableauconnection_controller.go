@@ -129,9 +129,9 @@ type scope struct {
 
 	secretName string
 	revision   string
-	tokenName  string
+	ident      credentialIdent
 	credErr    error
-	pat        *tableau.PersonalAccessToken
+	cred       *signInCredential
 	caPEM      []byte
 
 	// refusal is what forbids using the inputs at all (refuse records it before any call);
@@ -140,7 +140,9 @@ type scope struct {
 	unseen  []unseenRef
 	// sourceReadable is set when the cache showed the source Secret's consent label; then
 	// sourceResourceVersion and sourceUID name the version whose content was read.
-	sourceReadable                   bool
+	sourceReadable bool
+	// fromIssued: the credential comes from the operator's issued Secret (rotation.automatic).
+	fromIssued                       bool
 	sourceResourceVersion, sourceUID string
 
 	// nameTaken: a Secret name the operator would write is held by someone else's Secret.
@@ -217,9 +219,13 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			break
 		}
 	}
+	r.readPATExpiry(ctx, s)
 	// Rotation runs whatever validation found: a rotation under way must finish or roll back
 	// even while the source holds a bad credential or the server is down.
-	return ctrl.Result{}, r.reconcileRotation(ctx, s)
+	if err := r.reconcileRotation(ctx, s); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.reconcileIssue(ctx, s)
 }
 
 // handleRequest acts on a new tableau-operator.dev/requested-at annotation: validate again
@@ -345,8 +351,12 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 	if err := idx.IndexField(ctx, &v1.TableauConnection{}, indexSecretRef, func(o client.Object) []string {
 		c := o.(*v1.TableauConnection)
 		var refs []string
-		if p := c.Spec.Auth.PersonalAccessToken; p != nil {
-			refs = append(refs, p.SecretRef.Name)
+		refs = append(refs, sourceSecretName(c))
+		if a := automatic(c); a != nil {
+			refs = append(refs, a.AdminSecretRef.Name, issuedName(c))
+		}
+		if a := c.Spec.Validation.AdminSecretRef; a != nil {
+			refs = append(refs, a.Name)
 		}
 		if tls := c.Spec.TLS; tls != nil && tls.CABundle != nil && tls.CABundle.Kind == "Secret" {
 			refs = append(refs, tls.CABundle.Name)

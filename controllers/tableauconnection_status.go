@@ -50,7 +50,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	if rs := st.Rotation; rs != nil && rs.DueTime != nil {
 		if !now.Before(rs.DueTime.Time) {
 			set(v1.ConditionRotationDue, metav1.ConditionTrue, v1.ReasonRotationDue,
-				fmt.Sprintf("Revision %s is due for rotation since %s: create the next PAT and put it in Secret %q.", rs.ActiveRevision, rs.DueTime.UTC().Format(time.RFC3339), conn.Spec.Auth.PersonalAccessToken.SecretRef.Name))
+				fmt.Sprintf("Revision %s is due for rotation since %s: create the next PAT and put it in Secret %q.", rs.ActiveRevision, rs.DueTime.UTC().Format(time.RFC3339), sourceSecretName(conn)))
 		} else {
 			set(v1.ConditionRotationDue, metav1.ConditionFalse, v1.ReasonRotationNotDue, "Rotation is due at "+rs.DueTime.UTC().Format(time.RFC3339)+".")
 		}
@@ -79,7 +79,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	case st.Credentials != nil && st.Credentials.LastSignInTime != nil:
 		signedIn = true
 		set(v1.ConditionSignedIn, metav1.ConditionTrue, v1.ReasonSignedIn,
-			fmt.Sprintf("PAT %q signed in to site %q at %s.", st.Credentials.TokenName, conn.Spec.Site, st.Credentials.LastSignInTime.UTC().Format(time.RFC3339)))
+			fmt.Sprintf("%s signed in to site %q at %s.", capitalized(identOf(st.Credentials).describe()), conn.Spec.Site, st.Credentials.LastSignInTime.UTC().Format(time.RFC3339)))
 	default:
 		set(v1.ConditionSignedIn, metav1.ConditionUnknown, v1.ReasonAwaitingSignIn, "The operator has not signed in yet.")
 	}
@@ -169,7 +169,7 @@ func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
 			msg = fmt.Sprintf("%s: %s Next step: %s", f.Bucket, f.Message, f.NextStep)
 		} else {
 			msg += fmt.Sprintf(" Next step: put a new credential in Secret %q, or annotate %s=<any new value> to retry this one.",
-				conn.Spec.Auth.PersonalAccessToken.SecretRef.Name, v1.AnnotationRequestedAt)
+				sourceSecretName(conn), v1.AnnotationRequestedAt)
 		}
 		set(v1.ConditionCandidateValid, metav1.ConditionFalse, rs.Reason, msg)
 		return candidateFailed || f == nil

@@ -31,7 +31,6 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
-	"github.com/tableau-operator/tableau-operator/internal/credential"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
@@ -44,23 +43,39 @@ import (
 // What forbids or lacks an input is a fact for the refuse step, not an error.
 func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *scope) (bool, error) {
 	conn := s.conn
-	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
-	s.secretName = ref.Name
+	s.secretName = sourceSecretName(conn)
 	if host, ok := r.AllowedServers.Allows(conn.Spec.Server); !ok {
 		s.refusal = &classify.ServerNotAllowedError{Host: host, Allowed: r.AllowedServers.String()}
 		return false, nil
 	}
-	meta, err := r.cachedMeta(ctx, "Secret", conn.Namespace, ref.Name)
+	meta, err := r.cachedMeta(ctx, "Secret", conn.Namespace, s.secretName)
 	if err != nil {
 		return true, err
 	}
+	if automatic(conn) != nil {
+		// The operator's issued Secret, once it exists, supersedes the person's.
+		issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
+		if err != nil {
+			return true, err
+		}
+		if issued != nil && ours(issued, conn) {
+			meta, s.secretName, s.fromIssued = issued, issued.Name, true
+		}
+	}
 	switch {
+	case s.fromIssued:
+		s.sourceReadable = true
+		if !r.recall(s, meta) {
+			if err := r.readSecret(ctx, s); err != nil {
+				return true, err
+			}
+		}
 	case meta == nil:
 		r.secrets.Delete(memoKey(conn))
-		s.unseen = append(s.unseen, unseenRef{kind: "Secret", name: ref.Name, role: classify.RoleSource})
+		s.unseen = append(s.unseen, unseenRef{kind: "Secret", name: s.secretName, role: classify.RoleSource})
 	case meta.Labels[v1.LabelCredential] != v1.CredentialConsent:
 		// In the cache, so labelled: "managed", a Secret the operator wrote. Never a source.
-		s.refusal = &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource, Managed: true}
+		s.refusal = &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: s.secretName, Role: classify.RoleSource, Managed: true}
 	default:
 		s.sourceReadable = true
 		if !r.recall(s, meta) {
@@ -74,7 +89,8 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		// sign-in minutes later points at the new values (the classifier's evidence).
 		changed := c != nil && c.Revision != ""
 		c = credentialStatus(c)
-		c.Revision, c.TokenName, c.ExpiresAt = s.revision, s.tokenName, nil
+		c.Revision, c.ExpiresAt = s.revision, nil
+		s.ident.set(c)
 		if changed {
 			at := metav1.NewTime(s.now)
 			c.RevisionChangedAt = &at
@@ -108,8 +124,8 @@ func (r *TableauConnectionReconciler) cachedMeta(ctx context.Context, kind, name
 // ones it was computed from, or the missing key this process saw in that version. It reports
 // whether the Secret's content need not be read.
 func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjectMetadata) bool {
-	if c := s.conn.Status.Credentials; c != nil && c.Revision != "" && c.SourceResourceVersion == meta.ResourceVersion && c.SourceUID == string(meta.UID) {
-		s.revision, s.tokenName = c.Revision, c.TokenName
+	if c := s.conn.Status.Credentials; c != nil && c.Revision != "" && c.SourceResourceVersion == sourceVersion(s.conn, meta.ResourceVersion) && c.SourceUID == string(meta.UID) {
+		s.revision, s.ident = c.Revision, identOf(c)
 		return true
 	}
 	if m, ok := r.secrets.Load(memoKey(s.conn)); ok && m.(secretMemo).uid == s.conn.UID && m.(secretMemo).resourceVersion == meta.ResourceVersion {
@@ -126,23 +142,36 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 		return nil
 	}
 	conn := s.conn
-	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
+	name := s.secretName
+	if s.fromIssued {
+		sec, err := r.readOwn(ctx, conn, name)
+		if err != nil || sec == nil {
+			return err
+		}
+		return r.useSecret(s, sec, true)
+	}
 	var secret corev1.Secret
-	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &secret)
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: name}, &secret)
 	if apierrors.IsNotFound(err) {
-		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name}
+		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: name}
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+		return fmt.Errorf("reading Secret %q: %w", name, err)
 	}
 	if secret.Labels[v1.LabelCredential] != v1.CredentialConsent {
 		// The label went away after the cache saw it: the content is dropped unused.
-		s.credErr = &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
+		s.credErr = &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: name, Role: classify.RoleSource,
 			Managed: secret.Labels[v1.LabelCredential] == v1.CredentialManaged}
 		return nil
 	}
-	pat, err := credential.FromSecretData(ref.Name, secret.Data, ref.TokenNameKey, ref.TokenSecretKey)
+	return r.useSecret(s, &secret, false)
+}
+
+// useSecret takes the credential from a source Secret's data.
+func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret, bundle bool) error {
+	conn := s.conn
+	cred, err := credentialFromData(conn, secret.Name, secret.Data, bundle)
 	if err != nil {
 		s.credErr = err
 		if ce, ok := err.(*classify.CredentialError); ok && ce.Reason == classify.ReasonSecretKeyMissing {
@@ -151,9 +180,9 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 		return nil
 	}
 	r.secrets.Delete(memoKey(conn))
-	s.pat = &pat
-	s.revision, s.tokenName = credential.Revision(pat), pat.Name
-	s.sourceResourceVersion, s.sourceUID = secret.ResourceVersion, string(secret.UID)
+	s.cred = &cred
+	s.revision, s.ident = cred.revision(), cred.ident()
+	s.sourceResourceVersion, s.sourceUID = sourceVersion(conn, secret.ResourceVersion), string(secret.UID)
 	return nil
 }
 
@@ -374,7 +403,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		s.requeueIn(time.Second)
 		return true, err
 	}
-	pat, err := r.sourcePAT(ctx, s)
+	cred, err := r.sourceCredential(ctx, s)
 	if err != nil {
 		return true, err
 	}
@@ -383,7 +412,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		return true, nil
 	}
 	started := time.Now()
-	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, *pat)
+	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, *cred)
 	latency := time.Since(started)
 	if err != nil {
 		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
@@ -470,7 +499,7 @@ func credentialStatus(c *v1.CredentialStatus) *v1.CredentialStatus {
 // recordFailure classifies err with the evidence status holds and records it.
 func (r *TableauConnectionReconciler) recordFailure(ctx context.Context, s *scope, stage string, err error) classify.Verdict {
 	conn := s.conn
-	ev := classify.Evidence{Now: s.now, Site: conn.Spec.Site}
+	ev := classify.Evidence{Now: s.now, Site: conn.Spec.Site, ConnectedApp: usesConnectedApp(conn)}
 	if c := conn.Status.Credentials; c != nil {
 		if c.RevisionChangedAt != nil {
 			ev.SecretChangedAt = c.RevisionChangedAt.Time
@@ -525,7 +554,8 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 		recordAttempt(s, v1.ResultFailed)
 	} else if stage == v1.StageCredentials && s.revision != "" {
 		c := credentialStatus(conn.Status.Credentials)
-		c.Revision, c.TokenName = s.revision, s.tokenName
+		c.Revision = s.revision
+		s.ident.set(c)
 		conn.Status.Credentials = c
 	}
 	pushHistory(conn, attempt)
@@ -539,6 +569,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	now := metav1.NewTime(s.now)
 	c := recordAttempt(s, v1.ResultSucceeded)
 	c.LastSignInTime = &now
+	c.UserID = bounded(sess.UserID, 60)
 	c.ExpiresAt = nil
 	if sess.PATExpiryKnown {
 		exp := metav1.NewTime(s.now.Add(sess.PATExpiresIn).Truncate(time.Minute))
@@ -558,34 +589,23 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 func recordAttempt(s *scope, result string) *v1.CredentialStatus {
 	conn := s.conn
 	c := credentialStatus(conn.Status.Credentials)
-	c.Revision, c.TokenName = s.revision, s.tokenName
+	c.Revision = s.revision
+	s.ident.set(c)
 	site := conn.Spec.Site
 	c.LastAttemptRevision, c.LastAttemptServer, c.LastAttemptSite, c.LastAttemptResult = s.revision, conn.Spec.Server, &site, result
 	conn.Status.Credentials = c
 	return c
 }
 
-// sourcePAT returns the source Secret's PAT, reading the Secret when this reconcile has not
-// yet; nil (with s.credErr set) when it cannot be read.
-func (r *TableauConnectionReconciler) sourcePAT(ctx context.Context, s *scope) (*tableau.PersonalAccessToken, error) {
-	if s.pat == nil && s.credErr == nil {
+// sourceCredential returns the source Secret's credential, reading the Secret when this
+// reconcile has not yet; nil (with s.credErr set) when it cannot be read.
+func (r *TableauConnectionReconciler) sourceCredential(ctx context.Context, s *scope) (*signInCredential, error) {
+	if s.cred == nil && s.credErr == nil {
 		if err := r.readSecret(ctx, s); err != nil {
 			return nil, err
 		}
 	}
-	return s.pat, nil
-}
-
-// signInOut signs in with a PAT and out again at once.
-func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *tableau.Client, site string, pat tableau.PersonalAccessToken) (*tableau.Session, error) {
-	sess, err := c.SignInWithPAT(ctx, site, pat)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.SignOut(ctx, sess); err != nil {
-		ctrl.LoggerFrom(ctx).Info("sign-out failed; Tableau expires the session on its own", "error", err.Error())
-	}
-	return sess, nil
+	return s.cred, nil
 }
 
 // bounded cuts s to at most n bytes, on a rune boundary.

@@ -25,7 +25,13 @@ import (
 // +kubebuilder:validation:XValidation:rule="!self.server.startsWith('http://') || (has(self.allowInsecureHTTP) && self.allowInsecureHTTP)",message="server uses http://, which would send the personal access token unencrypted: use https://, or set allowInsecureHTTP: true (only for a local simulator or test server)",fieldPath=".server"
 // +kubebuilder:validation:XValidation:rule="!(isURL(self.server) && url(self.server).getHostname().endsWith('.online.tableau.com')) || (has(self.site) && self.site.size() > 0)",message="site is required for Tableau Cloud (server *.online.tableau.com): set it to the site's contentUrl, the part after /#/site/ in the browser's address",fieldPath=".site"
 // +kubebuilder:validation:XValidation:rule="!has(self.consumers) || !has(self.auth.personalAccessToken) || self.consumers.secretName != self.auth.personalAccessToken.secretRef.name",message="consumers.secretName must differ from the source Secret (auth.personalAccessToken.secretRef.name): the operator writes the consumer Secret and would overwrite the credential you gave it",fieldPath=".consumers.secretName"
-// +kubebuilder:validation:XValidation:rule="!has(self.consumers) || !has(self.validation) || !has(self.validation.signIn) || self.validation.signIn != 'Periodic'",message="validation.signIn: Periodic cannot be used with consumers: a PAT holds one session, so each scheduled sign-in would end the session of every workload using it; use OnChange (the default)",fieldPath=".validation.signIn"
+// +kubebuilder:validation:XValidation:rule="!has(self.consumers) || !has(self.auth.connectedApp) || self.consumers.secretName != self.auth.connectedApp.secretRef.name",message="consumers.secretName must differ from the source Secret (auth.connectedApp.secretRef.name): the operator writes the consumer Secret and would overwrite the credential you gave it",fieldPath=".consumers.secretName"
+// +kubebuilder:validation:XValidation:rule="!has(self.consumers) || has(self.auth.connectedApp) || !has(self.validation) || !has(self.validation.signIn) || self.validation.signIn != 'Periodic'",message="validation.signIn: Periodic cannot be used with consumers of a personal access token: a PAT holds one session, so each scheduled sign-in would end the session of every workload using it; use OnChange (the default), or a connected app (each JWT sign-in is its own session)",fieldPath=".validation.signIn"
+// +kubebuilder:validation:XValidation:rule="!has(self.auth.connectedApp) || self.apiVersion.matches('^(3[.](1[7-9]|[2-9][0-9]|[1-9][0-9][0-9]+)|([4-9]|[1-9][0-9]+)[.][0-9]+)$')",message="apiVersion must be 3.17 or later with auth.connectedApp: sign-in with a connected-app JWT needs REST API 3.17 (Tableau Server 2023.1) or later",fieldPath=".apiVersion"
+// +kubebuilder:validation:XValidation:rule="!has(self.validation) || !has(self.validation.adminSecretRef) || (has(self.auth.personalAccessToken) && self.apiVersion.matches('^(3[.](2[1-9]|[3-9][0-9]|[1-9][0-9][0-9]+)|([4-9]|[1-9][0-9]+)[.][0-9]+)$'))",message="validation.adminSecretRef reads a PAT's expiry through List Personal Access Tokens: it needs auth.personalAccessToken and apiVersion 3.21 or later (Tableau Cloud)",fieldPath=".validation.adminSecretRef"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || (has(self.auth.connectedApp) && has(self.consumers))",message="rotation.automatic needs auth.connectedApp and consumers: Tableau's REST API can create connected-app secrets but not personal access tokens, and a rotation hands the new secret to the consumer Secret",fieldPath=".rotation.automatic"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.auth.connectedApp) || self.rotation.automatic.adminSecretRef.name != self.auth.connectedApp.secretRef.name",message="rotation.automatic.adminSecretRef must name a Secret other than auth.connectedApp.secretRef: the administrator's PAT and the connected app's secret are different credentials",fieldPath=".rotation.automatic.adminSecretRef.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.consumers) || self.rotation.automatic.adminSecretRef.name != self.consumers.secretName",message="rotation.automatic.adminSecretRef must not be the consumer Secret: the administrator's PAT is for the operator alone and never reaches workloads",fieldPath=".rotation.automatic.adminSecretRef.name"
 type TableauConnectionSpec struct {
 	// server is the Tableau Server URL or the Tableau Cloud pod URL, scheme and host only,
 	// for example https://tableau.example.com or https://10ay.online.tableau.com.
@@ -84,7 +90,8 @@ type TableauConnectionSpec struct {
 	// +optional
 	Consumers *ConsumersSpec `json:"consumers,omitempty"`
 
-	// rotation configures how a new PAT in the source Secret reaches the consumers.
+	// rotation configures how a new credential in the source Secret reaches the consumers, and
+	// (with a connected app) how the operator creates new credentials itself.
 	// +optional
 	Rotation RotationSpec `json:"rotation,omitempty"`
 }
@@ -151,12 +158,37 @@ type RotationSpec struct {
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="rotation.maxAge must be at least 1h"
 	MaxAge *metav1.Duration `json:"maxAge,omitempty"`
 
+	// automatic makes the operator create, roll out and retire connected-app secrets on a
+	// schedule (auth.connectedApp and consumers only).
+	// +optional
+	Automatic *AutomaticRotation `json:"automatic,omitempty"`
+
 	// renewBefore is how long before maxAge, or before the expiry Tableau reported, the
 	// RotationDue condition turns True, so a person creates the next PAT in time. Default 336h.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1h')",message="rotation.renewBefore must be at least 1h"
 	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+}
+
+// AutomaticRotation rotates a connected app's secret with no person involved: the operator
+// creates a new secret on the app through Tableau's REST API, validates it with a JWT sign-in,
+// rolls it out to the consumers behind the health gate, and then deletes the old secret on
+// Tableau (or, on rollback, the new one). A connected app holds at most two secrets.
+type AutomaticRotation struct {
+	// every is how long a connected-app secret stays active before the operator replaces it,
+	// for example 720h. At least 1m (short periods are for demos and tests).
+	// +required
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('1m')",message="rotation.automatic.every must be at least 1m"
+	Every metav1.Duration `json:"every"`
+
+	// adminSecretRef is a Secret in the connection's namespace with the personal access token
+	// of a site administrator, which may create and delete the connected app's secrets.
+	// This PAT must be used ONLY by the operator: a PAT holds one session, and each operator
+	// sign-in with it ends every other session of that PAT. Never give it to a workload.
+	// +required
+	AdminSecretRef PATSecretReference `json:"adminSecretRef"`
 }
 
 // RotationHealthCheck is the gate after a promotion.
@@ -192,7 +224,17 @@ const (
 
 // ValidationSpec configures validation.
 // +kubebuilder:validation:XValidation:rule="!has(self.interval) || (has(self.signIn) && self.signIn == 'Periodic')",message="validation.interval applies only with signIn: Periodic; OnChange signs in only when the credential, server or site changes"
+// +kubebuilder:validation:XValidation:rule="!has(self.adminSecretRef) || !has(self.signIn) || self.signIn != 'Periodic'",message="validation.adminSecretRef reads the PAT's expiry without signing in, for signIn: OnChange; with Periodic the sign-in reports the expiry itself"
 type ValidationSpec struct {
+	// adminSecretRef is a Secret with a site administrator's personal access token (keys as in
+	// auth.personalAccessToken.secretRef). With it the operator reads the connection PAT's
+	// expiresAt through List Personal Access Tokens (Tableau Cloud, REST 3.21+) every 6h,
+	// without signing in with the PAT consumers hold, so OnChange connections get expiry and
+	// RotationDue too. This administrator's PAT must be used ONLY by the operator: each
+	// sign-in with it ends every other session of that PAT.
+	// +optional
+	AdminSecretRef *PATSecretReference `json:"adminSecretRef,omitempty"`
+
 	// signIn is OnChange (default) or Periodic.
 	// +optional
 	// +kubebuilder:default=OnChange
@@ -214,13 +256,76 @@ type ValidationSpec struct {
 	ServerCheckInterval *metav1.Duration `json:"serverCheckInterval,omitempty"`
 }
 
-// AuthSpec names how the operator signs in. Exactly one method is set; personal access
-// tokens are the only method of v1alpha1.
-// +kubebuilder:validation:XValidation:rule="has(self.personalAccessToken)",message="auth.personalAccessToken is required: name the Secret that holds the token name and secret"
+// AuthSpec names how the operator signs in. Exactly one method is set.
+// +kubebuilder:validation:XValidation:rule="has(self.personalAccessToken) || has(self.connectedApp)",message="auth needs a credential: set auth.personalAccessToken (a Secret with the token name and secret) or auth.connectedApp (a Secret with the client id, secret id and secret value)"
+// +kubebuilder:validation:XValidation:rule="!(has(self.personalAccessToken) && has(self.connectedApp))",message="set exactly one of auth.personalAccessToken and auth.connectedApp"
 type AuthSpec struct {
 	// personalAccessToken signs in with a Tableau personal access token (PAT) held in a Secret.
 	// +optional
 	PersonalAccessToken *PersonalAccessTokenAuth `json:"personalAccessToken,omitempty"`
+
+	// connectedApp signs in with a JWT signed by a connected app's (direct trust) secret.
+	// Each JWT sign-in is its own session, so validating never ends a workload's session.
+	// +optional
+	ConnectedApp *ConnectedAppAuth `json:"connectedApp,omitempty"`
+}
+
+// ConnectedAppAuth names a connected app (direct trust), the user to sign in as, and the JWT scopes.
+type ConnectedAppAuth struct {
+	// secretRef is the Secret, in the connection's namespace, with the app's client id and
+	// one of its secrets (id and value). It needs the tableau-operator.dev/credential: "true" label.
+	// +required
+	SecretRef ConnectedAppSecretReference `json:"secretRef"`
+
+	// username is the Tableau user the JWT signs in as (its sub claim): on Tableau Cloud the
+	// user's email address. Case-sensitive.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=255
+	Username string `json:"username"`
+
+	// scopes are the JWT's scp claim, each of the shape tableau:<resource>:<action>, for
+	// example tableau:content:read or tableau:datasources:*. A REST method outside the scopes
+	// answers 401002 even after a successful sign-in.
+	// +required
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=32
+	// +listType=set
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:XValidation:rule="self.all(s, s.matches('^tableau:[a-z][a-z0-9_]*:([a-z][a-z0-9_]*|[*])$'))",message="scopes must each look like tableau:<resource>:<action> in lower case, for example tableau:content:read or tableau:tasks:*"
+	Scopes []string `json:"scopes"`
+}
+
+// ConnectedAppSecretReference names a Secret in the same namespace and the keys of the app's
+// client id, secret id and secret value.
+// +kubebuilder:validation:XValidation:rule="self.clientIdKey != self.secretIdKey && self.clientIdKey != self.secretValueKey && self.secretIdKey != self.secretValueKey",message="clientIdKey, secretIdKey and secretValueKey must name three different keys of the Secret"
+type ConnectedAppSecretReference struct {
+	// name of the Secret in the connection's namespace.
+	// +required
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="secretRef.name must be a Secret name: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit"
+	Name string `json:"name"`
+
+	// clientIdKey is the Secret key holding the connected app's client id.
+	// +optional
+	// +kubebuilder:default=clientId
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-._a-zA-Z0-9]+$')",message="clientIdKey must be a Secret data key: letters, digits, '-', '_' and '.' only"
+	ClientIDKey string `json:"clientIdKey,omitempty"`
+
+	// secretIdKey is the Secret key holding the id of the app's secret (the JWT's kid).
+	// +optional
+	// +kubebuilder:default=secretId
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-._a-zA-Z0-9]+$')",message="secretIdKey must be a Secret data key: letters, digits, '-', '_' and '.' only"
+	SecretIDKey string `json:"secretIdKey,omitempty"`
+
+	// secretValueKey is the Secret key holding the secret's value, which signs the JWT.
+	// +optional
+	// +kubebuilder:default=secretValue
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[-._a-zA-Z0-9]+$')",message="secretValueKey must be a Secret data key: letters, digits, '-', '_' and '.' only"
+	SecretValueKey string `json:"secretValueKey,omitempty"`
 }
 
 // PersonalAccessTokenAuth points at the Secret that holds a personal access token.
@@ -387,9 +492,48 @@ type RotationStatus struct {
 	// lastCompletionTime is when the last rotation completed.
 	// +optional
 	LastCompletionTime *metav1.Time `json:"lastCompletionTime,omitempty"`
-	// dueTime is when the next rotation is due (maxAge or expiry, less renewBefore).
+	// dueTime is when the next rotation is due (maxAge or expiry, less renewBefore; with
+	// rotation.automatic, activeSince plus every).
 	// +optional
 	DueTime *metav1.Time `json:"dueTime,omitempty"`
+	// automatic is what the operator did on Tableau's side for rotation.automatic.
+	// +optional
+	Automatic *AutomaticRotationStatus `json:"automatic,omitempty"`
+}
+
+// AutomaticRotationStatus records the connected-app secrets the operator creates and deletes
+// on Tableau. Secret ids are not secret (they are the JWT's kid); values never appear here.
+type AutomaticRotationStatus struct {
+	// phase: Idle, Creating (the intent is recorded), RollingOut (the new secret goes through
+	// the rotation like a new credential), Retiring (the old secret is deleted on Tableau),
+	// Discarding (the rejected new secret is deleted on Tableau) or Stalled (the app holds two
+	// secrets and neither is the operator's to drop: Tableau's error 128).
+	// +optional
+	Phase string `json:"phase,omitempty"`
+	// creatingSince is persisted right before the operator asks Tableau for a new secret. A
+	// secret's value is returned only by that call, so after a crash a secret on the app that
+	// is neither the active one nor newSecretID was never given to anyone: the operator
+	// deletes it before creating again.
+	// +optional
+	CreatingSince *metav1.Time `json:"creatingSince,omitempty"`
+	// newSecretID is the secret the operator created for the rotation under way; its value is
+	// only in the operator's staged Secret until the consumers get it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	NewSecretID string `json:"newSecretID,omitempty"`
+	// retiringSecretID is the secret deleted on Tableau once its successor passed the health
+	// gate (or, on rollback, the new one that failed).
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	RetiringSecretID string `json:"retiringSecretID,omitempty"`
+	// lastCreateTime is when the operator last created a secret on the app.
+	// +optional
+	LastCreateTime *metav1.Time `json:"lastCreateTime,omitempty"`
+	// reason and message say what automatic rotation did last, or why it stopped.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
 }
 
 // FailureStatus is the evidence of a failure: what failed, how, and what to do.
@@ -455,6 +599,12 @@ type CredentialStatus struct {
 	// tokenName is the PAT's name (not its secret).
 	// +optional
 	TokenName string `json:"tokenName,omitempty"`
+	// clientID and secretID name a connected app and the secret of it in use (the JWT's iss
+	// and kid; neither is secret).
+	// +optional
+	ClientID string `json:"clientID,omitempty"`
+	// +optional
+	SecretID string `json:"secretID,omitempty"`
 	// revision is a short, non-reversible digest of the token name and secret: it changes when
 	// the credential changes.
 	// +optional
@@ -463,6 +613,13 @@ type CredentialStatus struct {
 	// revision to this one; unset for the first credential it saw.
 	// +optional
 	RevisionChangedAt *metav1.Time `json:"revisionChangedAt,omitempty"`
+	// userID is the LUID of the PAT's owner, from the last successful sign-in (not secret).
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	UserID string `json:"userID,omitempty"`
+	// expiryCheckedAt is when validation.adminSecretRef last read the PAT's expiry.
+	// +optional
+	ExpiryCheckedAt *metav1.Time `json:"expiryCheckedAt,omitempty"`
 	// lastSignInTime is the last successful sign-in by the operator.
 	// +optional
 	LastSignInTime *metav1.Time `json:"lastSignInTime,omitempty"`

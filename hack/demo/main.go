@@ -134,16 +134,12 @@ func run(operatorBin string) error {
 	if err != nil {
 		return err
 	}
-	// The simulator listens on 127.0.0.1: the operator sends credentials nowhere else.
-	op := exec.Command(operatorBin, "--metrics-bind-address=0", "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0", "--allowed-servers=127.0.0.1")
-	op.Env = append(os.Environ(), "KUBECONFIG="+env.KubeconfigPath)
-	op.Stdout, op.Stderr = logFile, logFile
-	if err := op.Start(); err != nil {
+	op := &operator{bin: operatorBin, kubeconfig: env.KubeconfigPath, log: logFile}
+	if err := op.start(); err != nil {
 		return err
 	}
 	defer func() {
-		_ = op.Process.Signal(syscall.SIGTERM)
-		_ = op.Wait()
+		op.stop(syscall.SIGTERM)
 		_ = logFile.Close()
 	}()
 
@@ -202,6 +198,10 @@ spec:
 		return fmt.Errorf("%w\noperator log:\n%s", err, out)
 	}
 	if err := rotationAct(d, sim, srv); err != nil {
+		out, _ := os.ReadFile(logPath)
+		return fmt.Errorf("%w\noperator log:\n%s", err, out)
+	}
+	if err := automaticAct(d, sim, srv, op); err != nil {
 		out, _ := os.ReadFile(logPath)
 		return fmt.Errorf("%w\noperator log:\n%s", err, out)
 	}
@@ -293,14 +293,7 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 	go testenv.PlayDeploymentController(standIn, k8s, "wave", time.Second, nil)
 
 	ns := "wave"
-	if err := k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-		return err
-	}
-	if err := k8s.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: ns, Labels: consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}); err != nil {
-		return err
-	}
-	if err := k8s.Create(ctx, &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "wave", Namespace: ns},
-		Spec: v1.TableauFleetSpec{Selector: metav1.LabelSelector{MatchLabels: map[string]string{"fleet": "wave"}}}}); err != nil {
+	if err := fleetNamespace(ctx, k8s, ns, srv); err != nil {
 		return err
 	}
 	tenants := []string{"alpha", "bravo", "charlie"}

@@ -75,11 +75,15 @@ var Transitions = map[Phase][]Phase{
 }
 
 // Allowed reports whether the table allows moving from one phase to another.
-func Allowed(from, to Phase) bool {
+func Allowed(from, to Phase) bool { return allowedIn(Transitions, from, to) }
+
+// allowedIn reports whether a transition table allows moving from one phase to another;
+// staying is always allowed.
+func allowedIn[P comparable](table map[P][]P, from, to P) bool {
 	if from == to {
 		return true
 	}
-	for _, p := range Transitions[from] {
+	for _, p := range table[from] {
 		if p == to {
 			return true
 		}

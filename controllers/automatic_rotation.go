@@ -1,0 +1,388 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/credential"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+)
+
+// CrashAfterSecretCreated is the CrashHook phase right after a secret was created on Tableau
+// and before its value is stored: the moment that leaves an orphan.
+const CrashAfterSecretCreated = "SecretCreated"
+
+// maxSecretIDLength is the longest secret id status records (Tableau's are 36-character LUIDs).
+const maxSecretIDLength = 128
+
+// maxIssueSteps bounds the issue steps one reconcile takes.
+const maxIssueSteps = 8
+
+// issuedName is the operator's Secret that holds the connected-app secret it created last.
+// With rotation.automatic it supersedes the person's source Secret as the bundle planner's
+// source: the person's Secret gave the first secret, the operator issues the next ones.
+func issuedName(conn *v1.TableauConnection) string {
+	return conn.Spec.Consumers.SecretName + "-issued"
+}
+
+func automatic(conn *v1.TableauConnection) *v1.AutomaticRotation {
+	if conn.Spec.Consumers == nil || conn.Spec.Auth.ConnectedApp == nil {
+		return nil
+	}
+	return conn.Spec.Rotation.Automatic
+}
+
+// adminNote is said in status whenever automatic rotation is on: the one-session rule.
+func adminNote(a *v1.AutomaticRotation) string {
+	return fmt.Sprintf("The site administrator's PAT in Secret %q is used only by the operator: each of its sign-ins ends every other session of that PAT, so no workload or person may use it.", a.AdminSecretRef.Name)
+}
+
+// issueScope is what one reconcile learned for the issue planner, and the admin session.
+type issueScope struct {
+	admin  *tableau.Session
+	listed []string
+	ok     bool
+}
+
+// reconcileIssue observes, plans with rotation.PlanIssue, persists, and applies one action at
+// a time. Every phase is persisted before its action; the intent is persisted before the
+// create call, so a secret created just before a crash is found and deleted as an orphan.
+func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *scope) error {
+	conn := s.conn
+	a := automatic(conn)
+	rs := conn.Status.Rotation
+	if a == nil || rs == nil {
+		if rs != nil {
+			rs.Automatic = nil
+		}
+		return nil
+	}
+	if rs.Automatic == nil {
+		rs.Automatic = &v1.AutomaticRotationStatus{Phase: string(rotation.IssueIdle)}
+	}
+	st := rs.Automatic
+	isc := &issueScope{}
+	defer r.endAdminSession(ctx, s, isc)
+	for i := 0; i < maxIssueSteps; i++ {
+		o, due, err := r.observeIssue(ctx, s, isc)
+		if err != nil {
+			return r.issueFailed(ctx, s, err)
+		}
+		step := rotation.PlanIssue(o)
+		if step.Action == rotation.ListSecrets {
+			if err := r.listAppSecrets(ctx, s, isc); err != nil {
+				return r.issueFailed(ctx, s, err)
+			}
+			continue
+		}
+		if !rotation.IssueAllowed(o.Phase, step.Phase) {
+			return fmt.Errorf("the issue planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
+		}
+		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.IssueNone {
+			if step.Phase == rotation.IssueIdle {
+				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", due.UTC().Format(time.RFC3339), adminNote(a))
+				if wait := due.Sub(r.now()); wait > 0 {
+					s.requeueIn(wait)
+				}
+			}
+			if step.Phase == rotation.IssueStalled {
+				s.requeueIn(jitter(SlowRecheck))
+			}
+			return nil
+		}
+		if step.Phase != o.Phase {
+			st.Phase = string(step.Phase)
+			st.Reason = string(step.Reason)
+			st.Message = issueMessage(conn, step)
+			if step.Phase == rotation.IssueCreating {
+				t := metav1.NewTime(r.now())
+				st.CreatingSince = &t
+			}
+		}
+		st.NewSecretID, st.RetiringSecretID = step.Records.New, step.Records.Retiring
+		if step.Phase == rotation.IssueIdle {
+			st.CreatingSince = nil
+		}
+		if err := r.persistLocked(ctx, s); err != nil {
+			return err
+		}
+		if step.Phase != o.Phase {
+			r.event(conn, step.Phase == rotation.IssueStalled || step.Phase == rotation.IssueDiscarding, st.Reason, st.Message)
+			ctrl.LoggerFrom(ctx).Info("automatic rotation", "phase", st.Phase, "reason", st.Reason)
+		}
+		if err := r.applyIssue(ctx, s, isc, step); err != nil {
+			if errors.Is(err, ErrCrash) {
+				return err
+			}
+			return r.issueFailed(ctx, s, err)
+		}
+		isc.ok = false // what is on the app changed: list again when needed
+	}
+	s.requeueIn(time.Second)
+	return nil
+}
+
+func issueMessage(conn *v1.TableauConnection, step rotation.IssueStep) string {
+	switch step.Phase {
+	case rotation.IssueCreating:
+		return fmt.Sprintf("A new secret is due; creating it on connected app %q (secret %q retires after the gate).", conn.Status.Credentials.ClientID, step.Records.Retiring)
+	case rotation.IssueRollingOut:
+		return fmt.Sprintf("Secret %q was created and is rolled out to the consumers.", step.Records.New)
+	case rotation.IssueRetiring:
+		return fmt.Sprintf("Secret %q passed the gate; deleting secret %q on Tableau.", step.Records.New, step.Records.Retiring)
+	case rotation.IssueDiscarding:
+		return fmt.Sprintf("Secret %q was rejected or rolled back; deleting it on Tableau, consumers keep %q.", step.Records.New, step.Records.Retiring)
+	case rotation.IssueStalled:
+		return "The connected app already holds two secrets (Tableau's limit, error 128) and neither is the operator's to delete: one is the active secret, the other is in the source Secret. Delete the one no one uses on Tableau; the operator never deletes the active one."
+	case rotation.IssueIdle:
+		return "The automatic rotation finished."
+	}
+	return string(step.Reason)
+}
+
+// issueDue says whether a new secret is due, and otherwise how long until it is: every after
+// the active secret became active, or after the last create (a rejected secret is not
+// retried at once).
+func issueDue(conn *v1.TableauConnection, now time.Time) (bool, time.Time) {
+	a, rs := automatic(conn), conn.Status.Rotation
+	since := conn.CreationTimestamp.Time
+	if rs.ActiveSince != nil {
+		since = rs.ActiveSince.Time
+	}
+	if st := rs.Automatic; st != nil && st.LastCreateTime != nil && st.LastCreateTime.After(since) {
+		since = st.LastCreateTime.Time
+	}
+	due := since.Add(a.Every.Duration).Truncate(time.Second)
+	return !now.Before(due), due
+}
+
+// observeIssue reads what the issue planner needs. In the steady state (Idle, not due) it
+// reads nothing but status.
+func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope, isc *issueScope) (rotation.IssueObservation, time.Time, error) {
+	conn, rs := s.conn, s.conn.Status.Rotation
+	st := rs.Automatic
+	o := rotation.IssueObservation{Phase: rotation.IssuePhase(st.Phase),
+		Records: rotation.IssueRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID}}
+	if o.Phase == "" {
+		o.Phase = rotation.IssueIdle
+	}
+	var due time.Time
+	o.Due, due = issueDue(conn, r.now())
+	o.BundleIdle = rs.Phase == v1.RotationIdle && rs.ActiveRevision != "" && rs.ActiveRevision == s.revision && rs.FailedRevision == ""
+	if o.Phase == rotation.IssueIdle && !(o.Due && o.BundleIdle) {
+		return o, due, nil
+	}
+	var err error
+	if o.Active, err = r.secretIDIn(ctx, conn, conn.Spec.Consumers.SecretName, BundleSecretID); err != nil {
+		return o, due, err
+	}
+	if rs.Phase != v1.RotationIdle {
+		// Until the gate passes, the active secret is the one kept for rollback.
+		prev, err := r.secretIDIn(ctx, conn, previousName(conn), BundleSecretID)
+		if err != nil {
+			return o, due, err
+		}
+		if prev != "" {
+			o.Active = prev
+		}
+	}
+	if o.Issued, err = r.secretIDIn(ctx, conn, issuedName(conn), BundleSecretID); err != nil {
+		return o, due, err
+	}
+	o.Source = r.personSecretID(ctx, conn)
+	o.IssuedRejected = o.Issued != "" && rs.Phase == v1.RotationFailed && rs.FailedRevision != "" && rs.FailedRevision == s.revision && s.fromIssued
+	if isc.ok {
+		o.Listed, o.OnApp = true, isc.listed
+	}
+	return o, due, nil
+}
+
+// secretIDIn reads the secret id one of the operator's Secrets holds ("" when it does not exist).
+func (r *TableauConnectionReconciler) secretIDIn(ctx context.Context, conn *v1.TableauConnection, name, key string) (string, error) {
+	sec, err := r.readOwn(ctx, conn, name)
+	if err != nil || sec == nil {
+		return "", err
+	}
+	return string(sec.Data[key]), nil
+}
+
+// personSecretID is the secret id in the person's source Secret, when its owner consented and
+// it is readable; "" otherwise.
+func (r *TableauConnectionReconciler) personSecretID(ctx context.Context, conn *v1.TableauConnection) string {
+	ref := conn.Spec.Auth.ConnectedApp.SecretRef
+	var sec corev1.Secret
+	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec); err != nil {
+		return ""
+	}
+	if sec.Labels[v1.LabelCredential] != v1.CredentialConsent {
+		return ""
+	}
+	key := ref.SecretIDKey
+	if key == "" {
+		key = credential.DefaultSecretIDKey
+	}
+	return string(sec.Data[key])
+}
+
+// adminSession signs in with the administrator's PAT, once per reconcile. Its Secret needs
+// its owner's consent, like every source Secret.
+func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope, isc *issueScope) (*tableau.Session, error) {
+	if isc.admin != nil {
+		return isc.admin, nil
+	}
+	sess, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
+	if err != nil {
+		return nil, err
+	}
+	isc.admin = sess
+	return sess, nil
+}
+
+// adminSignIn signs in with a site administrator's PAT that only the operator uses. Its
+// Secret needs its owner's consent, like every source Secret.
+func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, error) {
+	conn := s.conn
+	var sec corev1.Secret
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec)
+	if apierrors.IsNotFound(err) {
+		return nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+	}
+	if sec.Labels[v1.LabelCredential] != v1.CredentialConsent {
+		return nil, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
+			Managed: sec.Labels[v1.LabelCredential] == v1.CredentialManaged}
+	}
+	pat, err := credential.FromSecretData(ref.Name, sec.Data, ref.TokenNameKey, ref.TokenSecretKey)
+	if err != nil {
+		return nil, err
+	}
+	if s.client == nil {
+		if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
+			return nil, err
+		}
+	}
+	return s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+}
+
+func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *issueScope) {
+	if isc.admin == nil {
+		return
+	}
+	if err := s.client.SignOut(ctx, isc.admin); err != nil {
+		ctrl.LoggerFrom(ctx).Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
+	}
+}
+
+func (r *TableauConnectionReconciler) listAppSecrets(ctx context.Context, s *scope, isc *issueScope) error {
+	admin, err := r.adminSession(ctx, s, isc)
+	if err != nil {
+		return err
+	}
+	infos, err := s.client.ListConnectedAppSecrets(ctx, admin, s.conn.Status.Credentials.ClientID)
+	if err != nil {
+		return err
+	}
+	isc.listed = isc.listed[:0]
+	for _, in := range infos {
+		isc.listed = append(isc.listed, in.ID)
+	}
+	isc.ok = true
+	return nil
+}
+
+// applyIssue performs the issue step's one action.
+func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, isc *issueScope, step rotation.IssueStep) error {
+	conn := s.conn
+	clientID := conn.Status.Credentials.ClientID
+	switch step.Action {
+	case rotation.DeleteSecret:
+		admin, err := r.adminSession(ctx, s, isc)
+		if err != nil {
+			return err
+		}
+		err = s.client.DeleteConnectedAppSecret(ctx, admin, clientID, step.Secret)
+		if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
+			err = nil // already gone
+		}
+		return err
+	case rotation.CreateSecret:
+		admin, err := r.adminSession(ctx, s, isc)
+		if err != nil {
+			return err
+		}
+		created, err := s.client.CreateConnectedAppSecret(ctx, admin, clientID)
+		if err != nil {
+			return err
+		}
+		if len(created.ID) > maxSecretIDLength {
+			// Status could not record it; left on the app, it is an orphan the next attempt deletes.
+			return fmt.Errorf("tableau answered with a secret id of %d characters, more than %d", len(created.ID), maxSecretIDLength)
+		}
+		if r.CrashHook != nil {
+			if err := r.CrashHook(CrashAfterSecretCreated); err != nil {
+				return err
+			}
+		}
+		a := conn.Spec.Auth.ConnectedApp
+		cred := signInCredential{app: &tableau.ConnectedApp{ClientID: clientID, SecretID: created.ID, SecretValue: created.Value,
+			Username: a.Username, Scopes: a.Scopes}}
+		if err := r.writeBundle(ctx, conn, issuedName(conn), cred, cred.revision()); err != nil {
+			return err
+		}
+		t := metav1.NewTime(r.now())
+		conn.Status.Rotation.Automatic.LastCreateTime = &t
+		return nil
+	case rotation.RestoreIssued:
+		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, issuedName(conn))
+	}
+	return nil
+}
+
+// issueFailed records a failed Tableau or Kubernetes call of the automatic rotation on its
+// status and retries later: transient failures after the backoff, others after an hour.
+func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope, err error) error {
+	st := s.conn.Status.Rotation.Automatic
+	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: s.conn.Spec.Site})
+	var status apierrors.APIStatus
+	if errors.As(err, &status) || errors.Is(err, errNameTaken) {
+		return err // a Kubernetes error: controller-runtime retries
+	}
+	st.Reason = v.Reason
+	st.Message = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
+	if v.Bucket.Transient() {
+		s.requeueIn(r.Backoff.Delay(1, 0))
+	} else {
+		s.requeueIn(jitter(SlowRecheck))
+	}
+	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason)
+	return nil
+}

@@ -1,0 +1,199 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/credential"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+)
+
+// Keys of a connected app's consumer bundle (besides server, site and apiVersion).
+const (
+	BundleClientID    = "clientId"
+	BundleSecretID    = "secretId"
+	BundleSecretValue = "secretValue"
+	BundleUsername    = "username"
+	BundleScopes      = "scopes"
+)
+
+// signInCredential is the credential a connection signs in with: a PAT, or a connected app
+// whose JWT the client mints for each sign-in. Exactly one is set.
+type signInCredential struct {
+	pat *tableau.PersonalAccessToken
+	app *tableau.ConnectedApp
+}
+
+// usesConnectedApp reports whether the connection signs in with a connected-app JWT.
+func usesConnectedApp(conn *v1.TableauConnection) bool {
+	return conn.Spec.Auth.ConnectedApp != nil
+}
+
+// sourceSecretName is the Secret the connection's credential comes from.
+func sourceSecretName(conn *v1.TableauConnection) string {
+	if a := conn.Spec.Auth.ConnectedApp; a != nil {
+		return a.SecretRef.Name
+	}
+	return conn.Spec.Auth.PersonalAccessToken.SecretRef.Name
+}
+
+// sourceSecretField is the spec field that names the source Secret, for messages.
+func sourceSecretField(conn *v1.TableauConnection) string {
+	if usesConnectedApp(conn) {
+		return credential.ConnectedAppSecretRef
+	}
+	return "spec.auth.personalAccessToken.secretRef"
+}
+
+// credentialFromData reads the connection's credential from Secret data: the source Secret
+// (with the key names of the spec) or one of the operator's bundles (with the bundle's keys).
+func credentialFromData(conn *v1.TableauConnection, secretName string, data map[string][]byte, bundle bool) (signInCredential, error) {
+	if a := conn.Spec.Auth.ConnectedApp; a != nil {
+		keys := credential.ConnectedAppKeys{ClientID: a.SecretRef.ClientIDKey, SecretID: a.SecretRef.SecretIDKey, SecretValue: a.SecretRef.SecretValueKey}
+		if bundle {
+			keys = credential.ConnectedAppKeys{ClientID: BundleClientID, SecretID: BundleSecretID, SecretValue: BundleSecretValue}
+		}
+		app, err := credential.ConnectedAppFromSecretData(secretName, data, keys, a.Username, a.Scopes)
+		if err != nil {
+			return signInCredential{}, err
+		}
+		return signInCredential{app: &app}, nil
+	}
+	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
+	nameKey, secretKey := ref.TokenNameKey, ref.TokenSecretKey
+	if bundle {
+		nameKey, secretKey = BundleTokenName, BundleTokenSecret
+	}
+	pat, err := credential.FromSecretData(secretName, data, nameKey, secretKey)
+	if err != nil {
+		return signInCredential{}, err
+	}
+	return signInCredential{pat: &pat}, nil
+}
+
+// revision is the credential's short, non-reversible digest. A connected app's covers the
+// user and scopes it signs in with too: a change of either is validated and rolled out like
+// a new secret.
+func (c signInCredential) revision() string {
+	if c.app != nil {
+		return appRevision(credential.ConnectedAppRevision(*c.app), c.app.Username, c.app.Scopes)
+	}
+	return credential.Revision(*c.pat)
+}
+
+func appRevision(secretRevision, username string, scopes []string) string {
+	sum := sha256.Sum256([]byte(secretRevision + "\x00" + identity(username, scopes)))
+	return hex.EncodeToString(sum[:6])
+}
+
+func identity(username string, scopes []string) string {
+	return username + "\x00" + strings.Join(scopes, " ")
+}
+
+// sourceVersion is what status.credentials.sourceResourceVersion records: the Secret's
+// resourceVersion, and for a connected app a digest of the spec's username and scopes, which
+// the revision covers too. While it matches, no content is read.
+func sourceVersion(conn *v1.TableauConnection, resourceVersion string) string {
+	a := conn.Spec.Auth.ConnectedApp
+	if a == nil {
+		return resourceVersion
+	}
+	sum := sha256.Sum256([]byte(identity(a.Username, a.Scopes)))
+	return resourceVersion + "+" + hex.EncodeToString(sum[:6])
+}
+
+// credentialIdent names a credential without its secret: a PAT's name, or a connected app's
+// client id and secret id.
+type credentialIdent struct {
+	tokenName, clientID, secretID string
+}
+
+func (c signInCredential) ident() credentialIdent {
+	if c.app != nil {
+		return credentialIdent{clientID: c.app.ClientID, secretID: c.app.SecretID}
+	}
+	return credentialIdent{tokenName: c.pat.Name}
+}
+
+func identOf(st *v1.CredentialStatus) credentialIdent {
+	return credentialIdent{tokenName: st.TokenName, clientID: st.ClientID, secretID: st.SecretID}
+}
+
+// set records the identity in status.
+func (i credentialIdent) set(st *v1.CredentialStatus) {
+	st.TokenName, st.ClientID, st.SecretID = i.tokenName, i.clientID, i.secretID
+}
+
+// describe names the credential in a message.
+func (i credentialIdent) describe() string {
+	if i.clientID != "" {
+		return fmt.Sprintf("connected app %q (secret %q)", i.clientID, i.secretID)
+	}
+	return fmt.Sprintf("PAT %q", i.tokenName)
+}
+
+// bundleData is the credential part of the consumer bundle.
+func (c signInCredential) bundleData() map[string][]byte {
+	if a := c.app; a != nil {
+		return map[string][]byte{
+			BundleClientID:    []byte(a.ClientID),
+			BundleSecretID:    []byte(a.SecretID),
+			BundleSecretValue: []byte(a.SecretValue.Reveal()),
+			BundleUsername:    []byte(a.Username),
+			BundleScopes:      []byte(strings.Join(a.Scopes, " ")),
+		}
+	}
+	return map[string][]byte{
+		BundleTokenName:   []byte(c.pat.Name),
+		BundleTokenSecret: []byte(c.pat.Secret.Reveal()),
+	}
+}
+
+// signInOut signs in and out again at once. A PAT sign-in ends every other session of the
+// PAT; a JWT sign-in is a session of its own and ends no one's.
+func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *tableau.Client, site string, cred signInCredential) (*tableau.Session, error) {
+	var sess *tableau.Session
+	var err error
+	if cred.app != nil {
+		sess, err = c.SignInWithConnectedApp(ctx, site, *cred.app)
+	} else {
+		sess, err = c.SignInWithPAT(ctx, site, *cred.pat)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := c.SignOut(ctx, sess); err != nil {
+		ctrl.LoggerFrom(ctx).Info("sign-out failed; Tableau expires the session on its own", "error", err.Error())
+	}
+	return sess, nil
+}
+
+// capitalized upper-cases the first letter of a sentence that starts with a name.
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,288 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package rotation
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The issue exploration models one connected app and the operator's records: the app's
+// secrets on Tableau, the issued Secret, what consumers hold, the person's source Secret and
+// status. The bundle planner is abstracted to its two outcomes (the new secret passes the
+// gate and becomes active, or it is rejected). From every reachable state it tries every
+// step with a crash after any single write: after the phase is persisted, and between the
+// create call on Tableau and the write of the issued Secret.
+
+type issueWorld struct {
+	phase    IssuePhase
+	rec      IssueRecords
+	app      string // sorted secret ids on the app, comma-separated
+	issued   string
+	active   string
+	source   string
+	rejected bool // the bundle planner rejected the issued credential
+	rotated  int  // completed or discarded rotations; Due only before the first
+	nextID   int
+	crashes  int // crashes between a create and its store, at most 2 (bounds the ids)
+}
+
+func (w issueWorld) appIDs() []string {
+	if w.app == "" {
+		return nil
+	}
+	return strings.Split(w.app, ",")
+}
+
+func (w *issueWorld) setApp(ids []string) {
+	sort.Strings(ids)
+	w.app = strings.Join(ids, ",")
+}
+
+func (w issueWorld) onApp(id string) bool {
+	for _, s := range w.appIDs() {
+		if s == id {
+			return true
+		}
+	}
+	return false
+}
+
+// effectiveSource is what the bundle planner rolls out: the issued Secret when it exists.
+func (w issueWorld) effectiveSource() string {
+	if w.issued != "" {
+		return w.issued
+	}
+	return w.source
+}
+
+func (w issueWorld) observe(listed bool) IssueObservation {
+	o := IssueObservation{Phase: w.phase, Records: w.rec, Due: w.rotated == 0,
+		BundleIdle: w.effectiveSource() == w.active && !w.rejected,
+		Active:     w.active, Source: w.source, Issued: w.issued, IssuedRejected: w.rejected}
+	if listed {
+		o.Listed, o.OnApp = true, w.appIDs()
+	}
+	return o
+}
+
+type issueCheck struct {
+	t    *testing.T
+	seen map[issueWorld]bool
+}
+
+func (c *issueCheck) fail(w issueWorld, format string, args ...any) {
+	c.t.Helper()
+	c.t.Fatalf("state %+v: %s", w, fmt.Sprintf(format, args...))
+}
+
+// invariants that hold in every state.
+func (c *issueCheck) state(w issueWorld) {
+	if !w.onApp(w.active) {
+		c.fail(w, "the secret consumers hold (%s) is not on the app", w.active)
+	}
+	if len(w.appIDs()) > MaxAppSecrets {
+		c.fail(w, "the app holds more than %d secrets", MaxAppSecrets)
+	}
+	if w.issued != "" && !w.onApp(w.issued) {
+		c.fail(w, "the issued Secret holds %s, which is not on the app", w.issued)
+	}
+}
+
+// successors applies the next step (planning again after a listing), with every crash.
+func (c *issueCheck) successors(w issueWorld) []issueWorld {
+	var out []issueWorld
+	// The bundle planner's outcomes while the issued credential is rolled out.
+	if w.issued != "" && w.issued != w.active && !w.rejected {
+		pass := w
+		pass.active = w.issued
+		reject := w
+		reject.rejected = true
+		out = append(out, pass, reject)
+	}
+	if w.rejected && w.issued == w.active {
+		// Source restored: the bundle planner leaves Failed.
+		r := w
+		r.rejected = false
+		out = append(out, r)
+	}
+	listed := false
+	for range 3 {
+		o := w.observe(listed)
+		step := PlanIssue(o)
+		if !IssueAllowed(o.Phase, step.Phase) {
+			c.fail(w, "moved %s to %s, which IssueTransitions does not allow", o.Phase, step.Phase)
+		}
+		if step.Action == ListSecrets {
+			if listed {
+				c.fail(w, "asked to list twice")
+			}
+			listed = true
+			continue
+		}
+		persisted := w
+		persisted.phase, persisted.rec = step.Phase, step.Records
+		if persisted.phase == IssueIdle && w.phase != IssueIdle && w.phase != "" {
+			persisted.rotated++
+		}
+		changed := persisted != w
+		switch step.Action {
+		case IssueNone:
+			if changed {
+				out = append(out, persisted)
+			}
+			return out
+		case DeleteSecret:
+			if step.Secret == w.active || step.Secret == w.issued {
+				c.fail(w, "deletes %s, which consumers or the issued Secret hold", step.Secret)
+			}
+			if step.Secret == w.source && step.Secret != w.rec.Retiring {
+				c.fail(w, "deletes the source's secret %s, which is not the one retiring", step.Secret)
+			}
+			if step.Secret == w.rec.Retiring && w.active != w.rec.New {
+				c.fail(w, "deletes the old secret %s before its successor passed the gate", step.Secret)
+			}
+			done := persisted
+			var rest []string
+			for _, s := range w.appIDs() {
+				if s != step.Secret {
+					rest = append(rest, s)
+				}
+			}
+			done.setApp(rest)
+			out = append(out, done)
+		case CreateSecret:
+			if len(w.appIDs()) >= MaxAppSecrets {
+				c.fail(w, "creates a third secret")
+			}
+			created := persisted
+			created.nextID++
+			id := fmt.Sprintf("n%d", created.nextID)
+			created.setApp(append(w.appIDs(), id))
+			stored := created
+			stored.issued = id
+			out = append(out, stored)
+			if w.crashes < 2 {
+				created.crashes++
+				out = append(out, created) // a crash between the create call and the store
+			}
+		case RestoreIssued:
+			r := persisted
+			r.issued = w.active
+			out = append(out, r)
+		}
+		if changed {
+			out = append(out, persisted) // a crash right after the phase was persisted
+		}
+		return out
+	}
+	c.fail(w, "no step after listing")
+	return nil
+}
+
+func TestIssueExploration(t *testing.T) {
+	c := &issueCheck{t: t, seen: map[issueWorld]bool{}}
+	starts := []issueWorld{
+		{phase: IssueIdle, app: "a", active: "a", source: "a"},                // the first rotation
+		{phase: IssueIdle, app: "a", active: "a", source: "s0", issued: "a"},  // a later one
+		{phase: IssueIdle, app: "a,p", active: "a", source: "a"},              // a secret no one holds
+		{phase: IssueIdle, app: "a,p", active: "a", source: "p", issued: "a"}, // a person's secret in the source
+	}
+	queue := append([]issueWorld(nil), starts...)
+	terminal := map[issueWorld]bool{}
+	edges := map[issueWorld][]issueWorld{}
+	for len(queue) > 0 {
+		w := queue[0]
+		queue = queue[1:]
+		if c.seen[w] {
+			continue
+		}
+		c.seen[w] = true
+		c.state(w)
+		next := c.successors(w)
+		edges[w] = next
+		if len(next) == 0 {
+			terminal[w] = true
+		}
+		queue = append(queue, next...)
+	}
+	for w := range terminal {
+		switch {
+		case w.phase == IssueStalled:
+			if w.source != "p" {
+				c.fail(w, "stalled though the app holds a secret no one holds")
+			}
+			if w.app != "a,p" || w.active != "a" {
+				c.fail(w, "stalled with app %s", w.app)
+			}
+		case w.phase == IssueIdle && w.rotated > 0:
+			want := []string{w.active}
+			if w.source == "p" {
+				want = append(want, "p") // a person's secret in the source is theirs
+			}
+			sort.Strings(want)
+			if w.app != strings.Join(want, ",") {
+				c.fail(w, "ends with secrets %s on the app, want only %s", w.app, want)
+			}
+			if w.issued != w.active {
+				c.fail(w, "ends with the issued Secret holding %s, consumers %s", w.issued, w.active)
+			}
+		default:
+			c.fail(w, "stuck in %s", w.phase)
+		}
+	}
+	// Every state reaches an end: no livelock.
+	reaches := map[issueWorld]bool{}
+	for w := range terminal {
+		reaches[w] = true
+	}
+	for changed := true; changed; {
+		changed = false
+		for w, next := range edges {
+			if reaches[w] {
+				continue
+			}
+			for _, n := range next {
+				if reaches[n] {
+					reaches[w], changed = true, true
+					break
+				}
+			}
+		}
+	}
+	for w := range c.seen {
+		if !reaches[w] {
+			c.fail(w, "cannot reach an end")
+		}
+	}
+	t.Logf("explored %d automatic-rotation states, %d ends", len(c.seen), len(terminal))
+	fmt.Printf("issue exploration: %d states, %d ends\n", len(c.seen), len(terminal))
+}
+
+// TestIssueTransitionsDocumented checks the table in IssueTransitions' comment against the map.
+func TestIssueTransitionsDocumented(t *testing.T) {
+	for _, p := range IssuePhases {
+		if _, ok := IssueTransitions[p]; !ok {
+			t.Errorf("phase %s has no row in IssueTransitions", p)
+		}
+	}
+	if len(IssueTransitions) != len(IssuePhases) {
+		t.Errorf("IssueTransitions has %d rows, IssuePhases %d", len(IssueTransitions), len(IssuePhases))
+	}
+}
