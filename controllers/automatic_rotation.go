@@ -66,9 +66,11 @@ func adminNote(a *v1.AutomaticRotation) string {
 
 // issueScope is what one reconcile learned for the issue planner, and the admin session.
 type issueScope struct {
-	admin  *tableau.Session
-	listed []string
-	ok     bool
+	admin *tableau.Session
+	// release lets the next reconcile use the admin PAT, after admin was signed out.
+	release func()
+	listed  []string
+	ok      bool
 }
 
 // reconcileIssue observes, plans with rotation.PlanIssue, persists, and applies one action at
@@ -257,46 +259,57 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 	if isc.admin != nil {
 		return isc.admin, nil
 	}
-	sess, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
+	sess, release, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
 	if err != nil {
 		return nil, err
 	}
-	isc.admin = sess
+	isc.admin, isc.release = sess, release
 	return sess, nil
 }
 
 // adminSignIn signs in with a site administrator's PAT that only the operator uses. Its
-// Secret needs its owner's consent, like every source Secret.
-func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, error) {
+// Secret needs its owner's consent, like every source Secret. Connections that share the PAT
+// take turns (adminLocks): the caller signs the session out, then calls release.
+func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, func(), error) {
 	conn := s.conn
 	var sec corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec)
 	if apierrors.IsNotFound(err) {
-		return nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
+		return nil, nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+		return nil, nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
 	}
 	if sec.Labels[v1.LabelCredential] != v1.CredentialConsent {
-		return nil, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
+		return nil, nil, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
 			Managed: sec.Labels[v1.LabelCredential] == v1.CredentialManaged}
 	}
 	pat, err := credential.FromSecretData(ref.Name, sec.Data, ref.TokenNameKey, ref.TokenSecretKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.client == nil {
 		if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+	release, err := r.adminLocks.acquire(ctx, adminLockKey(conn.Spec.Server, conn.Spec.Site, pat))
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return sess, release, nil
 }
 
 func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *issueScope) {
 	if isc.admin == nil {
 		return
 	}
+	defer isc.release()
 	if err := s.client.SignOut(ctx, isc.admin); err != nil {
 		ctrl.LoggerFrom(ctx).Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
 	}
