@@ -102,12 +102,13 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 			if err := r.listAppSecrets(ctx, s, isc); err != nil {
 				return r.issueFailed(ctx, s, err)
 			}
-			continue
+			continue // a failure is cleared by the step's action, which the listing only prepares
 		}
 		if !rotation.IssueAllowed(o.Phase, step.Phase) {
 			return fmt.Errorf("the issue planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
 		}
 		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.IssueNone {
+			issueSucceeded(st)
 			if step.Phase == rotation.IssueIdle {
 				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", due.UTC().Format(time.RFC3339), adminNote(a))
 				if wait := due.Sub(r.now()); wait > 0 {
@@ -145,6 +146,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 			}
 			return r.issueFailed(ctx, s, err)
 		}
+		issueSucceeded(st)
 		isc.ok = false // what is on the app changed: list again when needed
 	}
 	s.requeueIn(time.Second)
@@ -391,11 +393,31 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	}
 	st.Reason = v.Reason
 	st.Message = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
+	st.ConsecutiveFailures++
+	wait := jitter(SlowRecheck)
 	if v.Bucket.Transient() {
-		s.requeueIn(r.Backoff.Delay(1, 0))
-	} else {
-		s.requeueIn(jitter(SlowRecheck))
+		// Capped exponential backoff, never shorter than Tableau's Retry-After.
+		var retryAfter time.Duration
+		if te, ok := tableau.AsError(err); ok {
+			retryAfter = te.RetryAfter
+		}
+		wait = r.Backoff.Delay(int(st.ConsecutiveFailures)-1, retryAfter)
 	}
-	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason)
+	next := metav1.NewTime(s.now.Add(wait))
+	st.NextAttemptTime = &next
+	s.requeueIn(wait)
+	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason, "consecutiveFailures", st.ConsecutiveFailures)
 	return nil
+}
+
+// ReasonRecovered is status.rotation.automatic.reason after a failed step worked again.
+const ReasonRecovered = "Recovered"
+
+// issueSucceeded clears the failure record once a step of the automatic rotation worked.
+func issueSucceeded(st *v1.AutomaticRotationStatus) {
+	if st.ConsecutiveFailures == 0 {
+		return
+	}
+	st.Reason, st.Message = ReasonRecovered, fmt.Sprintf("A step of phase %s worked again after %d failures (%s).", st.Phase, st.ConsecutiveFailures, st.Reason)
+	st.ConsecutiveFailures, st.NextAttemptTime = 0, nil
 }
