@@ -23,6 +23,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -105,5 +106,59 @@ func TestAutomaticRotationOfAFleetSharingOneAdminPATNeverEndsItsOwnSessions(t *t
 	wg.Wait()
 	for n, msg := range ended {
 		t.Errorf("%s: an admin session was ended by another tenant's sign-in with the shared PAT: %s", n, msg)
+	}
+}
+
+// Two connections on one connected app: each would see the other's active secret as an orphan
+// (neither active nor recorded for it) or retire a secret the other's consumers hold. Automatic
+// rotation must refuse to touch a shared app, and both tenants' consumers keep signing in.
+func TestAutomaticRotationRefusesAConnectedAppSharedByTwoConnections(t *testing.T) {
+	const site = "one-app"
+	names := []string{"twin-a", "twin-b"}
+	w := newWorld(t)
+	newFleet(t, w.ns)
+	adminSecret := randomSecret()
+	secrets.add(adminSecret)
+	value := w.app(t, site, "client-shared", "shared-s1")
+	if err := w.sim.AddPAT(site, tableausim.PAT{Name: "twin-admin", Secret: adminSecret, SiteRole: "SiteAdministratorCreator",
+		Expires: time.Now().Add(90 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "twin-admin", Namespace: w.ns, Labels: consent},
+		Data: map[string][]byte{"tokenName": []byte("twin-admin"), "tokenSecret": []byte(adminSecret)}})
+	for _, n := range names {
+		w.deployment(t, n+"-app", false)
+		w.setAppSource(t, n, "client-shared", "shared-s1", value)
+		create(t, w.tenantConnection(n, appConnection, func(c *v1.TableauConnection) {
+			c.Spec.Site = site
+			c.Spec.Rotation.Automatic = &v1.AutomaticRotation{Every: metav1.Duration{Duration: rotateEvery},
+				AdminSecretRef: v1.PATSecretReference{Name: "twin-admin", TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}}
+		}))
+	}
+	for _, n := range names {
+		w.appSettled(t, n, "shared-s1")
+	}
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	for _, n := range names {
+		poke(t, w.ns, n)
+	}
+	for _, n := range names {
+		waitFor(t, w.ns, n, n+" refusing the shared app", func(c *v1.TableauConnection) bool {
+			a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation)
+			return a != nil && a.Status == metav1.ConditionFalse && a.Reason == "ConnectedAppShared"
+		})
+	}
+	ids, err := w.sim.ConnectedAppSecretIDs(site, "client-shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 1 || ids[0] != "shared-s1" {
+		t.Errorf("the shared app holds %v, want only shared-s1", ids)
+	}
+	for _, n := range names {
+		if err := w.consumerAppSignsIn(t, n); err != nil {
+			t.Errorf("%s: consumers cannot sign in: %v", n, err)
+		}
 	}
 }

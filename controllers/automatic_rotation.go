@@ -97,6 +97,11 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		if err != nil {
 			return r.issueFailed(ctx, s, err)
 		}
+		if o.Phase != rotation.IssueIdle || (o.Due && o.BundleIdle) {
+			if other, err := r.appSharedWith(ctx, conn); err != nil || other != "" {
+				return r.issueRefused(s, other, err)
+			}
+		}
 		step := rotation.PlanIssue(o)
 		if step.Action == rotation.ListSecrets {
 			if err := r.listAppSecrets(ctx, s, isc); err != nil {
@@ -379,6 +384,50 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 	case rotation.RestoreIssued:
 		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, issuedName(conn))
 	}
+	return nil
+}
+
+// ReasonConnectedAppShared: another TableauConnection signs in with the same connected app.
+const ReasonConnectedAppShared = "ConnectedAppShared"
+
+// appSharedWith names another TableauConnection that signs in with this connection's
+// connected app (same server, site and client id), or "". Automatic rotation of a shared app
+// would delete a secret the other's consumers hold: as an orphan (neither active nor recorded
+// here) or as the retiring one.
+func (r *TableauConnectionReconciler) appSharedWith(ctx context.Context, conn *v1.TableauConnection) (string, error) {
+	if conn.Status.Credentials == nil || conn.Status.Credentials.ClientID == "" {
+		return "", nil
+	}
+	clientID := conn.Status.Credentials.ClientID
+	var list v1.TableauConnectionList
+	if err := r.List(ctx, &list); err != nil {
+		return "", err
+	}
+	for _, c := range list.Items {
+		if c.UID == conn.UID || c.Spec.Auth.ConnectedApp == nil || c.Status.Credentials == nil {
+			continue
+		}
+		if c.Status.Credentials.ClientID == clientID && c.Spec.Server == conn.Spec.Server && c.Spec.Site == conn.Spec.Site {
+			return c.Namespace + "/" + c.Name, nil
+		}
+	}
+	return "", nil
+}
+
+// issueRefused stops automatic rotation of a shared connected app before any Tableau call.
+func (r *TableauConnectionReconciler) issueRefused(s *scope, other string, err error) error {
+	if err != nil {
+		return err // a Kubernetes error: controller-runtime retries
+	}
+	st := s.conn.Status.Rotation.Automatic
+	st.Reason = ReasonConnectedAppShared
+	st.Message = bounded(fmt.Sprintf("TableauConnection %s also signs in with connected app %q: rotating its secrets here would delete a secret that connection's consumers hold, so the operator creates and deletes none. Next step: give each TableauConnection its own connected app.",
+		other, s.conn.Status.Credentials.ClientID), 1024)
+	st.ConsecutiveFailures++
+	wait := jitter(SlowRecheck)
+	next := metav1.NewTime(s.now.Add(wait))
+	st.NextAttemptTime = &next
+	s.requeueIn(wait)
 	return nil
 }
 
