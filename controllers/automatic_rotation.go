@@ -66,9 +66,11 @@ func adminNote(a *v1.AutomaticRotation) string {
 
 // issueScope is what one reconcile learned for the issue planner, and the admin session.
 type issueScope struct {
-	admin  *tableau.Session
-	listed []string
-	ok     bool
+	admin *tableau.Session
+	// release lets the next reconcile use the admin PAT, after admin was signed out.
+	release func()
+	listed  []string
+	ok      bool
 }
 
 // reconcileIssue observes, plans with rotation.PlanIssue, persists, and applies one action at
@@ -95,17 +97,23 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		if err != nil {
 			return r.issueFailed(ctx, s, err)
 		}
+		if o.Phase != rotation.IssueIdle || (o.Due && o.BundleIdle) {
+			if other, err := r.appSharedWith(ctx, conn); err != nil || other != "" {
+				return r.issueRefused(s, other, err)
+			}
+		}
 		step := rotation.PlanIssue(o)
 		if step.Action == rotation.ListSecrets {
 			if err := r.listAppSecrets(ctx, s, isc); err != nil {
 				return r.issueFailed(ctx, s, err)
 			}
-			continue
+			continue // a failure is cleared by the step's action, which the listing only prepares
 		}
 		if !rotation.IssueAllowed(o.Phase, step.Phase) {
 			return fmt.Errorf("the issue planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
 		}
 		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.IssueNone {
+			issueSucceeded(st)
 			if step.Phase == rotation.IssueIdle {
 				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", due.UTC().Format(time.RFC3339), adminNote(a))
 				if wait := due.Sub(r.now()); wait > 0 {
@@ -143,6 +151,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 			}
 			return r.issueFailed(ctx, s, err)
 		}
+		issueSucceeded(st)
 		isc.ok = false // what is on the app changed: list again when needed
 	}
 	s.requeueIn(time.Second)
@@ -257,46 +266,57 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 	if isc.admin != nil {
 		return isc.admin, nil
 	}
-	sess, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
+	sess, release, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
 	if err != nil {
 		return nil, err
 	}
-	isc.admin = sess
+	isc.admin, isc.release = sess, release
 	return sess, nil
 }
 
 // adminSignIn signs in with a site administrator's PAT that only the operator uses. Its
-// Secret needs its owner's consent, like every source Secret.
-func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, error) {
+// Secret needs its owner's consent, like every source Secret. Connections that share the PAT
+// take turns (adminLocks): the caller signs the session out, then calls release.
+func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, func(), error) {
 	conn := s.conn
 	var sec corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec)
 	if apierrors.IsNotFound(err) {
-		return nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
+		return nil, nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+		return nil, nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
 	}
 	if sec.Labels[v1.LabelCredential] != v1.CredentialConsent {
-		return nil, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
+		return nil, nil, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
 			Managed: sec.Labels[v1.LabelCredential] == v1.CredentialManaged}
 	}
 	pat, err := credential.FromSecretData(ref.Name, sec.Data, ref.TokenNameKey, ref.TokenSecretKey)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.client == nil {
 		if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+	release, err := r.adminLocks.acquire(ctx, adminLockKey(conn.Spec.Server, conn.Spec.Site, pat))
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return sess, release, nil
 }
 
 func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *issueScope) {
 	if isc.admin == nil {
 		return
 	}
+	defer isc.release()
 	if err := s.client.SignOut(ctx, isc.admin); err != nil {
 		ctrl.LoggerFrom(ctx).Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
 	}
@@ -367,6 +387,50 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 	return nil
 }
 
+// ReasonConnectedAppShared: another TableauConnection signs in with the same connected app.
+const ReasonConnectedAppShared = "ConnectedAppShared"
+
+// appSharedWith names another TableauConnection that signs in with this connection's
+// connected app (same server, site and client id), or "". Automatic rotation of a shared app
+// would delete a secret the other's consumers hold: as an orphan (neither active nor recorded
+// here) or as the retiring one.
+func (r *TableauConnectionReconciler) appSharedWith(ctx context.Context, conn *v1.TableauConnection) (string, error) {
+	if conn.Status.Credentials == nil || conn.Status.Credentials.ClientID == "" {
+		return "", nil
+	}
+	clientID := conn.Status.Credentials.ClientID
+	var list v1.TableauConnectionList
+	if err := r.List(ctx, &list); err != nil {
+		return "", err
+	}
+	for _, c := range list.Items {
+		if c.UID == conn.UID || c.Spec.Auth.ConnectedApp == nil || c.Status.Credentials == nil {
+			continue
+		}
+		if c.Status.Credentials.ClientID == clientID && c.Spec.Server == conn.Spec.Server && c.Spec.Site == conn.Spec.Site {
+			return c.Namespace + "/" + c.Name, nil
+		}
+	}
+	return "", nil
+}
+
+// issueRefused stops automatic rotation of a shared connected app before any Tableau call.
+func (r *TableauConnectionReconciler) issueRefused(s *scope, other string, err error) error {
+	if err != nil {
+		return err // a Kubernetes error: controller-runtime retries
+	}
+	st := s.conn.Status.Rotation.Automatic
+	st.Reason = ReasonConnectedAppShared
+	st.Message = bounded(fmt.Sprintf("TableauConnection %s also signs in with connected app %q: rotating its secrets here would delete a secret that connection's consumers hold, so the operator creates and deletes none. Next step: give each TableauConnection its own connected app.",
+		other, s.conn.Status.Credentials.ClientID), 1024)
+	st.ConsecutiveFailures++
+	wait := jitter(SlowRecheck)
+	next := metav1.NewTime(s.now.Add(wait))
+	st.NextAttemptTime = &next
+	s.requeueIn(wait)
+	return nil
+}
+
 // issueFailed records a failed Tableau or Kubernetes call of the automatic rotation on its
 // status and retries later: transient failures after the backoff, others after an hour.
 func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope, err error) error {
@@ -378,11 +442,31 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	}
 	st.Reason = v.Reason
 	st.Message = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
+	st.ConsecutiveFailures++
+	wait := jitter(SlowRecheck)
 	if v.Bucket.Transient() {
-		s.requeueIn(r.Backoff.Delay(1, 0))
-	} else {
-		s.requeueIn(jitter(SlowRecheck))
+		// Capped exponential backoff, never shorter than Tableau's Retry-After.
+		var retryAfter time.Duration
+		if te, ok := tableau.AsError(err); ok {
+			retryAfter = te.RetryAfter
+		}
+		wait = r.Backoff.Delay(int(st.ConsecutiveFailures)-1, retryAfter)
 	}
-	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason)
+	next := metav1.NewTime(s.now.Add(wait))
+	st.NextAttemptTime = &next
+	s.requeueIn(wait)
+	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason, "consecutiveFailures", st.ConsecutiveFailures)
 	return nil
+}
+
+// ReasonRecovered is status.rotation.automatic.reason after a failed step worked again.
+const ReasonRecovered = "Recovered"
+
+// issueSucceeded clears the failure record once a step of the automatic rotation worked.
+func issueSucceeded(st *v1.AutomaticRotationStatus) {
+	if st.ConsecutiveFailures == 0 {
+		return
+	}
+	st.Reason, st.Message = ReasonRecovered, fmt.Sprintf("A step of phase %s worked again after %d failures (%s).", st.Phase, st.ConsecutiveFailures, st.Reason)
+	st.ConsecutiveFailures, st.NextAttemptTime = 0, nil
 }

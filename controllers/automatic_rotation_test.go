@@ -26,6 +26,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -261,5 +262,43 @@ func TestAutomaticRotationStopsAtTheSecretLimitAndNeverDeletesTheActiveSecret(t 
 	}
 	if err := w.consumerAppSignsIn(t, "full"); err != nil {
 		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}
+
+// Throttling of the create call is reported on the AutomaticRotation condition, retried with
+// backoff that honours Retry-After, never stalls the connection, and the rotation completes
+// once Tableau answers again.
+func TestAutomaticRotationThrottledCreateRetriesOnItsConditionAndCompletes(t *testing.T) {
+	w := automaticTenants(t, nil, "throttled")
+	if c := meta.FindStatusCondition(get(t, w.ns, "throttled").Status.Conditions, v1.ConditionAutomaticRotation); c == nil || c.Status != metav1.ConditionTrue {
+		t.Errorf("AutomaticRotation before the rotation = %+v, want True", c)
+	}
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitXML, Endpoint: "connected-apps/secrets", RetryAfter: "1"})
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "throttled")
+	c := waitFor(t, w.ns, "throttled", "AutomaticRotation False after repeated throttling", func(c *v1.TableauConnection) bool {
+		a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation)
+		return a != nil && a.Status == metav1.ConditionFalse && c.Status.Rotation.Automatic.ConsecutiveFailures >= 2
+	})
+	a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation)
+	if a.Reason != "RateLimited" || !strings.Contains(a.Message, "Retrying with backoff") || !strings.Contains(a.Message, "Next step") {
+		t.Errorf("AutomaticRotation = %s: %s", a.Reason, a.Message)
+	}
+	if st := c.Status.Rotation.Automatic; st.NextAttemptTime == nil {
+		t.Error("status.rotation.automatic.nextAttemptTime is not set")
+	}
+	if !meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionReady) || meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionStalled) {
+		t.Errorf("throttling of the automatic rotation changed Ready/Stalled: %s", describe(c))
+	}
+	w.sim.ClearFaults()
+	id := w.automaticSettled(t, "throttled", "throttled-s1")
+	c = get(t, w.ns, "throttled")
+	if a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation); a == nil || a.Status != metav1.ConditionTrue ||
+		c.Status.Rotation.Automatic.ConsecutiveFailures != 0 {
+		t.Errorf("after recovery AutomaticRotation = %+v, failures %d", a, c.Status.Rotation.Automatic.ConsecutiveFailures)
+	}
+	if got := w.appSecretIDs(t, "throttled"); len(got) != 1 || got[0] != id {
+		t.Errorf("the app holds %v, want only the new secret %s", got, id)
 	}
 }

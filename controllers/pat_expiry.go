@@ -60,13 +60,14 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 	c.ExpiryCheckedAt = &checked
 	s.requeueIn(ExpiryCheckInterval)
 	log := ctrl.LoggerFrom(ctx)
-	admin, err := r.adminSignIn(ctx, s, *conn.Spec.Validation.AdminSecretRef, "spec.validation.adminSecretRef")
+	admin, release, err := r.adminSignIn(ctx, s, *conn.Spec.Validation.AdminSecretRef, "spec.validation.adminSecretRef")
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)
 		return
 	}
 	defer func() {
+		defer release()
 		if err := s.client.SignOut(ctx, admin); err != nil {
 			log.Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
 		}

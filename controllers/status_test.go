@@ -248,3 +248,58 @@ func TestBoundedCutsOnARuneBoundary(t *testing.T) {
 		}
 	}
 }
+
+func TestAutomaticRotationCondition(t *testing.T) {
+	auto := func(st v1.AutomaticRotationStatus) func(c *v1.TableauConnection) {
+		return func(c *v1.TableauConnection) {
+			withConsumers(c)
+			c.Spec.Auth = v1.AuthSpec{ConnectedApp: &v1.ConnectedAppAuth{SecretRef: v1.ConnectedAppSecretReference{Name: "src"}}}
+			c.Spec.Rotation.Automatic = &v1.AutomaticRotation{Every: metav1.Duration{Duration: time.Hour}, AdminSecretRef: v1.PATSecretReference{Name: "admin"}}
+			c.Status.Rotation.Automatic = &st
+		}
+	}
+	cases := []struct {
+		name   string
+		c      *v1.TableauConnection
+		want   metav1.ConditionStatus // "" means absent
+		reason string
+		msgHas []string
+	}{
+		{"no automatic rotation", conn(withConsumers), "", "", nil},
+		{"scheduled", conn(auto(v1.AutomaticRotationStatus{Phase: "Idle", Reason: "Scheduled", Message: "The next secret is created at X."})),
+			metav1.ConditionTrue, "Scheduled", []string{"next secret"}},
+		{"throttled create retries with backoff", conn(auto(v1.AutomaticRotationStatus{Phase: "Creating", Reason: "RateLimited",
+			Message: "RateOrQuotaLimit: throttled. Next step: wait.", ConsecutiveFailures: 3, NextAttemptTime: ts(time.Minute)})),
+			metav1.ConditionFalse, "RateLimited", []string{"Next step: wait.", "Retrying with backoff after 3 consecutive failures", now.Add(time.Minute).Format(time.RFC3339)}},
+		{"admin sign-in rejected", conn(auto(v1.AutomaticRotationStatus{Phase: "Creating", Reason: "SignInRejected",
+			Message: "AuthConfigDrift: rejected. Next step: replace the admin PAT.", ConsecutiveFailures: 1})),
+			metav1.ConditionFalse, "SignInRejected", []string{"Next step: replace the admin PAT.", "rechecks hourly"}},
+		{"app full", conn(auto(v1.AutomaticRotationStatus{Phase: "Stalled", Reason: "ConnectedAppSecretLimit", Message: "error 128: delete the unused one."})),
+			metav1.ConditionFalse, "ConnectedAppSecretLimit", []string{"error 128"}},
+		{"empty reason", conn(auto(v1.AutomaticRotationStatus{Phase: "RollingOut"})), metav1.ConditionTrue, v1.ReasonProgressing, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			setConditions(tc.c, now)
+			got := meta.FindStatusCondition(tc.c.Status.Conditions, v1.ConditionAutomaticRotation)
+			if tc.want == "" {
+				if got != nil {
+					t.Fatalf("AutomaticRotation is set: %+v", got)
+				}
+				return
+			}
+			if got == nil || got.Status != tc.want || got.Reason != tc.reason {
+				t.Fatalf("AutomaticRotation = %+v, want %s/%s", got, tc.want, tc.reason)
+			}
+			for _, m := range tc.msgHas {
+				if !strings.Contains(got.Message, m) {
+					t.Errorf("message %q lacks %q", got.Message, m)
+				}
+			}
+			// Ready and Stalled stay about the consumers' credential.
+			if !meta.IsStatusConditionTrue(tc.c.Status.Conditions, v1.ConditionReady) || meta.IsStatusConditionTrue(tc.c.Status.Conditions, v1.ConditionStalled) {
+				t.Errorf("Ready/Stalled changed: %+v", tc.c.Status.Conditions)
+			}
+		})
+	}
+}

@@ -94,6 +94,8 @@ type TableauConnectionReconciler struct {
 	clients   sync.Map // client key -> *tableau.Client
 	secrets   sync.Map // connection namespace/name -> secretMemo
 	caBundles sync.Map // kind/namespace/name/key -> caMemo
+	// adminLocks lets one reconcile at a time hold a session of an administrator PAT.
+	adminLocks adminLocks
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.

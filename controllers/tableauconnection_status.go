@@ -25,6 +25,7 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
 
 // ExpiryWarning is how long before a PAT's expiry the operator warns.
@@ -57,6 +58,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	} else {
 		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionRotationDue)
 	}
+	setAutomaticRotationCondition(conn, set)
 	f := st.LastFailure
 	versionFailure := f != nil && f.Bucket == string(classify.APIVersionMismatch)
 
@@ -126,6 +128,37 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Validating.")
 	default:
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSucceeded, "")
+	}
+}
+
+// setAutomaticRotationCondition reports spec.rotation.automatic on its own condition, so a
+// failing admin sign-in, a full app or throttling is seen without reading the status fields;
+// Ready and Stalled stay about the consumers' credential.
+func setAutomaticRotationCondition(conn *v1.TableauConnection, set setCondition) {
+	rs := conn.Status.Rotation
+	if automatic(conn) == nil || rs == nil || rs.Automatic == nil {
+		meta.RemoveStatusCondition(&conn.Status.Conditions, v1.ConditionAutomaticRotation)
+		return
+	}
+	st := rs.Automatic
+	reason := st.Reason
+	if reason == "" {
+		reason = v1.ReasonProgressing
+	}
+	switch {
+	case st.ConsecutiveFailures > 0 && classify.ReasonBucket[st.Reason].Transient():
+		next := "soon"
+		if st.NextAttemptTime != nil {
+			next = st.NextAttemptTime.UTC().Format(time.RFC3339)
+		}
+		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason,
+			fmt.Sprintf("%s Retrying with backoff after %d consecutive failures; next attempt at %s.", st.Message, st.ConsecutiveFailures, next))
+	case st.ConsecutiveFailures > 0:
+		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason, st.Message+" The operator rechecks hourly.")
+	case st.Phase == string(rotation.IssueStalled):
+		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason, st.Message)
+	default:
+		set(v1.ConditionAutomaticRotation, metav1.ConditionTrue, reason, st.Message)
 	}
 }
 

@@ -25,6 +25,11 @@ const (
 	ConditionSignedIn            = "SignedIn"
 	ConditionAPIVersionSupported = "APIVersionSupported"
 	ConditionRotationDue         = "RotationDue"
+	// ConditionAutomaticRotation is set with spec.rotation.automatic: True while it works or
+	// waits for its schedule, False with the failure's reason and next step when a step failed
+	// (transient failures retry with backoff) or the app holds two secrets. It does not change
+	// Ready or Stalled, which are about the consumers' credential.
+	ConditionAutomaticRotation = "AutomaticRotation"
 	// ConsumersReady says whether the consumer Secret holds the active bundle (with consumers).
 	ConditionConsumersReady = "ConsumersReady"
 	// CandidateValid says whether the new credential in the source may replace the active

@@ -534,6 +534,14 @@ type AutomaticRotationStatus struct {
 	Reason string `json:"reason,omitempty"`
 	// +optional
 	Message string `json:"message,omitempty"`
+	// consecutiveFailures counts the steps of the automatic rotation that failed in a row (a
+	// Tableau call such as the admin sign-in, create or delete); 0 once a step succeeds. It
+	// paces the retries of transient failures.
+	// +optional
+	ConsecutiveFailures int32 `json:"consecutiveFailures,omitempty"`
+	// nextAttemptTime is when the failed step is tried again.
+	// +optional
+	NextAttemptTime *metav1.Time `json:"nextAttemptTime,omitempty"`
 }
 
 // FailureStatus is the evidence of a failure: what failed, how, and what to do.
