@@ -148,17 +148,22 @@ func describe(c *v1.TableauConnection) string {
 	if f := c.Status.LastFailure; f != nil {
 		parts = append(parts, fmt.Sprintf("lastFailure=%s/%s x%d", f.Bucket, f.Reason, f.ConsecutiveFailures))
 	}
+	if cr := c.Status.Credentials; cr != nil {
+		parts = append(parts, fmt.Sprintf("source=%s lastAttempt=%s/%s", cr.Revision, cr.LastAttemptRevision, cr.LastAttemptResult))
+	}
 	if rs := c.Status.Rotation; rs != nil {
 		parts = append(parts, fmt.Sprintf("rotation=%s/%s active=%s candidate=%s failed=%s (%s)", rs.Phase, rs.Reason, rs.ActiveRevision, rs.CandidateRevision, rs.FailedRevision, rs.Message))
 	}
 	return fmt.Sprintf("gen=%d observed=%d %s", c.Generation, c.Status.ObservedGeneration, strings.Join(parts, " "))
 }
 
-// waitFor waits until the connection's observed generation is current and cond holds.
+// waitFor waits until the connection's observed generation is current and cond holds. The
+// bound only catches a hang: `make test` runs this package beside the others' (the image
+// test cross-compiles the operator) on two cores, where 30 s was seen to run out.
 func waitFor(t *testing.T, ns, name, what string, cond func(c *v1.TableauConnection) bool) *v1.TableauConnection {
 	t.Helper()
 	var last *v1.TableauConnection
-	eventually(t, 30*time.Second, what, func() (bool, string) {
+	eventually(t, 60*time.Second, what, func() (bool, string) {
 		last = get(t, ns, name)
 		if last.Status.ObservedGeneration != last.Generation {
 			return false, describe(last)
