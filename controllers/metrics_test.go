@@ -46,25 +46,8 @@ func series(t *testing.T, ns string) map[string]float64 {
 
 func counterValue(t *testing.T, metric string, labels map[string]string) float64 {
 	t.Helper()
-	families, err := ctrlmetrics.Registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != metric {
-			continue
-		}
-	next:
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
-					continue next
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
-	}
-	return 0
+	v, _ := registryValue(t, metric, labels)
+	return v
 }
 
 // expectSeries checks each wanted series' value, and that the series in absent do not exist.

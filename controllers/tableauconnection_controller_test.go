@@ -363,9 +363,20 @@ func seriesExists(t *testing.T, metric, ns, name string) bool {
 	return ok
 }
 
-// seriesValue scrapes the registry for the gauge or counter series of metric with the
-// connection's namespace and name and the other labels given, and returns its value.
+// seriesValue returns the value of the gauge or counter series of metric with the
+// connection's namespace and name and the other labels given.
 func seriesValue(t *testing.T, metric, ns, name string, other map[string]string) (float64, bool) {
+	t.Helper()
+	labels := map[string]string{"namespace": ns, "name": name}
+	for k, v := range other {
+		labels[k] = v
+	}
+	return registryValue(t, metric, labels)
+}
+
+// registryValue scrapes the registry for the first gauge or counter series of metric that
+// carries every label given, and returns its value.
+func registryValue(t *testing.T, metric string, want map[string]string) (float64, bool) {
 	t.Helper()
 	families, err := ctrlmetrics.Registry.Gather()
 	if err != nil {
@@ -381,10 +392,7 @@ func seriesValue(t *testing.T, metric, ns, name string, other map[string]string)
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["namespace"] != ns || labels["name"] != name {
-				continue
-			}
-			for k, v := range other {
+			for k, v := range want {
 				if labels[k] != v {
 					continue series
 				}
