@@ -42,7 +42,7 @@ helm: ## Build helm from Go modules (cached) and print its directory.
 	@hack/helm.sh
 
 .PHONY: test
-test: verify-generated lint test-monitoring ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard.
+test: verify-generated lint test-monitoring test-bundle ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard, OLM bundle.
 	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
 	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
 
@@ -58,6 +58,11 @@ test-monitoring: ## promtool check and unit-test the alerting rules; test the Pr
 	assets=$$(hack/envtest.sh); \
 	cd hack/tools/promtool && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 	cd hack/tools/dashboard-png && go vet ./... && go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-bundle
+test-bundle: ## Generate the OLM bundle from config/manifests and validate it with the operator-framework's validators (operator-sdk's suite=operatorframework), offline.
+	assets=$$(hack/envtest.sh); \
+	cd hack/tools/bundle && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: dashboard-png
 dashboard-png: ## Record the metrics of an envtest rotation run and draw config/grafana/rotation-wave.png from them.
@@ -87,6 +92,12 @@ build: ## Build bin/tableau-operator, stamped with the version (VERSION, REVISIO
 .PHONY: image
 image: ## Build the OCI image (linux/amd64, linux/arm64) without Docker into bin/image; IMG names it.
 	hack/image.sh
+
+.PHONY: bundle
+bundle: ## Write the OLM bundle (CSV, CRDs, metrics Service, metadata/annotations.yaml) to bin/bundle from config/manifests; IMG names the image.
+	assets=$$(hack/envtest.sh); source hack/version.sh; \
+	"$$assets/kubectl" kustomize config/manifests | \
+	(cd hack/tools/bundle && go run . --out $(LOCALBIN)/bundle --version "$$VERSION" --image "$${IMG:-tableau-operator:$$VERSION}")
 
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster in KUBECONFIG.
