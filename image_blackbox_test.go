@@ -74,7 +74,7 @@ func TestImage(t *testing.T) {
 		if first.printed != second.printed {
 			t.Fatalf("two builds printed %q and %q", first.printed, second.printed)
 		}
-		for _, name := range []string{"oci/index.json", "tableau-operator.oci.tar", "tableau-operator-linux-amd64.docker.tar", "tableau-operator-linux-arm64.docker.tar"} {
+		for _, name := range []string{"oci/index.json", "tableau-operator.oci.tar", "tableau-operator-linux-amd64.docker.tar", "tableau-operator-linux-arm64.docker.tar", "tableau-operator.cdx.json"} {
 			if a, b := fileSum(t, filepath.Join(first.dir, name)), fileSum(t, filepath.Join(second.dir, name)); a != b {
 				t.Errorf("%s differs between two builds: %s and %s", name, a, b)
 			}
@@ -84,6 +84,10 @@ func TestImage(t *testing.T) {
 	platforms := b.checkLayout(t, first)
 	t.Run("the OCI archive holds the layout", func(t *testing.T) { checkArchive(t, first) })
 	t.Run("the docker tarballs are tagged single-platform images", func(t *testing.T) { checkDockerArchives(t, first, b.name) })
+	t.Run("the SBOM refers to the index and lists exactly the modules of go version -m", func(t *testing.T) {
+		checkSBOM(t, first, b, platforms)
+	})
+	t.Run("rebuilding only the SBOM keeps the image and its digest", func(t *testing.T) { b.checkSBOMRebuild(t, second) })
 
 	files, ok := platforms[runtime.GOARCH]
 	if !ok {
@@ -117,12 +121,14 @@ type imageBuild struct {
 }
 
 type builtImage struct {
-	dir, printed string
+	// printed is what the build printed; index, sbomManifest and sbomBlob its digests.
+	dir, printed                  string
+	index, sbomManifest, sbomBlob string
 }
 
-func (b imageBuild) run(t *testing.T, out string) builtImage {
+func (b imageBuild) run(t *testing.T, out string, args ...string) builtImage {
 	t.Helper()
-	cmd := exec.Command(filepath.Join("hack", "image.sh"))
+	cmd := exec.Command(filepath.Join("hack", "image.sh"), args...)
 	cmd.Env = append(os.Environ(), "IMAGE_OUT="+out, "IMG="+b.name, "VERSION="+b.version, "REVISION="+b.revision,
 		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", b.epoch))
 	var stderr bytes.Buffer
@@ -132,10 +138,13 @@ func (b imageBuild) run(t *testing.T, out string) builtImage {
 		t.Fatalf("hack/image.sh: %v\n%s", err, stderr.String())
 	}
 	printed := strings.TrimSpace(string(stdout))
-	if !strings.HasPrefix(printed, b.name+" sha256:") {
-		t.Fatalf("hack/image.sh printed %q, want the name and the index digest", printed)
+	var img builtImage
+	if _, err := fmt.Sscanf(printed, b.name+" %s\nsbom %s "+mediaTypeCycloneDX+" %s", &img.index, &img.sbomManifest, &img.sbomBlob); err != nil ||
+		!strings.HasPrefix(img.index, "sha256:") || !strings.HasPrefix(img.sbomManifest, "sha256:") || !strings.HasPrefix(img.sbomBlob, "sha256:") {
+		t.Fatalf("hack/image.sh printed %q, want the name and the index digest, then the SBOM's manifest and blob digests (%v)", printed, err)
 	}
-	return builtImage{dir: out, printed: printed}
+	img.dir, img.printed = out, printed
+	return img
 }
 
 func fileSum(t *testing.T, p string) string {
@@ -159,11 +168,12 @@ func (b imageBuild) checkLayout(t *testing.T, img builtImage) map[string][]layer
 	if err := json.Unmarshal(raw, &top); err != nil {
 		t.Fatal(err)
 	}
-	if len(top.Manifests) != 1 || top.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != b.name {
-		t.Fatalf("index.json should name one image %s, got %+v", b.name, top.Manifests)
+	// index.json lists the image and, after it, the SBOM that refers to it (checkSBOM).
+	if len(top.Manifests) != 2 || top.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != b.name {
+		t.Fatalf("index.json should name one image %s and its SBOM, got %+v", b.name, top.Manifests)
 	}
-	if want := strings.TrimPrefix(img.printed, b.name+" "); top.Manifests[0].Digest != want {
-		t.Fatalf("index.json points at %s, the build printed %s", top.Manifests[0].Digest, want)
+	if top.Manifests[0].Digest != img.index {
+		t.Fatalf("index.json points at %s, the build printed %s", top.Manifests[0].Digest, img.index)
 	}
 	var idx ociIndex
 	layoutJSON(t, dir, top.Manifests[0], mediaTypeIndex, &idx)

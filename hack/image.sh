@@ -8,7 +8,12 @@
 #   oci/                                 OCI layout, multi-platform (crane push, skopeo oci:)
 #   tableau-operator.oci.tar             the same as an OCI archive (skopeo/podman oci-archive:)
 #   tableau-operator-linux-<arch>.docker.tar   one platform, `docker save` format (docker load)
-# It prints the image name and the digest of its index. The same commit gives the same digest.
+#   tableau-operator.cdx.json            CycloneDX SBOM of the binaries in the image, also attached
+#                                        to the layout as an OCI referrer of the image index
+# It prints the image name and the digest of its index, then "sbom", the SBOM referrer's
+# manifest digest, its media type and the SBOM's digest. The same commit gives the same digests.
+# `hack/image.sh sbom` writes the SBOM of the image already in IMAGE_OUT anew (dated
+# SOURCE_DATE_EPOCH) and attaches it in place of the old one; the image is left as it is.
 # IMG names the image, IMAGE_PLATFORMS (default "linux/amd64 linux/arm64") picks the platforms.
 # The image tool is built once into a cache keyed by its module and sources, like hack/envtest.sh.
 set -euo pipefail
@@ -34,6 +39,10 @@ if [[ ! -x "$tool" ]]; then
   rm -rf "$(dirname "$tool")"
   mv "$tmp" "$(dirname "$tool")"
   trap - EXIT
+fi
+
+if [[ "${1:-}" == sbom ]]; then
+  exec "$tool" sbom --out "$out" --created "$SOURCE_DATE_EPOCH"
 fi
 
 bins=$(mktemp -d)

@@ -1,10 +1,13 @@
 // Module image builds the operator's OCI image for `make image` with go-containerregistry,
-// without a container engine.
+// without a container engine, and its CycloneDX SBOM with cyclonedx-go.
 module github.com/tableau-operator/tableau-operator/hack/tools/image
 
 go 1.26.0
 
-require github.com/google/go-containerregistry v0.22.1
+require (
+	github.com/CycloneDX/cyclonedx-go v0.12.0
+	github.com/google/go-containerregistry v0.22.1
+)
 
 require (
 	github.com/klauspost/compress v1.19.2 // indirect

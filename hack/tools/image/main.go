@@ -16,8 +16,10 @@ limitations under the License.
 
 // Command image is `make image`: it assembles the operator's multi-platform OCI image from
 // prebuilt static binaries with go-containerregistry, without a container engine, and writes
-// it as an OCI layout, an OCI archive and one `docker save` tarball per platform. The same
-// binaries and flags give the same bytes and digests.
+// it as an OCI layout, an OCI archive and one `docker save` tarball per platform, with a
+// CycloneDX SBOM of the binaries attached to the layout as a referrer of the image index.
+// The same binaries and flags give the same bytes and digests. `image sbom` writes the SBOM
+// of an existing output anew without touching the image.
 package main
 
 import (
@@ -31,6 +33,7 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 )
 
 // platformBinary is the operator binary built for one platform.
@@ -71,6 +74,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "sbom" {
+		return runSBOM(args[1:])
+	}
 	fs := flag.NewFlagSet("image", flag.ContinueOnError)
 	var binaries binaryFlags
 	var m metadata
@@ -110,6 +116,10 @@ func run(args []string) error {
 	if err := writeLayout(layoutDir, idx, ref); err != nil {
 		return err
 	}
+	sbom, err := writeSBOM(out, idx, m.version, m.created)
+	if err != nil {
+		return err
+	}
 	if err := writeArchive(layoutDir, filepath.Join(out, "tableau-operator.oci.tar"), m.created); err != nil {
 		return fmt.Errorf("writing the OCI archive: %w", err)
 	}
@@ -127,8 +137,91 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s %s\n", ref, digest)
+	printDigests(ref, digest, sbom)
 	return nil
+}
+
+// runSBOM is `image sbom`: it writes the SBOM of the image in an existing output directory
+// anew, from the binaries inside the image, and replaces the one attached to the layout and
+// the OCI archive. The image, and so its digest, stays as it is.
+func runSBOM(args []string) error {
+	fs := flag.NewFlagSet("image sbom", flag.ContinueOnError)
+	var out, created string
+	fs.StringVar(&out, "out", "", "directory an earlier `image` run wrote")
+	fs.StringVar(&created, "created", "", "the SBOM's timestamp as Unix seconds (SOURCE_DATE_EPOCH)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if out == "" {
+		return errors.New("no --out directory given")
+	}
+	secs, err := strconv.ParseInt(created, 10, 64)
+	if err != nil {
+		return fmt.Errorf("--created must be Unix seconds: %w", err)
+	}
+	when := time.Unix(secs, 0).UTC()
+	layoutDir := filepath.Join(out, "oci")
+	p, err := layout.FromPath(layoutDir)
+	if err != nil {
+		return fmt.Errorf("reading the OCI layout: %w", err)
+	}
+	desc, err := imageIndexOf(p)
+	if err != nil {
+		return err
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		return err
+	}
+	idx, err := top.ImageIndex(desc.Digest)
+	if err != nil {
+		return err
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	version := im.Annotations["org.opencontainers.image.version"]
+	if version == "" {
+		return errors.New("the image index has no org.opencontainers.image.version annotation")
+	}
+	sbom, err := writeSBOM(out, idx, version, when)
+	if err != nil {
+		return err
+	}
+	if err := writeArchive(layoutDir, filepath.Join(out, "tableau-operator.oci.tar"), when); err != nil {
+		return fmt.Errorf("writing the OCI archive: %w", err)
+	}
+	printDigests(desc.Annotations[refNameAnnotation], desc.Digest, sbom)
+	return nil
+}
+
+// writeSBOM writes the SBOM of the index's binaries to <out>/tableau-operator.cdx.json and
+// attaches it to the layout in <out>/oci as a referrer of the index.
+func writeSBOM(out string, idx v1.ImageIndex, version string, created time.Time) (attached, error) {
+	digest, err := idx.Digest()
+	if err != nil {
+		return attached{}, err
+	}
+	sbom, err := sbomFor(idx, version, digest, created)
+	if err != nil {
+		return attached{}, fmt.Errorf("the SBOM: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(out, sbomTitle), sbom, 0o644); err != nil {
+		return attached{}, err
+	}
+	a, err := attachSBOM(filepath.Join(out, "oci"), sbom, created)
+	if err != nil {
+		return attached{}, fmt.Errorf("attaching the SBOM to the layout: %w", err)
+	}
+	return a, nil
+}
+
+// printDigests prints the image's name and index digest, then the SBOM referrer's manifest
+// digest (what `oras discover` lists) and the SBOM's own digest.
+func printDigests(ref string, index v1.Hash, a attached) {
+	fmt.Printf("%s %s\n", ref, index)
+	fmt.Printf("sbom %s %s %s\n", a.manifest.Digest, sbomArtifactType, a.sbom.Digest)
 }
 
 // clearOutputs removes what an earlier run wrote to out, and nothing else: out may be a
@@ -141,7 +234,7 @@ func clearOutputs(out string) error {
 	if err != nil {
 		return err
 	}
-	for _, p := range append(stale, filepath.Join(out, "oci"), filepath.Join(out, "tableau-operator.oci.tar")) {
+	for _, p := range append(stale, filepath.Join(out, "oci"), filepath.Join(out, "tableau-operator.oci.tar"), filepath.Join(out, sbomTitle)) {
 		if err := os.RemoveAll(p); err != nil {
 			return err
 		}
