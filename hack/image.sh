@@ -15,7 +15,7 @@
 # `hack/image.sh sbom` writes the SBOM of the image already in IMAGE_OUT anew (dated
 # SOURCE_DATE_EPOCH) and attaches it in place of the old one; the image is left as it is.
 # IMG names the image, IMAGE_PLATFORMS (default "linux/amd64 linux/arm64") picks the platforms.
-# The image tool is built once into a cache keyed by its module and sources, like hack/envtest.sh.
+# The image tool is built once into a cache keyed by its module and sources (hack/tool-cache.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,19 +27,10 @@ out=${IMAGE_OUT:-$root/bin/image}
 name=${IMG:-tableau-operator:$VERSION}
 platforms=${IMAGE_PLATFORMS:-linux/amd64 linux/arm64}
 
-key=$(cat "$tools/go.mod" "$tools/go.sum" "$tools"/*.go "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
-cache_root="${TABLEAU_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tableau-operator}"
-tool="$cache_root/image/$key/image"
-if [[ ! -x "$tool" ]]; then
-  mkdir -p "$cache_root/image"
-  tmp=$(mktemp -d "$cache_root/image/.build-XXXXXX")
-  trap 'rm -rf "$tmp"' EXIT
-  echo "building the image tool into $(dirname "$tool")" >&2
-  (cd "$tools" && CGO_ENABLED=0 go build -trimpath -o "$tmp/image" .) >&2
-  rm -rf "$(dirname "$tool")"
-  mv "$tmp" "$(dirname "$tool")"
-  trap - EXIT
-fi
+# shellcheck source=hack/tool-cache.sh
+source "$here/tool-cache.sh"
+build_image_tool() { (cd "$tools" && CGO_ENABLED=0 go build -trimpath -o "$1/image" .); }
+tool="$(tool_cache image build_image_tool image "$tools/go.mod" "$tools/go.sum" "$tools"/*.go)/image"
 
 if [[ "${1:-}" == sbom ]]; then
   exec "$tool" sbom --out "$out" --created "$SOURCE_DATE_EPOCH"
