@@ -90,7 +90,7 @@ build: ## Build bin/tableau-operator, stamped with the version (VERSION, REVISIO
 	go build -ldflags "$$(hack/version.sh)" -o $(LOCALBIN)/tableau-operator .
 
 .PHONY: image
-image: ## Build the OCI image (linux/amd64, linux/arm64) without Docker into bin/image; IMG names it.
+image: ## Build the OCI image (linux/amd64, linux/arm64) without Docker into bin/image, with its CycloneDX SBOM attached as a referrer; IMG names it.
 	hack/image.sh
 
 .PHONY: bundle
