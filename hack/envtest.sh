@@ -3,28 +3,13 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Builds kube-apiserver, etcd and kubectl from Go modules (nothing is downloaded as a
-# binary) into a cache directory outside the repository, keyed by the tools module's
-# content, and prints that directory. A second run with the same inputs builds nothing.
-# The build goes to a temporary directory that is renamed into place, so an interrupted
-# build never leaves a half-made cache entry behind.
+# binary) into the tool cache (hack/tool-cache.sh), keyed by the tools module's content, and
+# prints that directory. A second run with the same inputs builds nothing.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 tools="$here/tools/envtest"
 k8s_version=v1.37.2
-
-key=$(cat "$tools/go.mod" "$tools/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)
-cache_root="${TABLEAU_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tableau-operator}"
-dest="$cache_root/envtest/$key"
-
-if [[ -x "$dest/kube-apiserver" && -x "$dest/etcd" && -x "$dest/kubectl" ]]; then
-  echo "$dest"
-  exit 0
-fi
-
-mkdir -p "$cache_root/envtest"
-tmp=$(mktemp -d "$cache_root/envtest/.build-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 
 ldflags="-s -w \
  -X k8s.io/component-base/version.gitVersion=$k8s_version \
@@ -35,16 +20,16 @@ ldflags="-s -w \
  -X k8s.io/client-go/pkg/version.gitMajor=1 \
  -X k8s.io/client-go/pkg/version.gitMinor=37"
 
-echo "building envtest binaries (kube-apiserver, etcd, kubectl $k8s_version) into $dest; a cold build takes about 4 minutes" >&2
-(
-  cd "$tools"
-  export CGO_ENABLED=0
-  go build -trimpath -ldflags "$ldflags" -o "$tmp/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  go build -trimpath -ldflags "$ldflags" -o "$tmp/kubectl" k8s.io/kubernetes/cmd/kubectl
-  go build -trimpath -ldflags "-s -w" -o "$tmp/etcd" go.etcd.io/etcd/server/v3
-) >&2
+# shellcheck source=hack/tool-cache.sh
+source "$here/tool-cache.sh"
 
-rm -rf "$dest"
-mv "$tmp" "$dest"
-trap - EXIT
-echo "$dest"
+build_envtest() {
+  echo "building envtest binaries (kube-apiserver, etcd, kubectl $k8s_version); a cold build takes about 4 minutes"
+  (
+    cd "$tools" && export CGO_ENABLED=0 &&
+      go build -trimpath -ldflags "$ldflags" -o "$1/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver &&
+      go build -trimpath -ldflags "$ldflags" -o "$1/kubectl" k8s.io/kubernetes/cmd/kubectl &&
+      go build -trimpath -ldflags "-s -w" -o "$1/etcd" go.etcd.io/etcd/server/v3
+  )
+}
+tool_cache envtest build_envtest "kube-apiserver etcd kubectl" "$tools/go.mod" "$tools/go.sum"

@@ -13,9 +13,8 @@
 # rebuilt. BUILD runs where errexit does not apply: it must fail itself (chain with &&).
 # This file is not part of the key: changing how the cache works rebuilds no tool.
 #
-# hack/image.sh uses it. hack/envtest.sh, hack/helm.sh and hack/promtool.sh still have their
-# own copy of this shape: moving one here changes its key, so it moves with its next version
-# bump, when it is rebuilt anyway.
+# hack/envtest.sh, hack/helm.sh, hack/promtool.sh and hack/image.sh use it; each holds only its
+# tool's build recipe.
 
 tool_cache() {
   local name=$1 build=$2 binaries=$3
