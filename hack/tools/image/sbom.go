@@ -223,8 +223,8 @@ func bomOf(bins []linkedBinary, version string, indexDigest v1.Hash, created tim
 	return bom, nil
 }
 
-// buildProperties are the build settings, in cyclonedx-gomod's property names: the ones every
-// binary shares once, and GOARCH once per platform.
+// buildProperties are the build settings, in cyclonedx-gomod's property names: GOOS, CGO_ENABLED
+// and -trimpath once when every binary shares them, the architecture settings once per binary.
 func buildProperties(bins []linkedBinary) *[]cdx.Property {
 	shared := map[string]string{}
 	for _, s := range bins[0].info.Settings {
@@ -242,15 +242,16 @@ func buildProperties(bins []linkedBinary) *[]cdx.Property {
 		}
 	}
 	var props []cdx.Property
-	for _, k := range []string{"GOOS", "CGO_ENABLED", "GOAMD64", "GOARM64"} {
+	for _, k := range []string{"GOOS", "CGO_ENABLED"} {
 		if v, ok := shared[k]; ok {
 			props = append(props, cdx.Property{Name: "cdx:gomod:build:env:" + k, Value: v})
 		}
 	}
 	for _, b := range bins {
 		for _, s := range b.info.Settings {
-			if s.Key == "GOARCH" {
-				props = append(props, cdx.Property{Name: "cdx:gomod:build:env:GOARCH", Value: s.Value})
+			switch s.Key {
+			case "GOARCH", "GOAMD64", "GOARM64":
+				props = append(props, cdx.Property{Name: "cdx:gomod:build:env:" + s.Key, Value: s.Value})
 			}
 		}
 	}
