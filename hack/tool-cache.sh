@@ -5,50 +5,70 @@
 # The tool cache, sourced by the scripts that build tools from Go modules (nothing is
 # downloaded as a binary): `tool_cache NAME BUILD BINARIES INPUT...` prints the directory
 # ${TABLEAU_OPERATOR_CACHE:-${XDG_CACHE_HOME:-~/.cache}/tableau-operator}/NAME/<key>, where
-# key hashes the INPUT files (the tools module's go.mod and go.sum, its sources) and the
-# calling script (which holds the build recipe). When that directory is missing, it runs
-# `BUILD DIR` (output to stderr) into a temporary directory beside it, checks that BUILD
-# succeeded and left each of the space-separated BINARIES executable there, and renames it into
-# place, so a failed or interrupted build leaves nothing half-made and a finished one is never
-# rebuilt. BUILD runs where errexit does not apply: it must fail itself (chain with &&).
-# This file is not part of the key: changing how the cache works rebuilds no tool.
+# key hashes the INPUT files (the tools module's go.mod and go.sum, its sources), the calling
+# script (which holds the build recipe) and what `go build` reads besides them: the toolchain's
+# version and the target and flag variables of the environment (GOOS, GOARCH, GOFLAGS, ...),
+# so a tool built with GOARCH=arm64 exported is never what a later plain run gets. A missing
+# INPUT is an error. When that directory is missing, it runs `BUILD DIR` (output to stderr)
+# into a temporary directory beside it, checks that BUILD succeeded and left each of the
+# space-separated BINARIES executable there, and renames it into place, so a failed or
+# interrupted (INT, TERM, HUP) build leaves nothing, not even the temporary directory, and a
+# finished one is never rebuilt. Builds of one key at once all print the entry that was renamed
+# first. tool_cache runs in a subshell with errexit, pipefail and its own traps whether or not
+# the caller captures it in $(...) (where bash turns errexit off); BUILD must fail itself (chain
+# with &&). Only the directory goes to stdout.
 #
 # hack/envtest.sh, hack/helm.sh, hack/promtool.sh and hack/image.sh use it; each holds only its
 # tool's build recipe.
 
-tool_cache() {
+# toolCacheGoEnv is what the key takes from `go env`: the toolchain and every variable that
+# changes what go build makes (CGO_ENABLED is set by each recipe, and covered too).
+toolCacheGoEnv=(GOVERSION GOOS GOARCH GOFLAGS GOEXPERIMENT CGO_ENABLED GOAMD64 GOARM GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64 GOWASM)
+
+tool_cache() (
+  set -euo pipefail
   local name=$1 build=$2 binaries=$3
   shift 3
   local caller=${BASH_SOURCE[1]}
-  local key cache_root dest tmp
-  key=$(cat "$@" "$caller" | sha256sum | cut -c1-16)
+  local input key cache_root dest bin
+  for input in "$@" "$caller"; do
+    if [[ ! -f "$input" ]]; then
+      echo "tool_cache: $name: the input $input does not exist" >&2
+      exit 1
+    fi
+  done
+  # go env runs in the tools module, where its go.mod may select another toolchain.
+  key=$({ (cd "$(dirname "$1")" && go env "${toolCacheGoEnv[@]}") && cat "$@" "$caller"; } | sha256sum | cut -c1-16)
   cache_root="${TABLEAU_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tableau-operator}"
   dest="$cache_root/$name/$key"
   if [[ -d "$dest" ]]; then
     echo "$dest"
-    return 0
+    exit 0
   fi
+  # The traps are set before the temporary directory exists: a signal must find them.
+  tmp=
+  trap 'if [[ -n "$tmp" ]]; then rm -rf "$tmp"; fi' EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   mkdir -p "$cache_root/$name"
   tmp=$(mktemp -d "$cache_root/$name/.build-XXXXXX")
-  # shellcheck disable=SC2064 # expand tmp now: the trap runs after this function returns
-  trap "rm -rf '$tmp'" EXIT
   echo "building $name into $dest" >&2
-  local bin
   if ! "$build" "$tmp" >&2; then
     echo "tool_cache: building $name failed" >&2
-    return 1
+    exit 1
   fi
   for bin in $binaries; do
     if [[ ! -x "$tmp/$bin" ]]; then
       echo "tool_cache: building $name made no $bin" >&2
-      return 1
+      exit 1
     fi
   done
-  # mv -T refuses a directory that another build of the same key finished meanwhile: keep that one.
-  if ! mv -T "$tmp" "$dest" 2>/dev/null; then
-    [[ -d "$dest" ]] || { echo "tool_cache: cannot move $tmp to $dest" >&2; return 1; }
-    rm -rf "$tmp"
+  # mv -T refuses a directory that another build of the same key finished meanwhile: keep that
+  # one (the EXIT trap removes ours).
+  if ! mv -T "$tmp" "$dest" 2>/dev/null && [[ ! -d "$dest" ]]; then
+    echo "tool_cache: cannot move $tmp to $dest" >&2
+    exit 1
   fi
-  trap - EXIT
   echo "$dest"
-}
+)
