@@ -22,8 +22,9 @@
 # tool's build recipe.
 
 # toolCacheGoEnv is what the key takes from `go env`: the toolchain and every variable that
-# changes what go build makes (CGO_ENABLED is set by each recipe, and covered too).
-toolCacheGoEnv=(GOVERSION GOOS GOARCH GOFLAGS GOEXPERIMENT CGO_ENABLED GOAMD64 GOARM GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64 GOWASM)
+# changes what go build makes. Not CGO_ENABLED: every recipe sets it to 0, and its default
+# follows whether a C compiler is installed, which would rebuild every tool for nothing.
+toolCacheGoEnv=(GOVERSION GOOS GOARCH GOFLAGS GOEXPERIMENT GOAMD64 GOARM GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64 GOWASM)
 
 tool_cache() (
   set -euo pipefail
