@@ -74,19 +74,13 @@ func writtenBundle(t *testing.T) string {
 	return dir
 }
 
-// TestBundleValidates runs what `operator-sdk bundle validate --select-optional
-// suite=operatorframework` runs: the default bundle validators (CSV, CRDs, bundle) and the
-// operatorframework suite (OperatorHub v2 with its standard capabilities and categories, good
-// practices, deprecated APIs), against the Kubernetes version envtest runs. Errors and warnings
-// both fail: OperatorHub's reviewers read the warnings too.
-func TestBundleValidates(t *testing.T) {
-	b, err := manifests.GetBundleFromDir(writtenBundle(t))
-	if err != nil {
-		t.Fatalf("the operator-framework cannot load the bundle: %v", err)
-	}
-	if b.CSV == nil || len(b.V1CRDs) != 2 {
-		t.Fatalf("the loaded bundle has CSV %v and %d v1 CRDs, want a CSV and 2 CRDs", b.CSV != nil, len(b.V1CRDs))
-	}
+// operatorFrameworkSuite runs what `operator-sdk bundle validate --select-optional
+// suite=operatorframework --optional-values=k8s-version=<v>` runs: the default bundle validators
+// (CSV, CRDs, bundle, objects) and the operatorframework suite (OperatorHub v2 with its standard
+// capabilities and categories, good practices, deprecated APIs), given the bundle's objects and
+// the optional values as operator-sdk passes them. Both tests below use it, so the one that
+// breaks the bundle proves that these very validators can fail.
+func operatorFrameworkSuite(b *manifests.Bundle, k8sVersion string) (errs, warnings []string) {
 	validators := validation.DefaultBundleValidators.WithValidators(
 		validation.OperatorHubV2Validator,
 		validation.StandardCapabilitiesValidator,
@@ -98,23 +92,46 @@ func TestBundleValidates(t *testing.T) {
 	for _, o := range b.Objects {
 		objs = append(objs, o)
 	}
-	objs = append(objs, map[string]string{"k8s-version": "1.37"})
-	results := validators.Validate(objs...)
-	if len(results) == 0 {
-		t.Fatal("the validators returned no result at all")
-	}
-	for _, r := range results {
+	objs = append(objs, map[string]string{"k8s-version": k8sVersion})
+	for _, r := range validators.Validate(objs...) {
 		for _, e := range r.Errors {
-			t.Errorf("%s: error: %s", r.Name, e)
+			errs = append(errs, e.Error())
 		}
 		for _, w := range r.Warnings {
-			t.Errorf("%s: warning: %s", r.Name, w)
+			warnings = append(warnings, w.Error())
 		}
+	}
+	return errs, warnings
+}
+
+// envtestKubernetes is the Kubernetes version of the envtest binaries (hack/envtest.sh), which
+// the deprecated-API check is run against.
+const envtestKubernetes = "1.37"
+
+// TestBundleValidates: the bundle passes the operatorframework suite with neither errors nor
+// warnings: OperatorHub's reviewers read the warnings too.
+func TestBundleValidates(t *testing.T) {
+	b, err := manifests.GetBundleFromDir(writtenBundle(t))
+	if err != nil {
+		t.Fatalf("the operator-framework cannot load the bundle: %v", err)
+	}
+	if b.CSV == nil || len(b.V1CRDs) != 2 {
+		t.Fatalf("the loaded bundle has CSV %v and %d v1 CRDs, want a CSV and 2 CRDs", b.CSV != nil, len(b.V1CRDs))
+	}
+	errs, warnings := operatorFrameworkSuite(b, envtestKubernetes)
+	for _, e := range errs {
+		t.Errorf("error: %s", e)
+	}
+	for _, w := range warnings {
+		t.Errorf("warning: %s", w)
 	}
 }
 
-// TestValidatorsCatchABrokenBundle: the same validators refuse a bundle whose CSV lost what
-// OperatorHub requires, so TestBundleValidates cannot pass by validating nothing.
+// TestValidatorsCatchABrokenBundle: the suite of TestBundleValidates refuses a bundle broken
+// for each of its validators, so TestBundleValidates cannot pass by validating nothing, or by
+// losing a validator: the CSV without its icon (OperatorHub v2), with an unknown capability
+// level and category, without one owned CRD (CSV), the manager without resource requests
+// (good practices), and a bundle object of an API that Kubernetes removed (deprecated APIs).
 func TestValidatorsCatchABrokenBundle(t *testing.T) {
 	dir := writtenBundle(t)
 	path := filepath.Join(dir, "manifests", packageName+".clusterserviceversion.yaml")
@@ -127,32 +144,38 @@ func TestValidatorsCatchABrokenBundle(t *testing.T) {
 		t.Fatal(err)
 	}
 	csv.Spec.Icon = nil
+	csv.Annotations["capabilities"] = "Telepathy"
+	csv.Annotations["categories"] = "Astrology"
 	csv.Spec.CustomResourceDefinitions.Owned = csv.Spec.CustomResourceDefinitions.Owned[:1]
+	for i := range csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs {
+		for j := range csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs[i].Spec.Template.Spec.Containers {
+			csv.Spec.InstallStrategy.StrategySpec.DeploymentSpecs[i].Spec.Template.Spec.Containers[j].Resources.Requests = nil
+		}
+	}
 	if raw, err = yaml.Marshal(&csv); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(path, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	removed := "apiVersion: policy/v1beta1\nkind: PodDisruptionBudget\nmetadata:\n  name: tableau-operator\nspec:\n  minAvailable: 1\n"
+	if err := os.WriteFile(filepath.Join(dir, "manifests", "tableau-operator_policy_v1beta1_poddisruptionbudget.yaml"), []byte(removed), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	b, err := manifests.GetBundleFromDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := validation.DefaultBundleValidators.WithValidators(validation.OperatorHubV2Validator).Validate(append(b.ObjectsToValidate(), b.Objects[0])...)
-	var found []string
-	for _, r := range results {
-		for _, e := range r.Errors {
-			found = append(found, e.Error())
-		}
-		for _, w := range r.Warnings {
-			found = append(found, w.Error())
-		}
-	}
-	all := strings.Join(found, "\n")
-	for _, want := range []string{"csv.spec.icon not specified", "kind=tableaufleet: crd"} {
-		if !strings.Contains(strings.ToLower(all), want) {
+	errs, warnings := operatorFrameworkSuite(b, envtestKubernetes)
+	all := strings.ToLower(strings.Join(append(errs, warnings...), "\n"))
+	for _, want := range []string{"csv.spec.icon not specified", "telepathy", "astrology", "kind=tableaufleet: crd", "resource requests"} {
+		if !strings.Contains(all, want) {
 			t.Errorf("the validators did not name %q in:\n%s", want, all)
 		}
+	}
+	// OperatorHub v2 and the deprecated-APIs validator each report the removed API.
+	if n := strings.Count(all, "migrate the api(s) for poddisruptionbudget"); n != 2 {
+		t.Errorf("the removed policy/v1beta1 API is reported %d times, want once by OperatorHub v2 and once by the deprecated-APIs validator:\n%s", n, all)
 	}
 }
 
