@@ -42,7 +42,7 @@ helm: ## Build helm from Go modules (cached) and print its directory.
 	@hack/helm.sh
 
 .PHONY: test
-test: verify-generated lint test-monitoring test-bundle ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard, OLM bundle.
+test: verify-generated lint test-monitoring test-bundle test-image-tool ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard, OLM bundle.
 	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
 	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
 
@@ -63,6 +63,10 @@ test-monitoring: ## promtool check and unit-test the alerting rules; test the Pr
 test-bundle: ## Generate the OLM bundle from config/manifests and validate it with the operator-framework's validators (operator-sdk's suite=operatorframework), offline.
 	assets=$$(hack/envtest.sh); \
 	cd hack/tools/bundle && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-image-tool
+test-image-tool: ## Unit-test the image tool's SBOM (hack/tools/image); TestImage tests the whole build.
+	cd hack/tools/image && go vet ./... && go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: dashboard-png
 dashboard-png: ## Record the metrics of an envtest rotation run and draw config/grafana/rotation-wave.png from them.

@@ -19,6 +19,7 @@ package main_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -148,7 +149,7 @@ func checkSBOM(t *testing.T, img builtImage, b imageBuild, platforms map[string]
 	}
 	refs := map[string]bool{}
 	for _, c := range bom.Components {
-		if c.BOMRef == "" || refs[c.BOMRef] || c.PURL != "pkg:golang/"+c.Name+"@"+c.Version {
+		if c.BOMRef == "" || refs[c.BOMRef] || c.PURL != "pkg:golang/"+c.Name+"@"+url.PathEscape(c.Version) {
 			t.Errorf("component %+v: want a unique bom-ref and the purl pkg:golang/<name>@<version>", c)
 		}
 		refs[c.BOMRef] = true
@@ -194,7 +195,7 @@ func checkSBOM(t *testing.T, img builtImage, b imageBuild, platforms map[string]
 
 // goVersionM runs `go version -m` on the platform's /tableau-operator and returns the Go
 // version, the main module's path and the modules linked in (path@version, a replacement in
-// place of what it replaces), sorted.
+// place of what it replaces, a local directory as the module it replaces at (devel)), sorted.
 func goVersionM(t *testing.T, files []layerFile) (goVersion, mainModule string, modules []string) {
 	t.Helper()
 	i := slices.IndexFunc(files, func(f layerFile) bool { return f.header.Name == "tableau-operator" })
@@ -210,6 +211,7 @@ func goVersionM(t *testing.T, files []layerFile) (goVersion, mainModule string, 
 		t.Fatalf("go version -m: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var deps []string
 	_, goVersion, _ = strings.Cut(lines[0], ": ")
 	for _, line := range lines[1:] {
 		f := strings.Split(strings.TrimPrefix(line, "\t"), "\t")
@@ -218,8 +220,14 @@ func goVersionM(t *testing.T, files []layerFile) (goVersion, mainModule string, 
 			mainModule = f[1]
 		case f[0] == "dep" && len(f) >= 3:
 			modules = append(modules, f[1]+"@"+f[2])
+			deps = append(deps, f[1]+"@"+f[2])
 		case f[0] == "=>" && len(f) >= 3 && len(modules) > 0:
 			modules[len(modules)-1] = f[1] + "@" + f[2]
+			if strings.HasPrefix(f[1], ".") || strings.HasPrefix(f[1], "/") {
+				// A local directory: the SBOM names the module it replaces, at (devel).
+				replaced, _, _ := strings.Cut(deps[len(deps)-1], "@")
+				modules[len(modules)-1] = replaced + "@(devel)"
+			}
 		}
 	}
 	if goVersion == "" || mainModule == "" || len(modules) == 0 {

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -49,7 +50,11 @@ const (
 	// replacesProperty names, on a module that a replace directive put in place of another,
 	// the module it replaces (path@version).
 	replacesProperty = "tableau-operator:replaces"
-	cyclonedxModule  = "github.com/CycloneDX/cyclonedx-go"
+	// replacedByDirectoryProperty names, on a module that a replace directive took from a local
+	// directory, that directory (as go.mod wrote it). Such a module is listed under the module
+	// path it replaces, at (devel): a directory is no package URL, and its code is no release.
+	replacedByDirectoryProperty = "tableau-operator:replaced-by-directory"
+	cyclonedxModule             = "github.com/CycloneDX/cyclonedx-go"
 )
 
 // linkedBinary is the build information of one platform's operator binary.
@@ -134,6 +139,7 @@ func bomOf(bins []linkedBinary, version string, indexDigest v1.Hash, created tim
 	type linked struct {
 		module    *debug.Module
 		replaces  string
+		directory string
 		platforms []string
 	}
 	modules := map[string]*linked{}
@@ -144,13 +150,16 @@ func bomOf(bins []linkedBinary, version string, indexDigest v1.Hash, created tim
 		}
 		platforms = append(platforms, b.platform)
 		for _, dep := range b.info.Deps {
-			m, replaces := dep, ""
+			m, replaces, directory := dep, "", ""
 			if dep.Replace != nil {
 				m, replaces = dep.Replace, dep.Path+"@"+dep.Version
+				if isDirectory(dep.Replace.Path) {
+					m, directory = &debug.Module{Path: dep.Path, Version: "(devel)"}, dep.Replace.Path
+				}
 			}
 			key := m.Path + "@" + m.Version
 			if modules[key] == nil {
-				modules[key] = &linked{module: m, replaces: replaces}
+				modules[key] = &linked{module: m, replaces: replaces, directory: directory}
 			}
 			modules[key].platforms = append(modules[key].platforms, b.platform)
 		}
@@ -190,6 +199,9 @@ func bomOf(bins []linkedBinary, version string, indexDigest v1.Hash, created tim
 		var props []cdx.Property
 		if l.replaces != "" {
 			props = append(props, cdx.Property{Name: replacesProperty, Value: l.replaces})
+		}
+		if l.directory != "" {
+			props = append(props, cdx.Property{Name: replacedByDirectoryProperty, Value: l.directory})
 		}
 		if len(l.platforms) < len(bins) {
 			for _, p := range l.platforms {
@@ -259,6 +271,13 @@ func buildProperties(bins []linkedBinary) *[]cdx.Property {
 		props = append(props, cdx.Property{Name: "cdx:gomod:build:trimpath", Value: v})
 	}
 	return &props
+}
+
+// isDirectory tells a replace directive's directory (./x, ../x, /x, C:\x) from a module path,
+// as the go command does: a module path never starts with a dot or a slash.
+func isDirectory(path string) bool {
+	return strings.HasPrefix(path, ".") || strings.HasPrefix(path, "/") || strings.HasPrefix(path, `\`) ||
+		filepath.VolumeName(path) != "" || (len(path) > 1 && path[1] == ':')
 }
 
 // goPURL is the package URL of a Go module version (pkg:golang/<path>@<version>), each path
