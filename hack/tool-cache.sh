@@ -13,8 +13,8 @@
 # into a temporary directory beside it, checks that BUILD succeeded and left each of the
 # space-separated BINARIES executable there, and renames it into place, so a failed or
 # interrupted (INT, TERM, HUP) build leaves nothing, not even the temporary directory, and a
-# finished one is never rebuilt. Builds of one key at once all print the entry that was renamed
-# first. tool_cache runs in a subshell with errexit, pipefail and its own traps whether or not
+# finished one is never rebuilt. Runs of one key at once build it once: the others wait for
+# that build (a lock per key under .locks/) and print its entry. tool_cache runs in a subshell with errexit, pipefail and its own traps whether or not
 # the caller captures it in $(...) (where bash turns errexit off); BUILD must fail itself (chain
 # with &&). Only the directory goes to stdout.
 #
@@ -46,13 +46,28 @@ tool_cache() (
     echo "$dest"
     exit 0
   fi
+  mkdir -p "$cache_root/$name" "$cache_root/.locks"
+  # One build per key at a time: a run that finds another building the same key waits for it
+  # (flock, from util-linux) and takes its entry, rather than spending the same minutes of the
+  # machine's cores again. The lock goes with this subshell, however it ends. Without flock,
+  # concurrent runs each build, and the first rename wins (below).
+  if command -v flock >/dev/null; then
+    exec {lock}>"$cache_root/.locks/$name-$key"
+    if ! flock -n "$lock"; then
+      echo "waiting for another build of $name into $dest" >&2
+      flock "$lock"
+    fi
+    if [[ -d "$dest" ]]; then
+      echo "$dest"
+      exit 0
+    fi
+  fi
   # The traps are set before the temporary directory exists: a signal must find them.
   tmp=
   trap 'if [[ -n "$tmp" ]]; then rm -rf "$tmp"; fi' EXIT
   trap 'exit 129' HUP
   trap 'exit 130' INT
   trap 'exit 143' TERM
-  mkdir -p "$cache_root/$name"
   tmp=$(mktemp -d "$cache_root/$name/.build-XXXXXX")
   echo "building $name into $dest" >&2
   if ! "$build" "$tmp" >&2; then
