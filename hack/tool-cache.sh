@@ -30,7 +30,11 @@ tool_cache() (
   set -euo pipefail
   local name=$1 build=$2 binaries=$3
   shift 3
-  local caller=${BASH_SOURCE[1]}
+  local caller=${BASH_SOURCE[1]:-}
+  if [[ -z "$caller" ]]; then
+    echo "tool_cache: $name: call it from a script, whose recipe is part of the key" >&2
+    exit 1
+  fi
   local input key cache_root dest bin
   for input in "$@" "$caller"; do
     if [[ ! -f "$input" ]]; then
@@ -39,7 +43,10 @@ tool_cache() (
     fi
   done
   # go env runs in the tools module, where its go.mod may select another toolchain.
-  key=$({ (cd "$(dirname "$1")" && go env "${toolCacheGoEnv[@]}") && cat "$@" "$caller"; } | sha256sum | cut -c1-16)
+  if ! key=$({ (cd "$(dirname "$1")" && go env "${toolCacheGoEnv[@]}") && cat "$@" "$caller"; } | sha256sum | cut -c1-16); then
+    echo "tool_cache: $name: cannot compute the key (go env, or reading the inputs, failed)" >&2
+    exit 1
+  fi
   cache_root="${TABLEAU_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tableau-operator}"
   dest="$cache_root/$name/$key"
   if [[ -d "$dest" ]]; then
