@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"debug/buildinfo"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -63,8 +64,9 @@ type linkedBinary struct {
 	info     *buildinfo.BuildInfo
 }
 
-// sbomFor writes the SBOM of the image index's operator binaries. indexDigest and created make
-// its serial number and timestamp, so the same image and time give the same bytes.
+// sbomFor writes the SBOM of the image index's operator binaries. Its serial number is made
+// from its content (which holds indexDigest) and its timestamp is created, so the same image
+// and time give the same bytes.
 func sbomFor(idx v1.ImageIndex, version string, indexDigest v1.Hash, created time.Time) ([]byte, error) {
 	bins, err := binariesOf(idx)
 	if err != nil {
@@ -220,7 +222,6 @@ func bomOf(bins []linkedBinary, version string, indexDigest v1.Hash, created tim
 
 	bom := cdx.NewBOM()
 	bom.SpecVersion = sbomSpec
-	bom.SerialNumber = serialNumber(indexDigest, created)
 	bom.Metadata = &cdx.Metadata{
 		Timestamp: created.UTC().Format(time.RFC3339),
 		Tools:     &cdx.ToolsChoice{Components: &[]cdx.Component{thisTool()}},
@@ -232,6 +233,11 @@ func bomOf(bins []linkedBinary, version string, indexDigest v1.Hash, created tim
 	}
 	bom.Components = &components
 	bom.Dependencies = &[]cdx.Dependency{{Ref: main.BOMRef, Dependencies: &dependsOn}}
+	serial, err := serialNumber(bom)
+	if err != nil {
+		return nil, err
+	}
+	bom.SerialNumber = serial
 	return bom, nil
 }
 
@@ -290,14 +296,22 @@ func goPURL(path, version string) string {
 	return "pkg:golang/" + strings.Join(segs, "/") + "@" + url.PathEscape(version)
 }
 
-// serialNumber is a name-based UUID (RFC 9562 version 8, from SHA-256) of the image and time:
-// unique per image and build, and the same when the same build is repeated.
-func serialNumber(indexDigest v1.Hash, created time.Time) string {
-	sum := sha256.Sum256([]byte(indexDigest.String() + "\n" + created.UTC().Format(time.RFC3339)))
+// serialNumber is a name-based UUID (RFC 9562 version 8, from SHA-256) of the BOM's content
+// without its serial number, which holds the image index's digest and the timestamp: the same
+// build repeated gets the same serial number, and any other BOM another one, as CycloneDX asks,
+// even one of the same image and time written by a changed tool (`image.sh sbom`).
+func serialNumber(bom *cdx.BOM) (string, error) {
+	unnumbered := *bom
+	unnumbered.SerialNumber = ""
+	raw, err := json.Marshal(&unnumbered)
+	if err != nil {
+		return "", fmt.Errorf("the SBOM's serial number: %w", err)
+	}
+	sum := sha256.Sum256(raw)
 	u := sum[:16]
 	u[6] = (u[6] & 0x0f) | 0x80
 	u[8] = (u[8] & 0x3f) | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16])
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), nil
 }
 
 // thisTool names this image tool and the CycloneDX library it writes with, at the versions

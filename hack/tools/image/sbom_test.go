@@ -107,7 +107,7 @@ func TestBOMOfReplacementsAndPlatforms(t *testing.T) {
 
 // TestSBOMIsReproducible: the same binaries, index and time give the same bytes (the serial
 // number and timestamp come from them, not from a clock or a random source); another time
-// gives another serial number and timestamp.
+// gives another serial number and timestamp, and so does another content.
 func TestSBOMIsReproducible(t *testing.T) {
 	bins := []linkedBinary{binary("amd64", &debug.Module{Path: "example.test/x", Version: "v1.0.0"})}
 	index := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}
@@ -129,6 +129,15 @@ func TestSBOMIsReproducible(t *testing.T) {
 	}
 	if later.SerialNumber == a.SerialNumber || later.Metadata.Timestamp == a.Metadata.Timestamp {
 		t.Errorf("a BOM an hour later has serial %s and timestamp %s, like the first", later.SerialNumber, later.Metadata.Timestamp)
+	}
+	// Another content for the same image and time (the image tool changed, and `image.sh sbom`
+	// ran again): CycloneDX wants another serial number for another BOM.
+	other, err := bomOf([]linkedBinary{binary("amd64", &debug.Module{Path: "example.test/x", Version: "v1.0.1"})}, "v1.2.3", index, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.SerialNumber == a.SerialNumber {
+		t.Errorf("two BOMs of different content have the serial number %s", a.SerialNumber)
 	}
 	if !strings.HasPrefix(a.SerialNumber, "urn:uuid:") || len(a.SerialNumber) != len("urn:uuid:")+36 || a.SerialNumber[len("urn:uuid:")+14] != '8' {
 		t.Errorf("serial %s is not a version-8 UUID URN", a.SerialNumber)
