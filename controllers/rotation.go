@@ -260,6 +260,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	warning := step.Phase == rotation.Failed || step.Phase == rotation.RollingBack
 	r.event(s.conn, warning, rs.Reason, rs.Message)
 	ctrl.LoggerFrom(ctx).Info("rotation", "phase", rs.Phase, "reason", rs.Reason)
+	auditStep(ctx, s.conn, o.Records, step)
 	if r.CrashHook != nil {
 		return r.CrashHook(rs.Phase)
 	}
@@ -387,7 +388,8 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 			return err
 		}
 	}
-	_, err = r.signInOut(ctx, s.client, conn.Spec.Site, cred)
+	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, cred)
+	auditCandidateCheck(ctx, conn, cred.revision(), sess, err)
 	if err == nil {
 		rsc.check = rotation.Valid
 		return nil
