@@ -19,7 +19,6 @@ package kubectlplugin
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -113,7 +112,14 @@ func rotate(ctx context.Context, e *env, name string, noWait bool, timeout time.
 		if conn.Status.LastHandledRequest == value && handledAt.IsZero() {
 			handledAt = e.now()
 		}
-		state := settled(conn, value, start, handledAt, e.now())
+		waiting := false
+		if rs := conn.Status.Rotation; rs != nil && rs.Phase == v1.RotationStaged {
+			if waiting, err = waitingForTurn(ctx, e, conn); err != nil {
+				progress.done()
+				return err
+			}
+		}
+		state := settled(conn, value, start, handledAt, e.now(), waiting)
 		progress.show(progressLine(conn, value, e.now().Sub(start)))
 		if state {
 			progress.done()
@@ -132,7 +138,7 @@ func rotate(ctx context.Context, e *env, name string, noWait bool, timeout time.
 // seen the current generation, it recorded an attempt (or a failure) since the request, and no
 // rotation is under way. A request that leads to no Tableau call (the version check fails
 // first) has no attempt to wait for: ten seconds after it was handled its state is the answer.
-func settled(conn *v1.TableauConnection, value string, start, handledAt, now time.Time) bool {
+func settled(conn *v1.TableauConnection, value string, start, handledAt, now time.Time, waitingForTurn bool) bool {
 	st := conn.Status
 	if st.LastHandledRequest != value || st.ObservedGeneration != conn.Generation {
 		return false
@@ -141,7 +147,7 @@ func settled(conn *v1.TableauConnection, value string, start, handledAt, now tim
 		switch rs.Phase {
 		case v1.RotationIdle, v1.RotationFailed, "":
 		case v1.RotationStaged:
-			if !waitingForTurn(conn) {
+			if !waitingForTurn {
 				return false
 			}
 		default:
@@ -162,16 +168,26 @@ func settled(conn *v1.TableauConnection, value string, start, handledAt, now tim
 	return answered
 }
 
-// waitingForTurn: a staged candidate whose fleet has not admitted it yet waits for the wave;
-// rotate reports that instead of waiting for it.
-func waitingForTurn(conn *v1.TableauConnection) bool {
-	for _, c := range conn.Status.Conditions {
-		if c.Type == v1.ConditionCandidateValid && c.Reason == v1.ReasonCandidatePending {
-			return true
+// waitingForTurn: a staged candidate whose fleet has not admitted it (or that two fleets
+// select) waits for the wave, which may take long; rotate reports that instead of waiting.
+func waitingForTurn(ctx context.Context, e *env, conn *v1.TableauConnection) (bool, error) {
+	var fleets v1.TableauFleetList
+	if err := e.k8s.List(ctx, &fleets, client.InNamespace(conn.Namespace)); err != nil {
+		return false, apiError("listing TableauFleets", err)
+	}
+	var selecting []v1.TableauFleet
+	for _, f := range fleets.Items {
+		if selects(&f, conn) {
+			selecting = append(selecting, f)
 		}
 	}
-	rs := conn.Status.Rotation
-	return rs != nil && rs.Message != "" && strings.Contains(rs.Message, "waiting for its turn")
+	switch len(selecting) {
+	case 0:
+		return false, nil
+	case 1:
+		return !contains(selecting[0].Status.Current, conn.Name), nil
+	}
+	return true, nil
 }
 
 func progressLine(conn *v1.TableauConnection, value string, waited time.Duration) string {
