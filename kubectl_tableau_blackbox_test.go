@@ -461,6 +461,38 @@ func TestKubectlTableau(t *testing.T) {
 		}
 	})
 
+	t.Run("a read-only identity reports, but may not rotate", func(t *testing.T) {
+		// The rules of the chart's auditReport ClusterRole: get and list of the two kinds.
+		e.cp.createServiceAccount(t, pluginNS, "reader")
+		e.cp.kubectl(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: tableau-report-test}
+rules:
+- apiGroups: ["tableau-operator.dev"]
+  resources: ["tableauconnections", "tableaufleets"]
+  verbs: ["get", "list"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: tableau-report-test}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tableau-report-test}
+subjects: [{kind: ServiceAccount, name: reader, namespace: `+pluginNS+`}]
+`, "apply", "-f", "-")
+		kubeconfig := e.cp.serviceAccountKubeconfig(t, pluginNS, "reader")
+		r := e.run(t, "--kubeconfig", kubeconfig, "report", "-A", "--since", "1h", "-o", "csv")
+		if r.code != 0 || len(connectionRows(parseCSV(t, r.stdout))) != 5 {
+			t.Errorf("report as the reader: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		r = e.run(t, "--kubeconfig", kubeconfig, "status", "-n", pluginNS, "finance")
+		if r.code != 0 || !strings.Contains(r.stdout, "finance-tableau: not shown: you may not get Secrets") {
+			t.Errorf("status as the reader: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		}
+		r = e.run(t, "--kubeconfig", kubeconfig, "rotate", "-n", pluginNS, "finance", "--no-wait")
+		if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "forbidden") {
+			t.Errorf("rotate as the reader: exit %d, stderr %q", r.code, r.stderr)
+		}
+	})
+
 	t.Run("tableau-operator ctl is the same plugin", func(t *testing.T) {
 		cmd := exec.Command(binary, "ctl", "report", "-A", "-o", "json")
 		cmd.Env = append(os.Environ(), "KUBECONFIG="+e.cp.env.KubeconfigPath)

@@ -73,6 +73,8 @@ type connectionView struct {
 	conn *v1.TableauConnection
 	// consumer is the consumer Secret's metadata (never its data); nil when it does not exist.
 	consumer *metav1.PartialObjectMetadata
+	// consumerForbidden: the user may not get the consumer Secret (even its metadata).
+	consumerForbidden bool
 	// fleets select the connection (more than one is a conflict the operator reports).
 	fleets []v1.TableauFleet
 }
@@ -102,6 +104,8 @@ func loadConnection(ctx context.Context, c client.Client, ns, name string) (conn
 		switch {
 		case err == nil:
 			v.consumer = m
+		case apierrors.IsForbidden(err):
+			v.consumerForbidden = true
 		case !apierrors.IsNotFound(err):
 			return v, apiError("reading the consumer Secret's metadata", err)
 		}
@@ -307,6 +311,9 @@ func nextStep(v connectionView) string {
 func consumerLine(v connectionView, now time.Time, p palette) string {
 	name := v.conn.Spec.Consumers.SecretName
 	m := v.consumer
+	if v.consumerForbidden {
+		return fmt.Sprintf("%s: %s", name, p.warn("not shown: you may not get Secrets in this namespace (the plugin reads only their metadata)"))
+	}
 	if m == nil {
 		return fmt.Sprintf("%s: %s", name, p.bad("does not exist"))
 	}
