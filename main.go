@@ -96,11 +96,14 @@ func runManager(args []string) int {
 	allowedServers := fs.String("allowed-servers", "", "Comma-separated hosts the operator may send credentials to, e.g. *.online.tableau.com,tableau.example.com (*. matches one label); empty allows any host.")
 	opts := zap.Options{}
 	opts.BindFlags(fs)
-	fs.Usage = func() { usage(fs) }
+	// The flag package prints a bad flag's error itself; the whole usage only on --help.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage(fs)
 			return 0
 		}
+		fmt.Fprintln(fs.Output(), "run `tableau-operator --help` for the subcommands and flags")
 		return 2
 	}
 	if fs.NArg() > 0 {

@@ -69,11 +69,14 @@ func TestManagerWithoutKubeconfigSaysWhatToDo(t *testing.T) {
 	}
 }
 
-// TestManagerRejectsAnUnknownSubcommand: a typo is not taken for the manager.
+// TestManagerRejectsAnUnknownSubcommand: a typo is not taken for the manager, and a bad flag
+// says so without the whole usage.
 func TestManagerRejectsAnUnknownSubcommand(t *testing.T) {
-	out, err := exec.Command(binary, "stauts").CombinedOutput()
-	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 || !strings.Contains(string(out), `unknown subcommand "stauts"`) {
-		t.Errorf("exit %v\n%s", err, out)
+	for args, want := range map[string]string{"stauts": `unknown subcommand "stauts"`, "--bogus": "flag provided but not defined: -bogus"} {
+		out, err := exec.Command(binary, args).CombinedOutput()
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) || exitErr.ExitCode() != 2 || !strings.Contains(string(out), want) || strings.Count(string(out), "\n") > 2 {
+			t.Errorf("%s: exit %v, want 2 and %q in at most two lines:\n%s", args, err, want, out)
+		}
 	}
 }
