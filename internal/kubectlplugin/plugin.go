@@ -33,7 +33,6 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -71,7 +70,7 @@ func failed(format string, args ...any) error {
 
 // env is what every subcommand needs: the kubeconfig flags, the client they build, the clock.
 type env struct {
-	flags   *genericclioptions.ConfigFlags
+	flags   *kubeconfigFlags
 	streams Streams
 	now     func() time.Time
 	k8s     client.Client
@@ -100,7 +99,7 @@ func summary(name string) string {
 // Main runs the plugin with args (without the program name) and returns the exit code.
 func Main(ctx context.Context, args []string, streams Streams) int {
 	e := &env{
-		flags:   genericclioptions.NewConfigFlags(true),
+		flags:   newKubeconfigFlags(),
 		streams: streams,
 		now:     time.Now,
 	}
@@ -135,7 +134,7 @@ func newRoot(e *env) *cobra.Command {
 	root.SetOut(e.streams.Out)
 	root.SetErr(e.streams.Err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return err })
-	e.flags.AddFlags(root.PersistentFlags())
+	e.flags.addFlags(root.PersistentFlags())
 	root.AddCommand(newStatusCmd(e), newRotateCmd(e), newResumeCmd(e), newSuspendCmd(e, true), newSuspendCmd(e, false), newReportCmd(e))
 	return root
 }
@@ -156,18 +155,19 @@ func (e *env) connect() error {
 	}
 	noConfig := failed("no Kubernetes configuration found: set KUBECONFIG, pass --kubeconfig, or write ~/.kube/config")
 	// Without any configuration client-go would try http://localhost:8080; say what to do instead.
-	if raw, err := e.flags.ToRawKubeConfigLoader().RawConfig(); err == nil && len(raw.Clusters) == 0 &&
-		(e.flags.APIServer == nil || *e.flags.APIServer == "") && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
+	loader := e.flags.clientConfig()
+	if raw, err := loader.RawConfig(); err == nil && len(raw.Clusters) == 0 &&
+		!e.flags.serverGiven() && os.Getenv("KUBERNETES_SERVICE_HOST") == "" {
 		return noConfig
 	}
-	cfg, err := e.flags.ToRESTConfig()
+	cfg, err := loader.ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
 			return noConfig
 		}
 		return failed("reading the Kubernetes configuration: %v", err)
 	}
-	ns, _, err := e.flags.ToRawKubeConfigLoader().Namespace()
+	ns, _, err := loader.Namespace()
 	if err != nil {
 		return failed("finding the namespace: %v", err)
 	}
