@@ -39,7 +39,8 @@ func newRotateCmd(e *env) *cobra.Command {
 It sets the tableau-operator.dev/requested-at annotation to the current time. The operator then
 signs in again (with a PAT this ends the PAT's other sessions, as any sign-in does) and retries a
 rotation it had rejected. rotate waits until the operator has answered and any rotation it started
-has settled, printing a progress line, and exits 0 when the connection is Ready, 1 when not.`,
+has settled, printing a progress line, and exits 0 when the connection is Ready and no new
+credential in the source failed, 1 when not.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			t, err := parseTarget(args[0])
@@ -203,7 +204,8 @@ func progressLine(conn *v1.TableauConnection, value string, waited time.Duration
 	return fmt.Sprintf("%s/%s: %s (Ready=%s %s) %ds", conn.Namespace, conn.Name, stage, ready, reason, int(waited.Seconds()))
 }
 
-// result prints the outcome and turns it into the exit code: Ready=True is success.
+// result prints the outcome and turns it into the exit code: Ready=True with no failing new
+// credential is success.
 func result(e *env, conn *v1.TableauConnection) error {
 	ready, reason := readyOf(conn)
 	msg := ""
@@ -215,6 +217,13 @@ func result(e *env, conn *v1.TableauConnection) error {
 	out := e.streams.Out
 	p := palette{on: e.streams.TTY}
 	if ready == string(metav1.ConditionTrue) {
+		if why, detail, failing := candidateFailing(conn); failing {
+			// Consumers still sign in with the active credential, but what rotate asked
+			// for (validate the source's new credential, retry its rotation) failed.
+			fmt.Fprintf(out, "%s %s: %s\n", p.good("Ready"), reason, truncate(msg, 240))
+			fmt.Fprintf(out, "%s %s: %s\n", p.bad("New credential not used"), why, truncate(detail, 240))
+			return failed("%s/%s: the new credential in the source failed (%s); consumers keep the active one", conn.Namespace, conn.Name, why)
+		}
 		fmt.Fprintf(out, "%s %s: %s\n", p.good("Ready"), reason, truncate(msg, 240))
 		if rs := conn.Status.Rotation; rs != nil && rs.Phase == v1.RotationStaged {
 			fmt.Fprintf(out, "The new credential is staged and waits for its turn in the fleet.\n")
@@ -226,4 +235,26 @@ func result(e *env, conn *v1.TableauConnection) error {
 		fmt.Fprintf(out, "Bucket %s, Tableau code %s, request id %s\n", f.Bucket, orDash(f.TableauCode), orDash(f.RequestID))
 	}
 	return failed("%s/%s is not Ready (%s)", conn.Namespace, conn.Name, reason)
+}
+
+// candidateFailing reports a new credential in the source that failed while consumers keep
+// the active one: the connection stays Ready, CandidateValid says why (False when rejected,
+// Unknown while it fails at the backoff's pace), and lastFailure holds the attempt.
+func candidateFailing(conn *v1.TableauConnection) (reason, message string, failing bool) {
+	var cv *metav1.Condition
+	for i := range conn.Status.Conditions {
+		if conn.Status.Conditions[i].Type == v1.ConditionCandidateValid {
+			cv = &conn.Status.Conditions[i]
+		}
+	}
+	f := conn.Status.LastFailure
+	switch {
+	case cv != nil && cv.Status == metav1.ConditionFalse:
+		return cv.Reason, cv.Message, true
+	case f != nil && cv != nil:
+		return f.Reason, cv.Message, true
+	case f != nil:
+		return f.Reason, f.Message, true
+	}
+	return "", "", false
 }

@@ -17,6 +17,10 @@ limitations under the License.
 package kubectlplugin
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +71,61 @@ func TestSettled(t *testing.T) {
 	stale.Generation = 3
 	if settled(stale, value, start, start, start, false) {
 		t.Error("settled before the operator saw the current generation")
+	}
+}
+
+// TestRotateResult: rotate's exit code is the result a person asked for. A connection whose
+// consumers still sign in but whose new credential was rejected again is Ready, yet the retry
+// failed: exit 1 with the candidate's reason, not 0.
+func TestRotateResult(t *testing.T) {
+	cond := func(typ string, status metav1.ConditionStatus, reason, msg string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: status, Reason: reason, Message: msg}
+	}
+	for _, tc := range []struct {
+		name     string
+		conds    []metav1.Condition
+		rotation *v1.RotationStatus
+		failure  *v1.FailureStatus
+		wantCode int
+		wantOut  string
+	}{
+		{name: "ready", conds: []metav1.Condition{cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonSignedIn, "Sign-in works.")},
+			wantCode: ExitOK, wantOut: "Ready SignedIn"},
+		{name: "not ready", conds: []metav1.Condition{cond(v1.ConditionReady, metav1.ConditionFalse, "SignInRejected", "no")},
+			failure: &v1.FailureStatus{Bucket: "AuthConfigDrift", Reason: "SignInRejected"}, wantCode: ExitFailed, wantOut: "Not ready SignInRejected"},
+		{name: "candidate rejected again", conds: []metav1.Condition{
+			cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConsumersReady, "Consumers hold revision aaaa, which signed in."),
+			cond(v1.ConditionCandidateValid, metav1.ConditionFalse, v1.ReasonCandidateRejected, "AuthConfigDrift: the PAT was refused.")},
+			rotation: &v1.RotationStatus{Phase: v1.RotationFailed, FailedRevision: "bbbb", ActiveRevision: "aaaa"},
+			failure:  &v1.FailureStatus{Bucket: "AuthConfigDrift", Reason: "SignInRejected", Revision: "bbbb"},
+			wantCode: ExitFailed, wantOut: v1.ReasonCandidateRejected},
+		{name: "candidate failing at the backoff's pace", conds: []metav1.Condition{
+			cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConsumersReady, "Consumers hold revision aaaa, which signed in."),
+			cond(v1.ConditionCandidateValid, metav1.ConditionUnknown, v1.ReasonCandidatePending, "Revision bbbb: Throttled (RateLimited); retrying.")},
+			rotation: &v1.RotationStatus{Phase: v1.RotationIdle, ActiveRevision: "aaaa"},
+			failure:  &v1.FailureStatus{Bucket: "RateLimited", Reason: "Throttled", Revision: "bbbb"},
+			wantCode: ExitFailed, wantOut: "Throttled"},
+		{name: "staged, waiting for its turn", conds: []metav1.Condition{
+			cond(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonConsumersReady, "Consumers hold revision aaaa."),
+			cond(v1.ConditionCandidateValid, metav1.ConditionTrue, v1.ReasonCandidateValid, "Revision bbbb is validated.")},
+			rotation: &v1.RotationStatus{Phase: v1.RotationStaged, ActiveRevision: "aaaa", CandidateRevision: "bbbb"},
+			wantCode: ExitOK, wantOut: "waits for its turn"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: "tenants", Name: "finance"}}
+			c.Status.Conditions, c.Status.Rotation, c.Status.LastFailure = tc.conds, tc.rotation, tc.failure
+			var out bytes.Buffer
+			err := result(&env{streams: Streams{Out: &out, Err: &out}}, c)
+			code := ExitOK
+			var f *failure
+			if errors.As(err, &f) {
+				code = f.code
+			} else if err != nil {
+				t.Fatalf("result returned %v, not a failure", err)
+			}
+			if code != tc.wantCode || !strings.Contains(out.String()+fmt.Sprint(err), tc.wantOut) {
+				t.Errorf("exit %d (%v), output %q; want exit %d and %q", code, err, out.String(), tc.wantCode, tc.wantOut)
+			}
+		})
 	}
 }
