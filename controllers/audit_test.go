@@ -161,3 +161,28 @@ func TestAuditTrailOfAnAutomaticRotation(t *testing.T) {
 		t.Fatalf("audit trail of an automatic rotation:\n got %v\nwant %v", got, want)
 	}
 }
+
+// A second bad credential while the first rejection stands is a rejection of its own: the
+// phase stays Failed, but the trail must still say which revision was rejected.
+func TestAuditTrailOfASecondRejectedCandidate(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "kiosk-app", false)
+	w.setSource(t, "kiosk", "kiosk-v1", w.pat(t, "kiosk", "kiosk-v1", false))
+	create(t, w.tenantConnection("kiosk"))
+	w.settled(t, "kiosk", "kiosk-v1")
+	offset := len(logs.String())
+	w.setSource(t, "kiosk", "kiosk-v2", w.pat(t, "kiosk", "kiosk-v2", true))
+	first := waitAudit(t, offset, w.ns, "kiosk", audit.CandidateRejected)
+	offset = len(logs.String())
+	w.setSource(t, "kiosk", "kiosk-v3", w.pat(t, "kiosk", "kiosk-v3", true))
+	lines := waitAudit(t, offset, w.ns, "kiosk", audit.CandidateRejected)
+	want := []string{"SignIn/Failed", "CandidateRejected/Failed"}
+	if got := sequence(lines); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("audit trail of the second rejected candidate:\n got %v\nwant %v", got, want)
+	}
+	rejected := lines[len(lines)-1][audit.KeyRevision]
+	if rejected == "" || rejected == first[len(first)-1][audit.KeyRevision] || rejected != lines[0][audit.KeyRevision] {
+		t.Errorf("the second rejection names revision %v; want the new credential's %v, not the first rejected %v",
+			rejected, lines[0][audit.KeyRevision], first[len(first)-1][audit.KeyRevision])
+	}
+}

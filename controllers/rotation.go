@@ -247,6 +247,11 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		return err
 	}
 	if !entered {
+		// A new candidate staged over the waiting one, or a second bad credential rejected
+		// while the first rejection stands, keeps the phase but is an action of its own.
+		if step.Records.Candidate != o.Records.Candidate || step.Records.Rejected != o.Records.Rejected {
+			auditStep(ctx, s.conn, o.Records, step)
+		}
 		return nil
 	}
 	switch step.Reason {
