@@ -19,6 +19,7 @@ package kubectlplugin
 import (
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/duration"
 )
@@ -50,10 +51,14 @@ func nonNegative(d time.Duration) time.Duration {
 	return d
 }
 
+// truncate is s on one printable line of at most n bytes, cut at a rune boundary.
 func truncate(s string, n int) string {
 	s = oneLine(s)
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }
@@ -62,7 +67,7 @@ func orDash(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return printable(s)
 }
 
 func httpStatus(code int32) string {

@@ -186,10 +186,9 @@ func scheme() *runtime.Scheme {
 	return s
 }
 
-// oneLine keeps an error to one line, as a shell user reads it.
+// oneLine keeps an error or a message to one printable line, as a shell user reads it.
 func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return s
+	return printable(strings.Join(strings.Fields(s), " "))
 }
 
 // apiError turns an API error into a failure that names what was asked.

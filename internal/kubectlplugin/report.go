@@ -158,6 +158,8 @@ func loadReport(ctx context.Context, c client.Client, ns string, now time.Time, 
 // since > 0 the events recorded at or after now-since, oldest first.
 func buildReport(conns []v1.TableauConnection, fleets []v1.TableauFleet, now time.Time, since time.Duration) report {
 	rep := report{GeneratedAt: now.UTC(), Connections: []connectionRow{}}
+	// What Tableau sent reaches a terminal, a spreadsheet or a log pipeline: printable only.
+	conns, fleets = scrubbedConnections(conns), scrubbedFleets(fleets)
 	var from time.Time
 	if since > 0 {
 		// Status records times to the second: an event in the window's first second counts.

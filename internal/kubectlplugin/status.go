@@ -129,6 +129,7 @@ func selects(f *v1.TableauFleet, conn metav1.Object) bool {
 }
 
 func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
+	v = v.printable()
 	conn := v.conn
 	st := conn.Status
 	fmt.Fprintf(w, "%s %s/%s\n", p.bold("TableauConnection"), conn.Namespace, conn.Name)

@@ -64,6 +64,7 @@ func loadFleet(ctx context.Context, c client.Client, ns, name string) (fleetView
 }
 
 func renderFleet(w io.Writer, v fleetView, now time.Time, p palette) {
+	v = v.printable()
 	f := v.fleet
 	st := f.Status
 	fmt.Fprintf(w, "%s %s/%s\n", p.bold("TableauFleet"), f.Namespace, f.Name)
