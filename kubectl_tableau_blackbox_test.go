@@ -463,7 +463,7 @@ func TestKubectlTableau(t *testing.T) {
 	})
 
 	t.Run("a read-only identity reports, but may not rotate", func(t *testing.T) {
-		// The rules of the chart's auditReport ClusterRole: get and list of the two kinds.
+		// The rules of the chart's auditReport ClusterRole: list of the two kinds, nothing more.
 		e.cp.createServiceAccount(t, pluginNS, "reader")
 		e.cp.kubectl(t, `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -471,7 +471,7 @@ metadata: {name: tableau-report-test}
 rules:
 - apiGroups: ["tableau-operator.dev"]
   resources: ["tableauconnections", "tableaufleets"]
-  verbs: ["get", "list"]
+  verbs: ["list"]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -484,10 +484,26 @@ subjects: [{kind: ServiceAccount, name: reader, namespace: `+pluginNS+`}]
 		if r.code != 0 || len(connectionRows(parseCSV(t, r.stdout))) != 5 {
 			t.Errorf("report as the reader: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		r = e.run(t, "--kubeconfig", kubeconfig, "status", "-n", pluginNS, "finance")
-		if r.code != 0 || !strings.Contains(r.stdout, "finance-tableau: not shown: you may not get Secrets") {
-			t.Errorf("status as the reader: exit %d\n%s%s", r.code, r.stdout, r.stderr)
-		}
+		// status gets the connection: a reader who may also get the two kinds (but no Secret)
+		// sees everything except the consumer Secret.
+		e.cp.kubectl(t, `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: tableau-status-test}
+rules:
+- apiGroups: ["tableau-operator.dev"]
+  resources: ["tableauconnections", "tableaufleets"]
+  verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: tableau-status-test}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: tableau-status-test}
+subjects: [{kind: ServiceAccount, name: reader, namespace: `+pluginNS+`}]
+`, "apply", "-f", "-")
+		eventually(t, 10*time.Second, "status as a reader who may get the two kinds", func() (bool, string) {
+			r := e.run(t, "--kubeconfig", kubeconfig, "status", "-n", pluginNS, "finance")
+			return r.code == 0 && strings.Contains(r.stdout, "finance-tableau: not shown: you may not get Secrets"), fmt.Sprintf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+		})
 		r = e.run(t, "--kubeconfig", kubeconfig, "rotate", "-n", pluginNS, "finance", "--no-wait")
 		if r.code != 1 || strings.Count(r.stderr, "\n") != 1 || !strings.Contains(r.stderr, "forbidden") {
 			t.Errorf("rotate as the reader: exit %d, stderr %q", r.code, r.stderr)

@@ -26,7 +26,7 @@ import (
 
 // checkReportCronJob: auditReport renders a CronJob that runs `ctl report -A --since <since>
 // -o csv` on the schedule asked for, as its own ServiceAccount, bound to a ClusterRole that may
-// only get and list the operator's two kinds.
+// only list the operator's two kinds: report lists, it gets nothing.
 func checkReportCronJob(t *testing.T, idx map[string]*unstructured.Unstructured) {
 	t.Helper()
 	cj := idx["CronJob/"+namespace+"/tableau-operator-report"]
@@ -54,7 +54,7 @@ func checkReportCronJob(t *testing.T, idx map[string]*unstructured.Unstructured)
 		t.Errorf("args = %v, want %v", args, want)
 	}
 	rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
-	want := []any{map[string]any{"apiGroups": []any{"tableau-operator.dev"}, "resources": []any{"tableauconnections", "tableaufleets"}, "verbs": []any{"get", "list"}}}
+	want := []any{map[string]any{"apiGroups": []any{"tableau-operator.dev"}, "resources": []any{"tableauconnections", "tableaufleets"}, "verbs": []any{"list"}}}
 	if !reflect.DeepEqual(rules, want) {
 		t.Errorf("the report's ClusterRole may do more than read the operator's kinds: %v", rules)
 	}
