@@ -198,5 +198,6 @@ func runVersion(args []string) int {
 func runPlugin(args []string) int {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	return kubectlplugin.Main(ctx, args, kubectlplugin.Streams{Out: os.Stdout, Err: os.Stderr, TTY: kubectlplugin.IsTerminal(os.Stdout)})
+	return kubectlplugin.Main(ctx, args, kubectlplugin.Streams{Out: os.Stdout, Err: os.Stderr,
+		TTY: kubectlplugin.IsTerminal(os.Stdout), ErrTTY: kubectlplugin.IsTerminal(os.Stderr)})
 }

@@ -49,11 +49,12 @@ const (
 	programName = "kubectl tableau"
 )
 
-// Streams are the plugin's input and output. TTY says whether Out is a terminal: colour and
-// the rewritten progress line only then.
+// Streams are the plugin's input and output. TTY says whether Out is a terminal (colour
+// only then), ErrTTY whether Err is (the progress line, written there, is rewritten in place
+// only then).
 type Streams struct {
-	Out, Err io.Writer
-	TTY      bool
+	Out, Err    io.Writer
+	TTY, ErrTTY bool
 }
 
 // failure is an error after the command line was accepted: it exits with code, not 2.

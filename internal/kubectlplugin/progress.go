@@ -29,7 +29,7 @@ type progress struct {
 func newProgress(s Streams) *progress { return &progress{streams: s} }
 
 func (p *progress) show(line string) {
-	if p.streams.TTY {
+	if p.streams.ErrTTY {
 		fmt.Fprintf(p.streams.Err, "\r\x1b[K%s", line)
 		p.drawn = true
 		return
