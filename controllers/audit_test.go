@@ -185,4 +185,9 @@ func TestAuditTrailOfASecondRejectedCandidate(t *testing.T) {
 		t.Errorf("the second rejection names revision %v; want the new credential's %v, not the first rejected %v",
 			rejected, lines[0][audit.KeyRevision], first[len(first)-1][audit.KeyRevision])
 	}
+	// Status says what this reconcile observed: the message names the revision now rejected.
+	rs := get(t, w.ns, "kiosk").Status.Rotation
+	if rs.FailedRevision != rejected || !strings.Contains(rs.Message, rejected.(string)) {
+		t.Errorf("rotation status after the second rejection: failedRevision %q, message %q; want both to name %v", rs.FailedRevision, rs.Message, rejected)
+	}
 }

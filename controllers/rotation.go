@@ -232,7 +232,10 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		rs.NextCheckTime, rs.CheckFailures = nil, 0
 		rs.Phase = string(step.Phase)
 	}
-	if entered || step.Records.Candidate != o.Records.Candidate {
+	// A new candidate staged over the waiting one, or a second bad credential rejected while
+	// the first rejection stands, keeps the phase but is news of its own.
+	renewed := step.Records.Candidate != o.Records.Candidate || step.Records.Rejected != o.Records.Rejected
+	if entered || renewed {
 		rs.Reason, rs.Message = string(step.Reason), r.describe(s, rsc, o, step)
 	}
 	if step.Restamp {
@@ -247,9 +250,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		return err
 	}
 	if !entered {
-		// A new candidate staged over the waiting one, or a second bad credential rejected
-		// while the first rejection stands, keeps the phase but is an action of its own.
-		if step.Records.Candidate != o.Records.Candidate || step.Records.Rejected != o.Records.Rejected {
+		if renewed {
 			auditStep(ctx, s.conn, o.Records, step)
 		}
 		return nil
