@@ -152,9 +152,9 @@ type checkCase struct {
 }
 
 // runCheckCases runs each case against a fresh environment from newEnv; stderrOK says whether
-// stderr carries the right note about sessions.
+// stderr carries the right note about sessions, given whether check reached the simulator's sign-in.
 func runCheckCases(t *testing.T, cases []checkCase, newEnv func(*testing.T) *checkEnv,
-	runner func(*testing.T, []string, ...string) runResult, env []string, stderrOK func(string) bool) {
+	runner func(*testing.T, []string, ...string) runResult, env []string, stderrOK func(stderr string, signedIn bool) bool) {
 	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -175,7 +175,7 @@ func runCheckCases(t *testing.T, cases []checkCase, newEnv func(*testing.T) *che
 			if m["remediation"] == "" {
 				t.Error("no remediation")
 			}
-			if !stderrOK(r.stderr) {
+			if !stderrOK(r.stderr, e.sim.Calls("auth/signin") > 0) {
 				t.Errorf("stderr lacks the note about sessions, or has the wrong one:\n%s", r.stderr)
 			}
 			for endpoint, n := range tc.calls {
@@ -230,9 +230,30 @@ func TestCheckBuckets(t *testing.T) {
 			map[string]any{"ok": true, "reason": "SignedIn"},
 			map[string]int{"auth/signin": 2}},
 	}
-	runCheckCases(t, cases, newCheckEnv, run, secretEnv, func(stderr string) bool {
-		return strings.Contains(stderr, "ends every other session")
+	// The warning comes right before the sign-in, so a check that never gets that far (the
+	// server down, on an older version, behind a WAF) warns of nothing it did not do.
+	runCheckCases(t, cases, newCheckEnv, run, secretEnv, func(stderr string, signedIn bool) bool {
+		return strings.Contains(stderr, "ends every other session") == signedIn
 	})
+}
+
+// TestCheckAgainstARefusingServer: with nothing listening, check retries serverinfo, never
+// signs in, prints no warning about sessions, and its next step names the --server flag.
+func TestCheckAgainstARefusingServer(t *testing.T) {
+	e := newCheckEnv(t)
+	_ = e.srv.Close()
+	r := run(t, secretEnv, e.args()...)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if strings.Contains(r.stderr, "ends every other session") {
+		t.Errorf("check warned about a sign-in it never made:\n%s", r.stderr)
+	}
+	m := decode(t, r)
+	rem, _ := m["remediation"].(string)
+	if m["bucket"] != "ServerUnavailable" || strings.Contains(rem, "spec.") || !strings.Contains(rem, "--server") {
+		t.Errorf("bucket %v, next step %q: want ServerUnavailable and the --server flag, no spec field", m["bucket"], rem)
+	}
 }
 
 func TestCheckRequestIDAndSecretFile(t *testing.T) {

@@ -15,16 +15,20 @@ limitations under the License.
 */
 
 // Command tableau-operator runs the TableauConnection operator, or with the `check`
-// subcommand diagnoses one Tableau sign-in from the command line; `version` prints the build.
+// subcommand diagnoses one Tableau sign-in from the command line; `version` prints the build;
+// `ctl` (or the binary installed as kubectl-tableau) is the kubectl plugin.
 package main
 
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -44,11 +48,19 @@ import (
 	"github.com/tableau-operator/tableau-operator/controllers"
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/checkcmd"
+	"github.com/tableau-operator/tableau-operator/internal/kubectlplugin"
 	"github.com/tableau-operator/tableau-operator/internal/version"
 	"github.com/tableau-operator/tableau-operator/internal/watchnamespaces"
 )
 
 func main() {
+	// Installed as kubectl-tableau (a symlink or a copy), the binary is the kubectl plugin.
+	if strings.TrimSuffix(filepath.Base(os.Args[0]), ".exe") == "kubectl-tableau" {
+		os.Exit(runPlugin(os.Args[1:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "ctl" {
+		os.Exit(runPlugin(os.Args[2:]))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "check" {
 		os.Exit(runCheck(os.Args[2:]))
 	}
@@ -84,7 +96,18 @@ func runManager(args []string) int {
 	allowedServers := fs.String("allowed-servers", "", "Comma-separated hosts the operator may send credentials to, e.g. *.online.tableau.com,tableau.example.com (*. matches one label); empty allows any host.")
 	opts := zap.Options{}
 	opts.BindFlags(fs)
+	// The flag package prints a bad flag's error itself; the whole usage only on --help.
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(fs)
+			return 0
+		}
+		fmt.Fprintln(fs.Output(), "run `tableau-operator --help` for the subcommands and flags")
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unknown subcommand %q: run `tableau-operator --help` for the list\n", fs.Arg(0))
 		return 2
 	}
 	allowed, err := allowlist.Parse(*allowedServers)
@@ -117,7 +140,8 @@ func runManager(args []string) int {
 	// GetConfig honours --kubeconfig, KUBECONFIG, in-cluster config and ~/.kube/config, in that order.
 	cfg, err := ctrl.GetConfig()
 	if err != nil {
-		log.Error(err, "no Kubernetes configuration found")
+		// One line that says what to do; a stack trace tells a person at a shell nothing more.
+		fmt.Fprintf(os.Stderr, "tableau-operator: no Kubernetes configuration: run it in a cluster, set KUBECONFIG, or write ~/.kube/config (%s)\n", oneLine(err))
 		return 1
 	}
 	cfg.QPS, cfg.Burst = float32(qps), burst
@@ -169,4 +193,11 @@ func runVersion(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+func runPlugin(args []string) int {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	return kubectlplugin.Main(ctx, args, kubectlplugin.Streams{Out: os.Stdout, Err: os.Stderr,
+		TTY: kubectlplugin.IsTerminal(os.Stdout), ErrTTY: kubectlplugin.IsTerminal(os.Stderr)})
 }

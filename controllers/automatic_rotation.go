@@ -29,6 +29,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/audit"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/credential"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
@@ -305,6 +306,7 @@ func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope,
 		return nil, nil, err
 	}
 	sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+	auditAdminSession(ctx, conn, field, sess, err)
 	if err != nil {
 		release()
 		return nil, nil, err
@@ -353,6 +355,7 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 		if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
 			err = nil // already gone
 		}
+		auditAppSecret(ctx, conn, audit.SecretDeleted, step.Secret, "", string(step.Reason), err)
 		return err
 	case rotation.CreateSecret:
 		admin, err := r.adminSession(ctx, s, isc)
@@ -360,6 +363,7 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 			return err
 		}
 		created, err := s.client.CreateConnectedAppSecret(ctx, admin, clientID)
+		auditCreated(ctx, conn, created, string(step.Reason), err)
 		if err != nil {
 			return err
 		}

@@ -232,7 +232,10 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		rs.NextCheckTime, rs.CheckFailures = nil, 0
 		rs.Phase = string(step.Phase)
 	}
-	if entered || step.Records.Candidate != o.Records.Candidate {
+	// A new candidate staged over the waiting one, or a second bad credential rejected while
+	// the first rejection stands, keeps the phase but is news of its own.
+	renewed := step.Records.Candidate != o.Records.Candidate || step.Records.Rejected != o.Records.Rejected
+	if entered || renewed {
 		rs.Reason, rs.Message = string(step.Reason), r.describe(s, rsc, o, step)
 	}
 	if step.Restamp {
@@ -247,6 +250,9 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		return err
 	}
 	if !entered {
+		if renewed {
+			auditStep(ctx, s.conn, o.Records, step)
+		}
 		return nil
 	}
 	switch step.Reason {
@@ -260,6 +266,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	warning := step.Phase == rotation.Failed || step.Phase == rotation.RollingBack
 	r.event(s.conn, warning, rs.Reason, rs.Message)
 	ctrl.LoggerFrom(ctx).Info("rotation", "phase", rs.Phase, "reason", rs.Reason)
+	auditStep(ctx, s.conn, o.Records, step)
 	if r.CrashHook != nil {
 		return r.CrashHook(rs.Phase)
 	}
@@ -387,7 +394,8 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 			return err
 		}
 	}
-	_, err = r.signInOut(ctx, s.client, conn.Spec.Site, cred)
+	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, cred)
+	auditCandidateCheck(ctx, conn, cred.revision(), sess, err)
 	if err == nil {
 		rsc.check = rotation.Valid
 		return nil

@@ -30,6 +30,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/audit"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
@@ -416,11 +417,13 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 	latency := time.Since(started)
 	if err != nil {
 		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
+		audit.Log(ctx, audit.SignIn, conn, audit.Entry{Revision: s.revision, RequestID: conn.Status.LastFailure.RequestID, Bucket: string(v.Bucket), Reason: v.Reason, Result: audit.Failed})
 		metrics.ObserveSignIn(false, string(v.Bucket), latency)
 		return true, nil
 	}
 	metrics.ObserveSignIn(true, "", latency)
 	r.recordSuccess(s, sess, latency)
+	audit.Log(ctx, audit.SignIn, conn, audit.Entry{Revision: s.revision, RequestID: sess.RequestID, Reason: v1.ReasonSignedIn, Result: audit.Succeeded})
 	if conn.Spec.Validation.SignIn == v1.SignInPeriodic {
 		s.requeueIn(periodicInterval(conn))
 	}

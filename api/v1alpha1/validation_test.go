@@ -289,7 +289,8 @@ func TestKubectlServerDryRunOfSamples(t *testing.T) {
 		t.Fatalf("kubectl apply --dry-run=server -k config/samples failed: %v\n%s", err, out)
 	}
 	for _, name := range []string{"tableauconnection.tableau-operator.dev/finance", "tableauconnection.tableau-operator.dev/analytics-default-site",
-		"tableauconnection.tableau-operator.dev/sales", "tableaufleet.tableau-operator.dev/emea"} {
+		"tableauconnection.tableau-operator.dev/sales", "tableaufleet.tableau-operator.dev/emea",
+		"tableauconnection.tableau-operator.dev/hr", "tableauconnection.tableau-operator.dev/payroll"} {
 		if !strings.Contains(out, name+" created (server dry run)") {
 			t.Errorf("kubectl output does not mention %s:\n%s", name, out)
 		}

@@ -17,9 +17,11 @@ limitations under the License.
 // Command demo is `make demo`: it starts a local control plane (the envtest binaries), the
 // Tableau simulator over HTTPS and the operator binary, applies three tenants (one healthy,
 // one whose PAT was revoked, one pinned above the server's API version), waits until each has
-// settled, shows `kubectl get` and `kubectl describe`, shows a Secret refused until its owner
-// labels it and a server outside --allowed-servers, runs a rotation wave, and cleans up. DEMO_KEEP=1 keeps it
-// all running and prints the kubeconfig path.
+// settled, shows `kubectl get`, `kubectl describe` and `kubectl tableau status` (the operator
+// binary installed as the kubectl-tableau plugin), shows a Secret refused until its owner
+// labels it and a server outside --allowed-servers, runs a rotation wave, automatic rotation,
+// ends with `kubectl tableau report`, and cleans up. DEMO_KEEP=1 keeps it all running and
+// prints the kubeconfig path.
 package main
 
 import (
@@ -58,6 +60,23 @@ func main() {
 type demo struct {
 	env *testenv.Env
 	dir string
+	// pluginPath is PATH with a directory holding kubectl-tableau (a symlink to the operator
+	// binary) first, so that `kubectl tableau` finds the plugin as krew would install it.
+	pluginPath string
+}
+
+// tableau runs `kubectl tableau args...` and prints it like a shell transcript. Plugins take
+// no kubectl flags before their name, so the kubeconfig goes in KUBECONFIG.
+func (d *demo) tableau(args ...string) error {
+	fmt.Printf("\n$ kubectl tableau %s\n", strings.Join(args, " "))
+	cmd := exec.Command(d.env.Kubectl, append([]string{"tableau"}, args...)...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+d.env.KubeconfigPath, "PATH="+d.pluginPath)
+	out, err := cmd.CombinedOutput()
+	fmt.Print(string(out))
+	if err != nil {
+		return fmt.Errorf("kubectl tableau %s: %w", strings.Join(args, " "), err)
+	}
+	return nil
 }
 
 func (d *demo) kubectl(args ...string) (string, error) {
@@ -103,7 +122,14 @@ func run(operatorBin string) error {
 		return err
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
-	d := &demo{env: env, dir: dir}
+	pluginDir := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(pluginDir, 0o700); err != nil {
+		return err
+	}
+	if err := os.Symlink(operatorBin, filepath.Join(pluginDir, "kubectl-tableau")); err != nil {
+		return err
+	}
+	d := &demo{env: env, dir: dir, pluginPath: pluginDir + string(os.PathListSeparator) + os.Getenv("PATH")}
 
 	step("starting the Tableau simulator over HTTPS (REST API 3.24, one PAT per tenant)")
 	sim := tableausim.New(tableausim.Config{RESTAPIVersion: "3.24", ProductVersion: "2024.2.0", Build: "20242.24.0711.1636", RequestIDHeader: "X-Request-Id"})
@@ -191,6 +217,10 @@ spec:
 	if err := d.show("describe", "-n", "tenants", "describe", "tabconn", "marketing"); err != nil {
 		return err
 	}
+	// The same answer on one screen: what failed, Tableau's code and request id, what to do.
+	if err := d.tableau("status", "-n", "tenants", "marketing"); err != nil {
+		return err
+	}
 	fmt.Printf("\nTableau calls the simulator saw: %v (serverinfo is shared by the three tenants of one server)\n", sim.AllCalls())
 
 	if err := consentAct(d, sim, srv); err != nil {
@@ -204,6 +234,13 @@ spec:
 	if err := automaticAct(d, sim, srv, op); err != nil {
 		out, _ := os.ReadFile(logPath)
 		return fmt.Errorf("%w\noperator log:\n%s", err, out)
+	}
+	step("every tenant of every namespace in one table, and what the last hour recorded, as the weekly CronJob exports it")
+	if err := d.tableau("report", "-A"); err != nil {
+		return err
+	}
+	if err := d.tableau("report", "-n", "wave", "--since", "1h", "-o", "csv"); err != nil {
+		return err
 	}
 
 	if os.Getenv("DEMO_KEEP") == "1" {
@@ -404,7 +441,10 @@ func rotationAct(d *demo, sim *tableausim.Simulator, srv *tableausim.Server) err
 		`jsonpath={range .status.conditions[?(@.type=="Ready")]}Ready={.status} ({.reason}){"\n"}{end}{range .status.conditions[?(@.type=="CandidateValid")]}CandidateValid={.status} ({.reason}): {.message}{"\n"}{end}`); err != nil {
 		return err
 	}
-	return d.show("describe", "-n", ns, "describe", "tabfleet", "wave")
+	if err := d.tableau("status", "-n", ns, "fleet/wave"); err != nil {
+		return err
+	}
+	return d.tableau("status", "-n", ns, "bravo")
 }
 
 // putSecretData writes a Secret's data, creating the Secret if it does not exist.

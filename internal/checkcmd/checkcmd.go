@@ -101,12 +101,6 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "check: %v\n", err)
 		return ExitUsage
 	}
-	if cred.pat != nil {
-		fmt.Fprintf(stderr, "warning: signing in with PAT %q ends every other session of that PAT (Tableau allows one session per PAT); a workload using it will get 401002 on its next call.\n", cred.pat.Name)
-	} else {
-		fmt.Fprintf(stderr, "note: a connected-app sign-in mints a fresh JWT and opens a session of its own; it ends no other session.\n")
-	}
-
 	rep := diagnose(ctx, client, opts, cred, stderr)
 	if opts.output == "json" {
 		enc := json.NewEncoder(stdout)
@@ -268,11 +262,18 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, cred credential
 	rep.RequestID, rep.LatencyMs = info.RequestID, info.Latency.Milliseconds()
 	if v, drift := classify.Versions(o.apiVersion, info.RESTAPIVersion); drift {
 		// Signing in at this version would only fail with 404001 (and end a PAT's other session).
-		rep.Bucket, rep.Reason, rep.Message, rep.Remediation = string(v.Bucket), v.Reason, v.Message, v.NextStep
+		rep.Bucket, rep.Reason, rep.Message, rep.Remediation = string(v.Bucket), v.Reason, forShell(v.Message), forShell(v.NextStep)
 		rep.Endpoint = "GET /api/" + tableau.ServerInfoAPIVersion + "/serverinfo"
 		return rep
 	}
 
+	// Warn only now that the sign-in is sure to be tried: a server that is down or on an older
+	// version never gets one, and ends nobody's session.
+	if cred.pat != nil {
+		fmt.Fprintf(stderr, "warning: signing in with PAT %q ends every other session of that PAT (Tableau allows one session per PAT); a workload using it will get 401002 on its next call.\n", cred.pat.Name)
+	} else {
+		fmt.Fprintf(stderr, "note: a connected-app sign-in mints a fresh JWT and opens a session of its own; it ends no other session.\n")
+	}
 	var sess *tableau.Session
 	err = policy.Do(ctx, func(ctx context.Context) error {
 		var err error
@@ -302,7 +303,7 @@ func diagnose(ctx context.Context, c *tableau.Client, o options, cred credential
 
 func failed(rep Report, err error) Report {
 	v, _ := classify.Failure(err, classify.Evidence{Now: time.Now(), Site: rep.Site, ConnectedApp: rep.Auth == authConnectedApp})
-	rep.Bucket, rep.Reason, rep.Message, rep.Remediation = string(v.Bucket), v.Reason, v.Message, v.NextStep
+	rep.Bucket, rep.Reason, rep.Message, rep.Remediation = string(v.Bucket), v.Reason, forShell(v.Message), forShell(v.NextStep)
 	if te, ok := tableau.AsError(err); ok {
 		rep.HTTPStatus, rep.TableauCode, rep.Summary, rep.Detail = te.HTTPStatus, te.Code, te.Summary, te.Detail
 		rep.RequestID, rep.Endpoint, rep.LatencyMs = te.RequestID, te.Endpoint, te.Latency.Milliseconds()

@@ -31,7 +31,7 @@ import (
 )
 
 // valueSets are the files of testdata/values; "" is the chart's defaults.
-var valueSets = []string{"", "namespaced", "production", "plain", "metrics-off"}
+var valueSets = []string{"", "namespaced", "production", "plain", "metrics-off", "report"}
 
 const crdWrapperOpen, crdWrapperClose, keepLine = "{{- if .Values.crds.install }}\n", "{{- end }}\n", "    helm.sh/resource-policy: keep\n"
 
@@ -204,8 +204,10 @@ func TestChartValueSetsServerDryRun(t *testing.T) {
 				"Service/"+namespace+"/tableau-operator-controller-manager-metrics-service")
 			mustLack(t, idx, "PodDisruptionBudget/"+namespace+"/tableau-operator-controller-manager",
 				"ServiceMonitor/"+namespace+"/tableau-operator-controller-manager-metrics-monitor",
-				"PrometheusRule/"+namespace+"/tableau-operator-alerts", "ConfigMap/"+namespace+"/tableau-operator-dashboard")
+				"PrometheusRule/"+namespace+"/tableau-operator-alerts", "ConfigMap/"+namespace+"/tableau-operator-dashboard",
+				"CronJob/"+namespace+"/tableau-operator-report", "ClusterRole/tableau-operator-report")
 		},
+		"report": checkReportCronJob,
 		"namespaced": func(t *testing.T, idx map[string]*unstructured.Unstructured) {
 			mustHave(t, idx, "Role/team-a/tableau-operator-manager-role", "RoleBinding/team-a/tableau-operator-manager-rolebinding",
 				"Role/team-b/tableau-operator-manager-role", "RoleBinding/team-b/tableau-operator-manager-rolebinding")
@@ -313,6 +315,7 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{[]string{"rbac.watchNamespace[0]=team-a"}, "additional properties 'watchNamespace' not allowed"},
 		{[]string{"metrics.port=0"}, "/metrics/port"},
 		{[]string{"image.digest=v1.2.3"}, "/image/digest"},
+		{[]string{"auditReport.since=weekly"}, "/auditReport/since"},
 	} {
 		args := []string{"template", release, chartDir, "--namespace", namespace}
 		for _, s := range tc.set {

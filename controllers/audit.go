@@ -1,0 +1,110 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/audit"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+)
+
+// auditStep writes the audit line of a rotation step that was just persisted, for the steps
+// that record a credential action (the others, such as waiting for a turn, write none). The
+// phase a step enters is persisted after the previous phase's action, so the line records
+// what was done: promoted, restarted, gate passed, rolled back.
+func auditStep(ctx context.Context, conn *v1.TableauConnection, from rotation.Records, step rotation.Step) {
+	cand, active := step.Records.Candidate.Revision, step.Records.Active.Revision
+	e := audit.Entry{Reason: string(step.Reason), Result: audit.Succeeded}
+	var action audit.Action
+	switch step.Reason {
+	case rotation.ReasonStaged:
+		action, e.Revision = audit.CandidateStaged, cand
+	case rotation.ReasonCandidateRejected:
+		action, e.Revision, e.Result = audit.CandidateRejected, step.Records.Rejected.Revision, audit.Failed
+		if f := conn.Status.LastFailure; f != nil {
+			e.Bucket, e.RequestID = f.Bucket, f.RequestID
+		}
+	case rotation.ReasonPromoted:
+		action, e.Revision = audit.Promotion, cand
+	case rotation.ReasonRestarted:
+		action, e.Revision = audit.Restart, cand
+	case rotation.ReasonGatePassed:
+		action, e.Revision, e.Result = audit.Gate, cand, audit.Passed
+	case rotation.ReasonGateTimedOut:
+		action, e.Revision, e.Result = audit.Gate, cand, audit.TimedOut
+	case rotation.ReasonRolledBack:
+		action, e.Revision = audit.Rollback, active
+	case rotation.ReasonCompleted:
+		action, e.Revision = audit.RotationCompleted, active
+	default:
+		return
+	}
+	if e.Revision == "" {
+		e.Revision = from.Candidate.Revision
+	}
+	audit.Log(ctx, action, conn, e)
+}
+
+// auditCandidateCheck writes the line of the sign-in with a staged candidate right before
+// its promotion.
+func auditCandidateCheck(ctx context.Context, conn *v1.TableauConnection, revision string, sess *tableau.Session, err error) {
+	e := audit.Entry{Revision: revision, Result: audit.Result(err), Reason: "CandidateCheck"}
+	fillFailure(&e, sess, err)
+	audit.Log(ctx, audit.SignIn, conn, e)
+}
+
+// auditAdminSession writes the line of a sign-in with a site administrator's PAT; the
+// revision is not known there, so the line names the spec field whose Secret holds it.
+func auditAdminSession(ctx context.Context, conn *v1.TableauConnection, field string, sess *tableau.Session, err error) {
+	e := audit.Entry{Result: audit.Result(err), Reason: field}
+	fillFailure(&e, sess, err)
+	audit.Log(ctx, audit.AdminSession, conn, e)
+}
+
+// auditCreated writes the line of a connected-app secret the operator created (its id only).
+func auditCreated(ctx context.Context, conn *v1.TableauConnection, created *tableau.NewConnectedAppSecret, reason string, err error) {
+	id, requestID := "", ""
+	if created != nil {
+		id, requestID = created.ID, created.RequestID
+	}
+	auditAppSecret(ctx, conn, audit.SecretCreated, id, requestID, reason, err)
+}
+
+func auditAppSecret(ctx context.Context, conn *v1.TableauConnection, action audit.Action, secretID, requestID, reason string, err error) {
+	e := audit.Entry{SecretID: secretID, RequestID: requestID, Result: audit.Result(err), Reason: reason}
+	fillFailure(&e, nil, err)
+	audit.Log(ctx, action, conn, e)
+}
+
+// fillFailure adds the request id of a session, or the bucket and request id of a failure.
+func fillFailure(e *audit.Entry, sess *tableau.Session, err error) {
+	if sess != nil {
+		e.RequestID = sess.RequestID
+	}
+	if err == nil {
+		return
+	}
+	v, _ := classify.Failure(err, classify.Evidence{})
+	e.Bucket = string(v.Bucket)
+	if te, ok := tableau.AsError(err); ok {
+		e.RequestID = te.RequestID
+	}
+}

@@ -1,0 +1,165 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package audit writes one structured log line per credential action, with stable keys a log
+// pipeline filters on (audit=true) and keeps for as long as it likes: Kubernetes Events expire
+// after an hour and status.history keeps 10 attempts. A line names the credential by its
+// revision digest or a connected app's secret id, never by a value: Entry has no field that
+// could hold one.
+package audit
+
+import (
+	"context"
+	"unicode/utf8"
+
+	"github.com/go-logr/logr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+)
+
+// Action is what the operator did with a credential.
+type Action string
+
+// The actions. Their values are the schema's `action` values; changing one breaks the log
+// pipelines that filter on it.
+const (
+	// SignIn: the operator signed in with the connection's credential (result Succeeded or Failed).
+	SignIn Action = "SignIn"
+	// CandidateStaged: a new credential in the source was validated and waits for its turn.
+	CandidateStaged Action = "CandidateStaged"
+	// CandidateRejected: a new credential failed its sign-in; consumers keep the active one.
+	CandidateRejected Action = "CandidateRejected"
+	// Promotion: the consumer Secret got the candidate (the previous one kept for rollback).
+	Promotion Action = "Promotion"
+	// Restart: the restart targets were rolled.
+	Restart Action = "Restart"
+	// Gate: the health gate's result (Passed or TimedOut).
+	Gate Action = "Gate"
+	// Rollback: the previous credential was restored to the consumers.
+	Rollback Action = "Rollback"
+	// RotationCompleted: the candidate became the active credential.
+	RotationCompleted Action = "RotationCompleted"
+	// SecretCreated and SecretDeleted: a connected-app secret on Tableau (by its id).
+	SecretCreated Action = "ConnectedAppSecretCreated"
+	SecretDeleted Action = "ConnectedAppSecretDeleted"
+	// AdminSession: a sign-in with a site administrator's PAT (automatic rotation, PAT expiry).
+	AdminSession Action = "AdminSession"
+)
+
+// Actions lists every action, for the schema and its tests.
+var Actions = []Action{SignIn, CandidateStaged, CandidateRejected, Promotion, Restart, Gate, Rollback, RotationCompleted,
+	SecretCreated, SecretDeleted, AdminSession}
+
+// Results.
+const (
+	Succeeded = "Succeeded"
+	Failed    = "Failed"
+	Passed    = "Passed"
+	TimedOut  = "TimedOut"
+)
+
+// Keys of every audit line, in the order they are written. Every line carries every key (an
+// empty string when it does not apply), so a pipeline's schema never guesses.
+const (
+	KeyAudit       = "audit"
+	KeyAction      = "action"
+	KeyNamespace   = "namespace"
+	KeyName        = "name"
+	KeyRevision    = "revision"
+	KeySecretID    = "secretID"
+	KeyRequestID   = "requestID"
+	KeyBucket      = "bucket"
+	KeyResult      = "result"
+	KeyReason      = "reason"
+	KeyReconcileID = "reconcileID"
+	// Message is the log line's msg.
+	Message = "audit"
+)
+
+// Keys lists the keys in order.
+var Keys = []string{KeyAudit, KeyAction, KeyNamespace, KeyName, KeyRevision, KeySecretID, KeyRequestID, KeyBucket, KeyResult, KeyReason, KeyReconcileID}
+
+// Entry is what a line says besides the action and the object. It has no field for a
+// credential's value, by design.
+type Entry struct {
+	// Revision is the 12-digit non-reversible digest of the credential concerned.
+	Revision string
+	// SecretID is a connected app's secret id (the JWT's kid, not secret).
+	SecretID string
+	// RequestID is Tableau's request id of the call, when there was one.
+	RequestID string
+	// Bucket is the failure class, when the action failed.
+	Bucket string
+	// Result is Succeeded, Failed, Passed or TimedOut.
+	Result string
+	// Reason is the CamelCase reason, as in conditions and events.
+	Reason string
+}
+
+// Object is the TableauConnection the action was for.
+type Object interface {
+	GetNamespace() string
+	GetName() string
+}
+
+// logger is where lines go: the manager's logger, named "audit".
+var logger = func() logr.Logger { return ctrl.Log.WithName("audit") }
+
+// SetLogger sends the lines to l (tests).
+func SetLogger(l logr.Logger) { logger = func() logr.Logger { return l } }
+
+// maxValue bounds every value: they come from status and Tableau's answers.
+const maxValue = 128
+
+// Log writes the line of one action.
+func Log(ctx context.Context, action Action, obj Object, e Entry) {
+	reconcileID := ""
+	if ctx != nil {
+		reconcileID = string(controller.ReconcileIDFromContext(ctx))
+	}
+	logger().Info(Message,
+		KeyAudit, true,
+		KeyAction, string(action),
+		KeyNamespace, bound(obj.GetNamespace()),
+		KeyName, bound(obj.GetName()),
+		KeyRevision, bound(e.Revision),
+		KeySecretID, bound(e.SecretID),
+		KeyRequestID, bound(e.RequestID),
+		KeyBucket, bound(e.Bucket),
+		KeyResult, bound(e.Result),
+		KeyReason, bound(e.Reason),
+		KeyReconcileID, bound(reconcileID),
+	)
+}
+
+func bound(s string) string {
+	if len(s) <= maxValue {
+		return s
+	}
+	s = s[:maxValue]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// Result of an error: Succeeded when nil.
+func Result(err error) string {
+	if err != nil {
+		return Failed
+	}
+	return Succeeded
+}

@@ -1,0 +1,113 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kubectlplugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
+
+func newResumeCmd(e *env) *cobra.Command {
+	var noWait bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "resume fleet/NAME",
+		Short: summary("resume"),
+		Long: summary("resume") + `.
+
+It sets the tableau-operator.dev/resume annotation to the current time; the fleet controller
+acknowledges the members that have failed so far and lets the wave go on past them (they keep
+their active credentials). resume waits until the fleet has handled it and exits 0 when the
+fleet is no longer halted.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := parseTarget(args[0])
+			if err != nil {
+				return err
+			}
+			if !t.fleet {
+				return fmt.Errorf("resume takes fleet/NAME: a halt belongs to a TableauFleet (for a connection use rotate)")
+			}
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout must be positive, got %s", timeout)
+			}
+			if err := e.connect(); err != nil {
+				return err
+			}
+			return resume(cmd.Context(), e, t.name, noWait, timeout)
+		},
+	}
+	cmd.Flags().BoolVar(&noWait, "no-wait", false, "return as soon as the request is recorded")
+	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait for the fleet to handle it")
+	return cmd
+}
+
+func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.Duration) error {
+	key := types.NamespacedName{Namespace: e.ns, Name: name}
+	var f v1.TableauFleet
+	if err := e.k8s.Get(ctx, key, &f); err != nil {
+		return apiError("reading TableauFleet "+key.String(), err)
+	}
+	if !f.Status.Halted {
+		fmt.Fprintf(e.streams.Out, "TableauFleet %s is not halted; nothing to resume.\n", key)
+		return nil
+	}
+	value := requestValue(e.now(), f.Annotations[v1.AnnotationResume], f.Status.LastHandledResume)
+	before := f.DeepCopy()
+	if f.Annotations == nil {
+		f.Annotations = map[string]string{}
+	}
+	f.Annotations[v1.AnnotationResume] = value
+	if err := e.k8s.Patch(ctx, &f, client.MergeFrom(before)); err != nil {
+		return apiError("annotating TableauFleet "+key.String(), err)
+	}
+	fmt.Fprintf(e.streams.Out, "Requested: %s=%s on %s (halted at %v)\n", v1.AnnotationResume, value, key, f.Status.Failed)
+	if noWait {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	progress := newProgress(e.streams)
+	start := e.now()
+	for {
+		err := e.k8s.Get(ctx, key, &f)
+		if err == nil {
+			progress.show(fmt.Sprintf("%s: waiting for the fleet controller %ds", key, int(e.now().Sub(start).Seconds())))
+			if f.Status.LastHandledResume == value {
+				progress.done()
+				if f.Status.Halted {
+					return failed("TableauFleet %s is halted again, at %v: a member failed after the resume", key, f.Status.Failed)
+				}
+				fmt.Fprintf(e.streams.Out, "Resumed past %v; current: %v\n", f.Status.Acknowledged, f.Status.Current)
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			progress.done()
+			return failed("the fleet controller did not handle the resume within %s", timeout)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
