@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -121,6 +122,9 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 				}
 			}
 			if step.Phase == rotation.IssueStalled {
+				if step.Reason == rotation.IssueReasonForeign {
+					st.Reason, st.Message = string(step.Reason), issueMessage(conn, step)
+				}
 				s.requeueIn(jitter(SlowRecheck))
 			}
 			return nil
@@ -134,7 +138,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 				st.CreatingSince = &t
 			}
 		}
-		st.NewSecretID, st.RetiringSecretID = step.Records.New, step.Records.Retiring
+		st.NewSecretID, st.RetiringSecretID, st.HeldSecretIDs = step.Records.New, step.Records.Retiring, heldIDs(step.Records.Held)
 		if step.Phase == rotation.IssueIdle {
 			st.CreatingSince = nil
 		}
@@ -169,6 +173,10 @@ func issueMessage(conn *v1.TableauConnection, step rotation.IssueStep) string {
 	case rotation.IssueDiscarding:
 		return fmt.Sprintf("Secret %q was rejected or rolled back; deleting it on Tableau, consumers keep %q.", step.Records.New, step.Records.Retiring)
 	case rotation.IssueStalled:
+		if step.Reason == rotation.IssueReasonForeign {
+			return bounded(fmt.Sprintf("The connected app already holds two secrets (Tableau's limit) and secret %q is not the operator's: it was on the app before the operator decided to create one, and neither the consumers nor the source Secret hold it (made in Tableau's UI or by another tool?). The operator deletes on Tableau only what it can prove it created. Next step: delete secret %q on the connected app if no one uses it; automatic rotation goes on by itself.",
+				step.Secret, step.Secret), 1024)
+		}
 		return "The connected app already holds two secrets (Tableau's limit, error 128) and neither is the operator's to delete: one is the active secret, the other is in the source Secret. Delete the one no one uses on Tableau; the operator never deletes the active one."
 	case rotation.IssueIdle:
 		return "The automatic rotation finished."
@@ -198,7 +206,7 @@ func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope
 	conn, rs := s.conn, s.conn.Status.Rotation
 	st := rs.Automatic
 	o := rotation.IssueObservation{Phase: rotation.IssuePhase(st.Phase),
-		Records: rotation.IssueRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID}}
+		Records: rotation.IssueRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID, Held: rotation.HeldList(st.HeldSecretIDs)}}
 	if o.Phase == "" {
 		o.Phase = rotation.IssueIdle
 	}
@@ -385,6 +393,14 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, issuedName(conn))
 	}
 	return nil
+}
+
+// heldIDs splits IssueRecords.Held into status.rotation.automatic.heldSecretIDs.
+func heldIDs(held string) []string {
+	if held == "" {
+		return nil
+	}
+	return strings.Split(held, ",")
 }
 
 // ReasonConnectedAppShared: another TableauConnection signs in with the same connected app.

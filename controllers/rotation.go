@@ -93,6 +93,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 		if err != nil {
 			return err
 		}
+		s.consumers = &consumersSeen{state: rotation.Consumers(o), holds: o.Consumer.Holds.Revision, recoverable: rotation.Recoverable(o)}
 		step := rotation.Plan(o)
 		if step.Settled(o) {
 			r.noteWaiting(s, rsc, step)

@@ -52,15 +52,10 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 	if err != nil {
 		return true, err
 	}
-	if automatic(conn) != nil {
-		// The operator's issued Secret, once it exists, supersedes the person's.
-		issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
-		if err != nil {
-			return true, err
-		}
-		if issued != nil && ours(issued, conn) {
-			meta, s.secretName, s.fromIssued = issued, issued.Name, true
-		}
+	if issued, err := r.issuedSource(ctx, conn, meta); err != nil {
+		return true, err
+	} else if issued != nil {
+		meta, s.secretName, s.fromIssued = issued, issued.Name, true
 	}
 	switch {
 	case s.fromIssued:
@@ -104,6 +99,36 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		c.SourceResourceVersion, c.SourceUID = s.sourceResourceVersion, s.sourceUID
 	}
 	return false, r.loadCABundle(ctx, s)
+}
+
+// issuedSource returns the operator's issued Secret when it is the source instead of the
+// person's (whose cached metadata is person, nil when absent or unlabelled): with
+// rotation.automatic, once it exists; without, as long as the person's Secret is the version
+// the issued Secret superseded. The person's Secret then names a secret the operator retired
+// on Tableau: switching automatic rotation off keeps consumers on the issued secret, and only
+// a change of the person's Secret makes it the source again.
+func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1.TableauConnection, person *metav1.PartialObjectMetadata) (*metav1.PartialObjectMetadata, error) {
+	rs := conn.Status.Rotation
+	if conn.Spec.Consumers == nil || conn.Spec.Auth.ConnectedApp == nil || rs == nil {
+		return nil, nil
+	}
+	version := "absent"
+	if person != nil {
+		version = person.ResourceVersion + "/" + string(person.UID)
+	}
+	on := automatic(conn) != nil
+	if !on && (rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version) {
+		rs.IssuedSupersedes = "" // the person's Secret changed: it is the source again
+		return nil, nil
+	}
+	issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
+	if err != nil || issued == nil || !ours(issued, conn) {
+		return nil, err
+	}
+	if on {
+		rs.IssuedSupersedes = version
+	}
+	return issued, nil
 }
 
 // cachedMeta returns the cached metadata of a Secret or ConfigMap, or nil when the cache does

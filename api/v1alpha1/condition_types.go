@@ -109,6 +109,14 @@ const (
 	ReasonCandidatePending   = "CandidatePending"
 	ReasonConsumersReady     = "ConsumersHoldActiveCredential"
 	ReasonConsumersPending   = "ConsumersPending"
+	// ReasonConsumerSecretMissing: the consumer Secret was delivered and is gone now (deleted,
+	// or spec.consumers.secretName renamed).
+	ReasonConsumerSecretMissing = "ConsumerSecretMissing"
+	// ReasonConsumerSecretChanged: the consumer Secret holds a bundle the operator did not
+	// deliver for this rotation (edited, or restored from an old copy).
+	ReasonConsumerSecretChanged = "ConsumerSecretChanged"
+	// ReasonConsumersNotObserved: no reconcile has looked at the consumer Secret yet.
+	ReasonConsumersNotObserved = "ConsumersNotObserved"
 	ReasonSecretNameTaken    = "SecretNameTaken"
 	ReasonFleetConflict      = "SelectedByTwoFleets"
 

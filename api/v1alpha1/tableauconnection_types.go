@@ -499,6 +499,14 @@ type RotationStatus struct {
 	// automatic is what the operator did on Tableau's side for rotation.automatic.
 	// +optional
 	Automatic *AutomaticRotationStatus `json:"automatic,omitempty"`
+	// issuedSupersedes names the version (resourceVersion/uid) of the person's source Secret
+	// that the operator's issued Secret superseded. While the person's Secret is that version,
+	// the issued credential stays the source, also with rotation.automatic switched off: the
+	// person's Secret names a secret the operator retired. A change of the person's Secret
+	// makes it the source again.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	IssuedSupersedes string `json:"issuedSupersedes,omitempty"`
 }
 
 // AutomaticRotationStatus records the connected-app secrets the operator creates and deletes
@@ -526,6 +534,14 @@ type AutomaticRotationStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	RetiringSecretID string `json:"retiringSecretID,omitempty"`
+	// heldSecretIDs are the secrets the app held when the intent to create was recorded
+	// (again right before each create call). Only a secret that appears after it can be the
+	// orphan of a create call; one of these that no one the operator knows holds belongs to
+	// someone else and is never deleted.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=128
+	HeldSecretIDs []string `json:"heldSecretIDs,omitempty"`
 	// lastCreateTime is when the operator last created a secret on the app.
 	// +optional
 	LastCreateTime *metav1.Time `json:"lastCreateTime,omitempty"`

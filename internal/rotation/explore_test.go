@@ -120,9 +120,26 @@ func world(s state) []state {
 	if s.phase == Gating && !s.expired {
 		add(func(n *state) { n.expired = true })
 	}
-	// A person deletes the consumer Secret, or takes a free name with a Secret of their own.
+	// A person (a clean-up job, an Argo CD prune) deletes one of the operator's Secrets, or
+	// takes a free name with a Secret of their own.
 	if s.consumer.exists && !s.consumer.foreign {
 		add(func(n *state) { n.consumer = secret{} })
+	}
+	if s.cand.exists && !s.cand.foreign {
+		add(func(n *state) { n.cand = secret{} })
+	}
+	if s.prev.exists && !s.prev.foreign {
+		add(func(n *state) { n.prev = secret{} })
+	}
+	// spec.consumers.secretName renamed: the three names are new, and free.
+	if s.consumer.exists || s.cand.exists || s.prev.exists {
+		add(func(n *state) { n.consumer, n.cand, n.prev = secret{}, secret{}, secret{} })
+	}
+	// A target added to spec.consumers.restartTargets does not carry the rotation's stamp.
+	// (A removed one is no longer observed: the other moves of healthy cover it.) Suspend
+	// stops the controller's steps while the world goes on: a crash and no steps.
+	if s.restarted {
+		add(func(n *state) { n.restarted = false })
 	}
 	foreign := s.consumer.foreign || s.cand.foreign || s.prev.foreign
 	for i, p := range []*secret{&s.consumer, &s.cand, &s.prev} {
@@ -216,6 +233,9 @@ func (e *explorer) controller(s state) []state {
 	if st.Phase == Completing {
 		n.passed |= 1 << s.candidate
 	}
+	if s.phase == Gating && st.Phase == RollingBack && !s.restarted {
+		e.fail(s, "the gate timed out on a restart target the rotation never restarted")
+	}
 	n.phase = st.Phase
 	n.active, n.candidate, n.previous, n.rejected = idOf(st.Records.Active), idOf(st.Records.Candidate), idOf(st.Records.Previous), idOf(st.Records.Rejected)
 	n.pending = st.Action
@@ -308,6 +328,16 @@ func (e *explorer) invariants(s state) {
 	// never passes validation: the consumer Secret must never hold it.
 	if c := s.consumer; c.exists && !c.foreign && c.holds == 4 {
 		e.fail(s, "the consumer Secret holds bundle %d, which was never validated", c.holds)
+	}
+	// ConsumersReady (and so Ready) is True only when the consumer Secret observed now is
+	// the operator's and holds a validated bundle.
+	if Consumers(s.observe()) == ConsumersHold {
+		if c := s.consumer; !c.exists || c.foreign || c.holds == 0 || c.holds == 4 {
+			e.fail(s, "consumers are reported ready while the consumer Secret is %+v", c)
+		}
+	}
+	if !s.consumer.exists && s.active != 0 && Consumers(s.observe()) == ConsumersHold {
+		e.fail(s, "a deleted consumer Secret is reported ready")
 	}
 }
 
