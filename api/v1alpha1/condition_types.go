@@ -117,8 +117,8 @@ const (
 	ReasonConsumerSecretChanged = "ConsumerSecretChanged"
 	// ReasonConsumersNotObserved: no reconcile has looked at the consumer Secret yet.
 	ReasonConsumersNotObserved = "ConsumersNotObserved"
-	ReasonSecretNameTaken    = "SecretNameTaken"
-	ReasonFleetConflict      = "SelectedByTwoFleets"
+	ReasonSecretNameTaken      = "SecretNameTaken"
+	ReasonFleetConflict        = "SelectedByTwoFleets"
 
 	ReasonFleetHalted      = "MemberFailed"
 	ReasonFleetNotHalted   = "NoFailedMember"
