@@ -303,6 +303,11 @@ func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope,
 	if err != nil {
 		return nil, nil, err
 	}
+	if rev := credential.Revision(pat); conn.Spec.Auth.PersonalAccessToken != nil &&
+		(rev == s.revision || (conn.Status.Rotation != nil && rev == conn.Status.Rotation.ActiveRevision)) {
+		// The connection's own PAT: a sign-in would end every workload's session.
+		return nil, nil, &classify.AdminPATInUseError{Secret: ref.Name, Field: field}
+	}
 	if s.client == nil {
 		if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
 			return nil, nil, err

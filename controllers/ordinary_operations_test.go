@@ -217,3 +217,29 @@ func TestTurningAutomaticRotationOffKeepsTheIssuedSecret(t *testing.T) {
 	w.setAppSource(t, "off", "client-off", "off-person", value)
 	w.appSettled(t, "off", "off-person")
 }
+
+// validation.adminSecretRef naming a Secret that holds the connection's own PAT (a copy under
+// another name, which CEL cannot see) is refused in status before any sign-in with it: the
+// expiry check would end every workload's session.
+func TestAdminSecretHoldingTheConnectionsPATIsRefused(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "same-app", false)
+	secret := w.pat(t, "same", "same-v1", false)
+	w.setSource(t, "same", "same-v1", secret)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "same-admin", Namespace: w.ns, Labels: consent},
+		Data: map[string][]byte{"tokenName": []byte("same-v1"), "tokenSecret": []byte(secret)}})
+	create(t, w.tenantConnection("same", func(c *v1.TableauConnection) {
+		c.Spec.Validation.AdminSecretRef = &v1.PATSecretReference{Name: "same-admin", TokenNameKey: "tokenName", TokenSecretKey: "tokenSecret"}
+	}))
+	w.settled(t, "same", "same-v1")
+	c := waitFor(t, w.ns, "same", "the expiry check refused", func(c *v1.TableauConnection) bool {
+		return strings.HasPrefix(c.Status.Credentials.ExpiryCheckFailure, "AdminPATInUse")
+	})
+	if msg := c.Status.Credentials.ExpiryCheckFailure; !strings.Contains(msg, `"same-admin"`) || !strings.Contains(msg, "Next step") {
+		t.Errorf("expiryCheckFailure = %q", msg)
+	}
+	waitForEvent(t, w.ns, "same", "Warning/AdminPATInUse")
+	if err := w.consumerSignsIn(t, "same"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}

@@ -32,6 +32,8 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || (has(self.auth.connectedApp) && has(self.consumers))",message="rotation.automatic needs auth.connectedApp and consumers: Tableau's REST API can create connected-app secrets but not personal access tokens, and a rotation hands the new secret to the consumer Secret",fieldPath=".rotation.automatic"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.auth.connectedApp) || self.rotation.automatic.adminSecretRef.name != self.auth.connectedApp.secretRef.name",message="rotation.automatic.adminSecretRef must name a Secret other than auth.connectedApp.secretRef: the administrator's PAT and the connected app's secret are different credentials",fieldPath=".rotation.automatic.adminSecretRef.name"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.consumers) || self.rotation.automatic.adminSecretRef.name != self.consumers.secretName",message="rotation.automatic.adminSecretRef must not be the consumer Secret: the administrator's PAT is for the operator alone and never reaches workloads",fieldPath=".rotation.automatic.adminSecretRef.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.validation) || !has(self.validation.adminSecretRef) || !has(self.auth.personalAccessToken) || self.validation.adminSecretRef.name != self.auth.personalAccessToken.secretRef.name",message="validation.adminSecretRef must name a Secret other than auth.personalAccessToken.secretRef: the expiry check signs in with the administrator's PAT, and signing in with the PAT consumers hold would end their sessions",fieldPath=".validation.adminSecretRef.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.validation) || !has(self.validation.adminSecretRef) || !has(self.consumers) || self.validation.adminSecretRef.name != self.consumers.secretName",message="validation.adminSecretRef must not be the consumer Secret: the administrator's PAT is for the operator alone and never reaches workloads",fieldPath=".validation.adminSecretRef.name"
 type TableauConnectionSpec struct {
 	// server is the Tableau Server URL or the Tableau Cloud pod URL, scheme and host only,
 	// for example https://tableau.example.com or https://10ay.online.tableau.com.
@@ -644,6 +646,12 @@ type CredentialStatus struct {
 	// expiryCheckedAt is when validation.adminSecretRef last read the PAT's expiry.
 	// +optional
 	ExpiryCheckedAt *metav1.Time `json:"expiryCheckedAt,omitempty"`
+	// expiryCheckFailure says why the last expiry check through validation.adminSecretRef
+	// failed or was refused (for example AdminPATInUse: the admin Secret holds the
+	// connection's own PAT, and the operator never signs in with it); empty once it works.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ExpiryCheckFailure string `json:"expiryCheckFailure,omitempty"`
 	// lastSignInTime is the last successful sign-in by the operator.
 	// +optional
 	LastSignInTime *metav1.Time `json:"lastSignInTime,omitempty"`

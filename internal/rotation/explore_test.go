@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -102,51 +103,71 @@ func verdictsFor(b bid) []Verdict {
 	}
 }
 
+// worldMove is one change of the world, named for the count the exploration prints.
+type worldMove struct {
+	name string
+	next state
+}
+
 // world lists the changes of the world possible in s.
-func world(s state) []state {
-	var out []state
-	add := func(f func(*state)) { n := s; f(&n); out = append(out, n) }
+func world(s state) []worldMove {
+	var out []worldMove
+	name := ""
+	add := func(f func(*state)) { n := s; f(&n); out = append(out, worldMove{name, n}) }
 	for b := range bid(len(bundles)) {
 		for _, v := range verdictsFor(b) {
 			if b != s.src || v != s.verdict {
+				name = "source edited (new PAT, apiVersion, auth switch) or validated"
 				add(func(n *state) { n.src, n.verdict = b, v })
 			}
 		}
 	}
+	name = "server up or down"
 	add(func(n *state) { n.serverOK = !n.serverOK })
+	name = "fleet turn given or taken"
 	add(func(n *state) { n.turn = !n.turn })
+	name = "workload healthy or not"
 	add(func(n *state) { n.healthy = !n.healthy })
+	name = "restart target created or deleted"
 	add(func(n *state) { n.tmiss = !n.tmiss })
 	if s.phase == Gating && !s.expired {
+		name = "gate timeout reached"
 		add(func(n *state) { n.expired = true })
 	}
 	// A person (a clean-up job, an Argo CD prune) deletes one of the operator's Secrets, or
 	// takes a free name with a Secret of their own.
 	if s.consumer.exists && !s.consumer.foreign {
+		name = "consumer Secret deleted"
 		add(func(n *state) { n.consumer = secret{} })
 	}
 	if s.cand.exists && !s.cand.foreign {
+		name = "candidate Secret deleted"
 		add(func(n *state) { n.cand = secret{} })
 	}
 	if s.prev.exists && !s.prev.foreign {
+		name = "previous Secret deleted"
 		add(func(n *state) { n.prev = secret{} })
 	}
 	// spec.consumers.secretName renamed: the three names are new, and free.
 	if s.consumer.exists || s.cand.exists || s.prev.exists {
+		name = "consumers.secretName renamed"
 		add(func(n *state) { n.consumer, n.cand, n.prev = secret{}, secret{}, secret{} })
 	}
 	// A target added to spec.consumers.restartTargets does not carry the rotation's stamp.
 	// (A removed one is no longer observed: the other moves of healthy cover it.) Suspend
 	// stops the controller's steps while the world goes on: a crash and no steps.
 	if s.restarted {
+		name = "restart target added"
 		add(func(n *state) { n.restarted = false })
 	}
 	foreign := s.consumer.foreign || s.cand.foreign || s.prev.foreign
 	for i, p := range []*secret{&s.consumer, &s.cand, &s.prev} {
 		if p.foreign {
+			name = "foreign Secret removed"
 			add(func(n *state) { *[]*secret{&n.consumer, &n.cand, &n.prev}[i] = secret{} })
 		}
 		if !p.exists && !foreign {
+			name = "foreign Secret takes a name"
 			add(func(n *state) { *[]*secret{&n.consumer, &n.cand, &n.prev}[i] = secret{exists: true, foreign: true} })
 		}
 	}
@@ -158,6 +179,7 @@ type explorer struct {
 	seen   map[state]bool
 	queue  []state
 	checks int
+	moves  map[string]int // moves tried, by kind
 }
 
 func (e *explorer) fail(s state, format string, args ...any) {
@@ -354,7 +376,7 @@ func (e *explorer) settles(s state) {
 }
 
 func TestExploreEveryReachableState(t *testing.T) {
-	e := &explorer{t: t, seen: map[state]bool{}}
+	e := &explorer{t: t, seen: map[state]bool{}, moves: map[string]int{}}
 	// Start: revision 1 at endpoint 1 is active and in the consumer Secret, validated and
 	// past its gate; a first rollout (no consumer yet) is explored from the second start.
 	v1 := bid(1)
@@ -372,15 +394,18 @@ func TestExploreEveryReachableState(t *testing.T) {
 		e.invariants(s)
 		e.settles(s)
 		for _, n := range e.controller(s) {
+			e.moves["operator step"]++
 			e.visit(n)
 		}
 		if s.pending != None || s.check != Pending {
 			crashed := s
 			crashed.pending, crashed.check = None, Pending
+			e.moves["crash"]++
 			e.visit(crashed)
 		}
-		for _, n := range world(s) {
-			e.visit(n)
+		for _, m := range world(s) {
+			e.moves[m.name]++
+			e.visit(m.next)
 		}
 	}
 	phases := map[Phase]int{}
@@ -394,6 +419,17 @@ func TestExploreEveryReachableState(t *testing.T) {
 	}
 	t.Logf("explored %d states (%d plans); by phase: %v", len(e.seen), e.checks, phases)
 	fmt.Printf("rotation: explored %d reachable states\n", len(e.seen))
+	names := make([]string, 0, len(e.moves))
+	for n := range e.moves {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if e.moves[n] == 0 {
+			t.Errorf("move %q was never tried", n)
+		}
+		fmt.Printf("rotation: move %-62s tried %d times\n", n, e.moves[n])
+	}
 }
 
 // TestTransitionTableIsDocumented checks that the table in Transitions' doc comment is the

@@ -259,6 +259,7 @@ func TestIssueExploration(t *testing.T) {
 	queue := append([]issueWorld(nil), starts...)
 	terminal := map[issueWorld]bool{}
 	edges := map[issueWorld][]issueWorld{}
+	personMoves := 0
 	for len(queue) > 0 {
 		w := queue[0]
 		queue = queue[1:]
@@ -273,7 +274,9 @@ func TestIssueExploration(t *testing.T) {
 			terminal[w] = true
 		}
 		queue = append(queue, next...)
-		queue = append(queue, person(w)...)
+		moved := person(w)
+		personMoves += len(moved)
+		queue = append(queue, moved...)
 	}
 	for w := range terminal {
 		switch {
@@ -326,7 +329,8 @@ func TestIssueExploration(t *testing.T) {
 		}
 	}
 	t.Logf("explored %d automatic-rotation states, %d ends", len(c.seen), len(terminal))
-	fmt.Printf("issue exploration: %d states, %d ends\n", len(c.seen), len(terminal))
+	fmt.Printf("issue exploration: %d states, %d ends, %d moves of a person (a secret made or deleted in Tableau's UI, the issued Secret deleted)\n",
+		len(c.seen), len(terminal), personMoves)
 }
 
 // TestIssueTransitionsDocumented checks the table in IssueTransitions' comment against the map.
