@@ -243,3 +243,30 @@ func TestAdminSecretHoldingTheConnectionsPATIsRefused(t *testing.T) {
 		t.Errorf("consumers cannot sign in: %v", err)
 	}
 }
+
+// The issued Secret pruned (Argo CD, a clean-up job) while the person's Secret still names
+// the retired first secret: consumers keep the issued secret, nothing is rejected, and the
+// next scheduled rotation issues a new one.
+func TestPrunedIssuedSecretDoesNotBringBackTheRetiredSecret(t *testing.T) {
+	w := automaticTenants(t, nil, "pruned")
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "pruned")
+	issued := w.automaticSettled(t, "pruned", "pruned-s1")
+	deleteSecret(t, w.ns, "pruned-tableau-issued")
+	poke(t, w.ns, "pruned")
+	time.Sleep(2 * time.Second)
+	c := get(t, w.ns, "pruned")
+	if rotationPhase(c) != v1.RotationIdle || c.Status.Rotation.FailedRevision != "" || !isReady(c) {
+		t.Errorf("the pruned issued Secret disturbed the rotation: %s", describe(c))
+	}
+	if got := c.Status.Credentials.SecretID; got != issued {
+		t.Errorf("the source is secret %s, want the issued %s", got, issued)
+	}
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	poke(t, w.ns, "pruned")
+	next := w.automaticSettled(t, "pruned", issued)
+	if got := w.appSecretIDs(t, "pruned"); len(got) != 1 || got[0] != next {
+		t.Errorf("the app holds %v, want only the new secret %s", got, next)
+	}
+}

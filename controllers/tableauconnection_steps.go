@@ -32,6 +32,7 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
@@ -122,8 +123,21 @@ func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1
 		return nil, nil
 	}
 	issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
-	if err != nil || issued == nil || !ours(issued, conn) {
+	if err != nil {
 		return nil, err
+	}
+	if issued == nil || !ours(issued, conn) {
+		if rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version || rotation.Phase(rs.Phase).Rotating() {
+			return nil, nil
+		}
+		// The issued Secret is gone (pruned, or spec.consumers.secretName renamed) while the
+		// person's Secret still names a retired secret: the consumer Secret holds the issued
+		// credential too, and stays the source until the next secret is issued.
+		consumer, err := r.cachedMeta(ctx, "Secret", conn.Namespace, conn.Spec.Consumers.SecretName)
+		if err != nil || consumer == nil || !ours(consumer, conn) {
+			return nil, err
+		}
+		return consumer, nil
 	}
 	if on {
 		rs.IssuedSupersedes = version
