@@ -20,6 +20,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/controllers"
 )
 
 // What a person, Argo CD or Tableau's UI does between two operator steps (issue 15): each
@@ -268,5 +270,45 @@ func TestPrunedIssuedSecretDoesNotBringBackTheRetiredSecret(t *testing.T) {
 	next := w.automaticSettled(t, "pruned", issued)
 	if got := w.appSecretIDs(t, "pruned"); len(got) != 1 || got[0] != next {
 		t.Errorf("the app holds %v, want only the new secret %s", got, next)
+	}
+}
+
+// spec.auth switched from a PAT to a connected app while a PAT candidate waits in Promoting:
+// the PAT candidate is never checked nor promoted, and the app's credential is rolled out.
+func TestAuthSwitchedWhileACandidateWaitsInPromoting(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "switch-app", false)
+	w.setSource(t, "switch", "switch-v1", w.pat(t, "switch", "switch-v1", false))
+	create(t, w.tenantConnection("switch"))
+	w.settled(t, "switch", "switch-v1")
+	stopManager()
+	var once sync.Once
+	crashed := make(chan struct{})
+	if err := startManager(func(phase string) error {
+		if phase != v1.RotationPromoting {
+			return nil
+		}
+		err := error(nil)
+		once.Do(func() { err = controllers.ErrCrash; close(crashed) })
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	w.setSource(t, "switch", "switch-v2", w.pat(t, "switch", "switch-v2", false))
+	select {
+	case <-crashed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the rotation never reached Promoting")
+	}
+	stopManager()
+	value := w.app(t, "switch", "client-switch", "switch-s1")
+	w.setAppSource(t, "switch", "client-switch", "switch-s1", value)
+	updateConnection(t, w.ns, "switch", appConnection)
+	if err := startManager(nil); err != nil {
+		t.Fatal(err)
+	}
+	w.appSettled(t, "switch", "switch-s1")
+	if err := w.consumerAppSignsIn(t, "switch"); err != nil {
+		t.Errorf("consumers cannot sign in with the connected app: %v", err)
 	}
 }

@@ -53,6 +53,8 @@ func idOf(b Bundle) bid {
 type secret struct {
 	exists, foreign bool
 	holds           bid
+	// stale: a bundle of the auth method the spec no longer uses (auth switched).
+	stale bool
 }
 
 func (s secret) copy() Copy {
@@ -87,6 +89,7 @@ func (s state) observe() Observation {
 		Consumer: s.consumer.copy(), Candidate: s.cand.copy(), Previous: s.prev.copy(),
 		Turn: s.turn, TargetsMissing: s.tmiss, Restarted: s.restarted, RolledOut: s.restarted && s.healthy && !s.tmiss,
 		CheckBeforePromotion: true, Check: s.check,
+		CandidateUnusable: s.phase == Promoting && s.cand.exists && !s.cand.foreign && s.cand.stale,
 	}
 }
 
@@ -153,6 +156,12 @@ func world(s state) []worldMove {
 		name = "consumers.secretName renamed"
 		add(func(n *state) { n.consumer, n.cand, n.prev = secret{}, secret{}, secret{} })
 	}
+	// spec.auth switched between a PAT and a connected app while a candidate waits: the
+	// candidate copy holds a bundle of the old method, and the source a new revision.
+	if s.phase == Promoting && s.cand.exists && !s.cand.foreign && !s.cand.stale {
+		name = "auth switched while a candidate waits"
+		add(func(n *state) { n.cand.stale, n.src, n.verdict = true, 3, Pending })
+	}
 	// A target added to spec.consumers.restartTargets does not carry the rotation's stamp.
 	// (A removed one is no longer observed: the other moves of healthy cover it.) Suspend
 	// stops the controller's steps while the world goes on: a crash and no steps.
@@ -202,6 +211,10 @@ func canonical(s state) state {
 	}
 	if s.phase != Promoting {
 		s.check = Pending
+	}
+	if s.phase != Promoting && s.phase != Staged && s.pending == None {
+		// A stale candidate copy is only deleted or overwritten from here on.
+		s.cand.stale = false
 	}
 	if s.pending == None && (s.phase == Restarting || s.phase == Gating || s.phase == Completing || s.phase == RollingBack) {
 		s.src, s.verdict, s.serverOK = 1, Valid, true
@@ -298,6 +311,9 @@ func (e *explorer) apply(s state, a Action) []state {
 		}
 		n.cand = secret{exists: true, holds: s.src}
 	case CheckCandidate:
+		if s.cand.stale {
+			e.fail(s, "signs in with a candidate of the auth method the spec no longer uses")
+		}
 		c := s.candidate
 		if c == 0 || c.rev() == s.active.rev() || (s.consumer.exists && s.consumer.holds.rev() == c.rev()) {
 			e.fail(s, "signs in with revision %s, which consumers hold", c.rev())
@@ -317,6 +333,9 @@ func (e *explorer) apply(s state, a Action) []state {
 	case PromoteCandidate:
 		if !s.cand.exists || s.cand.foreign {
 			return []state{n}
+		}
+		if s.cand.stale {
+			e.fail(s, "promoted a candidate of the auth method the spec no longer uses")
 		}
 		if s.check != Valid && s.candidate.rev() != s.active.rev() && !(s.consumer.exists && s.consumer.holds.rev() == s.candidate.rev()) {
 			e.fail(s, "promoted a candidate the check right before promotion did not pass")

@@ -110,6 +110,9 @@ type Observation struct {
 	CheckBeforePromotion bool
 	// Check is what that sign-in said (Pending when not run, or when its backoff is over).
 	Check Verdict
+	// CandidateUnusable: the candidate copy holds a bundle the connection's auth method can no
+	// longer read (spec.auth switched between a PAT and a connected app since it was staged).
+	CandidateUnusable bool
 }
 
 // Action is the one thing the controller does after persisting a step.
@@ -297,10 +300,12 @@ func planPromoting(o Observation) Step {
 		s.Restamp = true
 		return s
 	}
-	if !o.Candidate.holds(c) {
-		if d, ok := desired(o); ok && d == c {
+	if !o.Candidate.holds(c) || o.CandidateUnusable {
+		if d, ok := desired(o); ok && d == c && !o.CandidateUnusable {
 			return stay(o, r, StageCandidate, ReasonPromotionStarted)
 		}
+		// Lost, or of the auth method the spec no longer uses: never promoted. The source's
+		// new credential is validated and staged from Idle.
 		r.Candidate = Bundle{}
 		return move(Idle, r, None, ReasonCandidateLost)
 	}
