@@ -312,3 +312,41 @@ func TestAuthSwitchedWhileACandidateWaitsInPromoting(t *testing.T) {
 		t.Errorf("consumers cannot sign in with the connected app: %v", err)
 	}
 }
+
+// A connection re-created over its retained consumer Secret (an Argo CD prune and sync, a
+// restore) finds the source's PAT already validated there and does not sign in with it: that
+// sign-in would end the session of every workload using it.
+func TestRecreatedConnectionDoesNotSignInWithTheRetainedConsumersPAT(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "again2-app", false)
+	w.setSource(t, "again2", "again2-v1", w.pat(t, "again2", "again2-v1", false))
+	create(t, w.tenantConnection("again2"))
+	w.settled(t, "again2", "again2-v1")
+	if err := k8s.Delete(context.Background(), get(t, w.ns, "again2")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the connection gone", func() (bool, string) {
+		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "again2"}, &v1.TableauConnection{})
+		return err != nil, ""
+	})
+	before, err := w.sim.PATState("again2", "again2-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, w.tenantConnection("again2"))
+	c := waitFor(t, w.ns, "again2", "Ready again", isReady)
+	if s := condition(c, v1.ConditionSignedIn); s.Reason != v1.ReasonValidatedBefore {
+		t.Errorf("SignedIn = %+v", s)
+	}
+	time.Sleep(time.Second)
+	after, err := w.sim.PATState("again2", "again2-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.LastUsed.Equal(before.LastUsed) {
+		t.Errorf("the re-created connection signed in with the PAT consumers hold: %+v -> %+v", before, after)
+	}
+	if err := w.consumerSignsIn(t, "again2"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}

@@ -97,6 +97,11 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 		signedIn = true
 		set(v1.ConditionSignedIn, metav1.ConditionTrue, v1.ReasonSignedIn,
 			fmt.Sprintf("%s signed in to site %q at %s.", capitalized(identOf(st.Credentials).describe()), conn.Spec.Site, st.Credentials.LastSignInTime.UTC().Format(time.RFC3339)))
+	case st.Credentials != nil && st.Credentials.ValidatedBefore != "" && st.Credentials.LastAttemptResult == v1.ResultSucceeded:
+		signedIn = true
+		set(v1.ConditionSignedIn, metav1.ConditionTrue, v1.ReasonValidatedBefore,
+			fmt.Sprintf("%s was validated before this connection was created: Secret %q, written by the operator, holds it for this server, site and apiVersion. The operator does not sign in with the PAT consumers hold, which would end their sessions.",
+				capitalized(identOf(st.Credentials).describe()), st.Credentials.ValidatedBefore))
 	default:
 		set(v1.ConditionSignedIn, metav1.ConditionUnknown, v1.ReasonAwaitingSignIn, "The operator has not signed in yet.")
 	}

@@ -436,6 +436,9 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		}
 		return true, nil
 	}
+	if before, err := r.validatedBefore(ctx, s); err != nil || before {
+		return !before, err
+	}
 	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
 		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
 		// status, never on a cached copy one write behind.
@@ -464,6 +467,30 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		s.requeueIn(periodicInterval(conn))
 	}
 	return false, nil
+}
+
+// validatedBefore records, without a sign-in, a PAT that a retained consumer Secret shows
+// validated: the connection was re-created (its status is new) over a consumer Secret the
+// operator wrote for a connection of this name, holding this revision at this endpoint. The
+// operator writes only validated credentials there, and a sign-in would end the sessions of
+// every workload using it. A failed attempt, a request to re-validate or a new revision signs
+// in as usual.
+func (r *TableauConnectionReconciler) validatedBefore(ctx context.Context, s *scope) (bool, error) {
+	conn := s.conn
+	c := conn.Status.Credentials
+	if conn.Spec.Consumers == nil || conn.Spec.Auth.PersonalAccessToken == nil || s.revision == "" ||
+		(c != nil && (c.LastAttemptRevision != "" || c.LastSignInTime != nil || c.ValidatedBefore != "")) {
+		return false, nil
+	}
+	name := conn.Spec.Consumers.SecretName
+	held, _, err := r.observeCopy(ctx, conn, name, true)
+	if err != nil || !held.Ours || held.Holds != (rotation.Bundle{Revision: s.revision, Endpoint: endpointDigest(conn)}) {
+		return false, err
+	}
+	c = recordAttempt(s, v1.ResultSucceeded)
+	c.ValidatedBefore = name
+	conn.Status.LastFailure = nil
+	return true, nil
 }
 
 // staleCopy reports whether the cached connection is behind the API server's.
@@ -607,7 +634,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	conn := s.conn
 	now := metav1.NewTime(s.now)
 	c := recordAttempt(s, v1.ResultSucceeded)
-	c.LastSignInTime = &now
+	c.LastSignInTime, c.ValidatedBefore = &now, ""
 	c.UserID = bounded(sess.UserID, 60)
 	c.ExpiresAt = nil
 	if sess.PATExpiryKnown {

@@ -81,6 +81,9 @@ const (
 // (internal/classify), so one word means one thing in conditions, events and metrics.
 const (
 	ReasonSignedIn             = "SignedIn"
+	// ReasonValidatedBefore: the retained consumer Secret shows the revision validated
+	// before the connection was re-created; no sign-in ended its sessions.
+	ReasonValidatedBefore = "ValidatedBefore"
 	ReasonAPIVersionSupported  = "APIVersionSupported"
 	ReasonSuspended            = "Suspended"
 	ReasonProgressing          = "Progressing"

@@ -671,6 +671,13 @@ type CredentialStatus struct {
 	// lastAttemptResult is Succeeded or Failed: what the last sign-in said.
 	// +optional
 	LastAttemptResult string `json:"lastAttemptResult,omitempty"`
+	// validatedBefore names the consumer Secret that showed this revision validated before:
+	// a connection re-created (an Argo CD sync, a restore) over a retained consumer Secret
+	// that the operator wrote with this revision and endpoint does not sign in with the PAT
+	// consumers hold, which would end their sessions. Cleared by the next real sign-in.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ValidatedBefore string `json:"validatedBefore,omitempty"`
 	// sourceResourceVersion and sourceUID identify the version of the source Secret that
 	// revision was computed from: while the Secret's metadata still shows them, the operator
 	// (even a restarted one) reads none of the Secret's content.
