@@ -80,10 +80,10 @@ const (
 // Reasons of the operator's own states. Failure reasons are the classifier's
 // (internal/classify), so one word means one thing in conditions, events and metrics.
 const (
-	ReasonSignedIn             = "SignedIn"
+	ReasonSignedIn = "SignedIn"
 	// ReasonValidatedBefore: the retained consumer Secret shows the revision validated
 	// before the connection was re-created; no sign-in ended its sessions.
-	ReasonValidatedBefore = "ValidatedBefore"
+	ReasonValidatedBefore      = "ValidatedBefore"
 	ReasonAPIVersionSupported  = "APIVersionSupported"
 	ReasonSuspended            = "Suspended"
 	ReasonProgressing          = "Progressing"
