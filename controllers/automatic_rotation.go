@@ -464,6 +464,9 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	st.Reason = v.Reason
 	st.Message = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
 	st.ConsecutiveFailures++
+	if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
+		appMayBeGone(s)
+	}
 	wait := jitter(SlowRecheck)
 	if v.Bucket.Transient() {
 		// Capped exponential backoff, never shorter than Tableau's Retry-After.
@@ -478,6 +481,17 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	s.requeueIn(wait)
 	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason, "consecutiveFailures", st.ConsecutiveFailures)
 	return nil
+}
+
+// appMayBeGone acts on a 404 from the connected app's REST resources: the app may have been
+// deleted on Tableau, and then no consumer can sign in. Ready must not say otherwise from an
+// old record, so the credential is validated again now: a JWT sign-in is a session of its
+// own and ends no one's, and its answer, not the 404, decides Ready.
+func appMayBeGone(s *scope) {
+	if c := s.conn.Status.Credentials; c != nil && c.LastAttemptResult == v1.ResultSucceeded && usesConnectedApp(s.conn) {
+		c.LastAttemptRevision = ""
+		s.requeueIn(time.Second)
+	}
 }
 
 // ReasonRecovered is status.rotation.automatic.reason after a failed step worked again.

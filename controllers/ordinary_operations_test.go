@@ -350,3 +350,25 @@ func TestRecreatedConnectionDoesNotSignInWithTheRetainedConsumersPAT(t *testing.
 		t.Errorf("consumers cannot sign in: %v", err)
 	}
 }
+
+// A connected app deleted in Tableau's UI: automatic rotation's call answers 404, and the
+// operator validates the consumers' credential again (a JWT sign-in ends no one's session)
+// instead of leaving Ready=True from an old record.
+func TestConnectedAppDeletedOnTableauIsNotReady(t *testing.T) {
+	w := automaticTenants(t, nil, "gone")
+	if err := w.sim.DeleteConnectedApp("gone", "client-gone"); err != nil {
+		t.Fatal(err)
+	}
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "gone")
+	c := waitFor(t, w.ns, "gone", "Ready=False after the app was deleted", func(c *v1.TableauConnection) bool {
+		return condition(c, v1.ConditionReady).Status == metav1.ConditionFalse
+	})
+	if s := condition(c, v1.ConditionSignedIn); s.Status != metav1.ConditionFalse {
+		t.Errorf("SignedIn = %+v, want False from the sign-in that failed", s)
+	}
+	if a := condition(c, v1.ConditionAutomaticRotation); a.Status != metav1.ConditionFalse {
+		t.Errorf("AutomaticRotation = %+v", a)
+	}
+}
