@@ -220,6 +220,7 @@ func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope
 	if o.Active, err = r.secretIDIn(ctx, conn, conn.Spec.Consumers.SecretName, BundleSecretID); err != nil {
 		return o, due, err
 	}
+	o.Consumer = o.Active
 	if rs.Phase != v1.RotationIdle {
 		// Until the gate passes, the active secret is the one kept for rollback.
 		prev, err := r.secretIDIn(ctx, conn, previousName(conn), BundleSecretID)

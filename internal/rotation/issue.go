@@ -163,6 +163,9 @@ type IssueObservation struct {
 	// Active is the secret id of the active bundle: the one consumers hold once a rotation
 	// is complete (during one, the previous copy's, kept for rollback).
 	Active string
+	// Consumer is the secret id the consumer Secret holds now (during a rotation, the new
+	// one once it is promoted). It is never deleted.
+	Consumer string
 	// Source is the secret id in the person's source Secret.
 	Source string
 	// Issued is the secret id the operator's issued Secret holds ("" when it does not exist).
@@ -196,7 +199,7 @@ func (o IssueObservation) onApp(id string) bool {
 
 // known are the secrets on the app that someone holds or that status records.
 func (o IssueObservation) known(id string) bool {
-	for _, k := range []string{o.Active, o.Source, o.Issued, o.Records.New, o.Records.Retiring} {
+	for _, k := range []string{o.Active, o.Consumer, o.Source, o.Issued, o.Records.New, o.Records.Retiring} {
 		if k != "" && k == id {
 			return true
 		}
@@ -259,7 +262,12 @@ func PlanIssue(o IssueObservation) IssueStep {
 	case IssueCreating:
 		if o.Issued != "" && o.Issued != o.Records.Retiring {
 			// Created and stored (perhaps just before a crash): hand it to the bundle planner.
-			return to(IssueRollingOut, IssueRecords{New: o.Issued, Retiring: o.Records.Retiring}, IssueReasonCreated)
+			return to(IssueRollingOut, IssueRecords{New: o.Issued, Retiring: o.Records.Retiring, Held: o.Records.Held}, IssueReasonCreated)
+		}
+		if c := o.Consumer; o.Issued == "" && c != "" && c != o.Records.Retiring && c != o.Source && !o.Records.held(c) {
+			// Created, stored and promoted before this phase moved on, then the issued Secret
+			// was pruned: the rotation under way is this one's.
+			return to(IssueRollingOut, IssueRecords{New: c, Retiring: o.Records.Retiring, Held: o.Records.Held}, IssueReasonCreated)
 		}
 		if !o.Listed {
 			return act(ListSecrets, "", IssueReasonNeedsListing)
@@ -303,7 +311,11 @@ func PlanIssue(o IssueObservation) IssueStep {
 		switch {
 		case o.Records.New != "" && o.Active == o.Records.New && o.BundleIdle:
 			return to(IssueRetiring, o.Records, IssueReasonPassed)
-		case o.IssuedRejected || o.Issued != o.Records.New:
+		case o.IssuedRejected || (o.Issued != "" && o.Issued != o.Records.New):
+			return to(IssueDiscarding, o.Records, IssueReasonRejected)
+		case o.Issued == "" && o.BundleIdle && o.Active != o.Records.New:
+			// The issued Secret was pruned and the bundle planner ended without the new
+			// secret: discard it. While it may be promoted, it is left alone.
 			return to(IssueDiscarding, o.Records, IssueReasonRejected)
 		}
 		return stay
@@ -311,7 +323,7 @@ func PlanIssue(o IssueObservation) IssueStep {
 		// The old secret may still be in the person's source Secret (the first one it gave):
 		// the issued Secret supersedes it, and consumers hold the new one.
 		old := o.Records.Retiring
-		if old != "" && old != o.Active && old != o.Issued {
+		if old != "" && old != o.Active && old != o.Issued && old != o.Consumer {
 			if !o.Listed {
 				return act(ListSecrets, "", IssueReasonNeedsListing)
 			}
@@ -322,7 +334,7 @@ func PlanIssue(o IssueObservation) IssueStep {
 		return to(IssueIdle, IssueRecords{}, IssueReasonRetired)
 	case IssueDiscarding:
 		n := o.Records.New
-		if n != "" && n != o.Active && n != o.Source {
+		if n != "" && n != o.Active && n != o.Source && n != o.Consumer {
 			if o.Issued == n {
 				// The issued Secret must not hold a secret that is about to be deleted.
 				return act(RestoreIssued, "", IssueReasonRejected)

@@ -35,7 +35,8 @@ type issueWorld struct {
 	rec      IssueRecords
 	app      string // sorted secret ids on the app, comma-separated
 	issued   string
-	active   string
+	active   string // what consumers hold once no rotation is under way (the previous copy's during one)
+	consumer string // what the consumer Secret holds now
 	source   string
 	rejected bool // the bundle planner rejected the issued credential
 	rotated  int  // completed or discarded rotations; Due only before the first
@@ -86,8 +87,8 @@ func (w issueWorld) effectiveSource() string {
 
 func (w issueWorld) observe(listed bool) IssueObservation {
 	o := IssueObservation{Phase: w.phase, Records: w.rec, Due: w.rotated == 0,
-		BundleIdle: w.effectiveSource() == w.active && !w.rejected,
-		Active:     w.active, Source: w.source, Issued: w.issued, IssuedRejected: w.rejected}
+		BundleIdle: w.effectiveSource() == w.active && !w.rejected && w.consumer == w.active,
+		Active:     w.active, Consumer: w.consumer, Source: w.source, Issued: w.issued, IssuedRejected: w.rejected}
 	if listed {
 		o.Listed, o.OnApp = true, w.appIDs()
 	}
@@ -106,6 +107,9 @@ func (c *issueCheck) fail(w issueWorld, format string, args ...any) {
 
 // invariants that hold in every state.
 func (c *issueCheck) state(w issueWorld) {
+	if !w.onApp(w.consumer) {
+		c.fail(w, "the secret in the consumer Secret (%s) is not on the app", w.consumer)
+	}
 	if !w.onApp(w.active) {
 		c.fail(w, "the secret consumers hold (%s) is not on the app", w.active)
 	}
@@ -129,7 +133,7 @@ func person(w issueWorld) []issueWorld {
 		n.setApp(append(w.appIDs(), "q"))
 		out = append(out, n)
 	}
-	if w.onApp("q") && w.active != "q" {
+	if w.onApp("q") && w.active != "q" && w.consumer != "q" {
 		n := w
 		var rest []string
 		for _, s := range w.appIDs() {
@@ -151,15 +155,24 @@ func person(w issueWorld) []issueWorld {
 // successors applies the next step (planning again after a listing), with every crash.
 func (c *issueCheck) successors(w issueWorld) []issueWorld {
 	var out []issueWorld
-	// The bundle planner's outcomes while the issued credential is rolled out.
-	if w.issued != "" && w.issued != w.active && !w.rejected {
+	// The bundle planner's outcomes: a rotation under way (the consumer Secret holds the
+	// promoted secret) passes its gate or rolls back, whatever happens to the issued Secret;
+	// the issued credential is promoted or rejected.
+	switch {
+	case w.consumer != w.active:
 		pass := w
-		pass.active = w.issued
+		pass.active = w.consumer
+		back := w
+		back.consumer, back.rejected = w.active, true
+		out = append(out, pass, back)
+	case w.issued != "" && w.issued != w.active && !w.rejected:
+		promote := w
+		promote.consumer = w.issued
 		reject := w
 		reject.rejected = true
-		out = append(out, pass, reject)
+		out = append(out, promote, reject)
 	}
-	if w.rejected && w.issued == w.active {
+	if w.rejected && w.effectiveSource() == w.active && w.consumer == w.active {
 		// Source restored: the bundle planner leaves Failed.
 		r := w
 		r.rejected = false
@@ -192,7 +205,7 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 			}
 			return out
 		case DeleteSecret:
-			if step.Secret == w.active || step.Secret == w.issued {
+			if step.Secret == w.active || step.Secret == w.issued || step.Secret == w.consumer {
 				c.fail(w, "deletes %s, which consumers or the issued Secret hold", step.Secret)
 			}
 			if step.Secret == w.source && step.Secret != w.rec.Retiring {
@@ -236,7 +249,7 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 			}
 		case RestoreIssued:
 			r := persisted
-			r.issued = w.active
+			r.issued = w.consumer
 			out = append(out, r)
 		}
 		if changed {
@@ -251,10 +264,10 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 func TestIssueExploration(t *testing.T) {
 	c := &issueCheck{t: t, seen: map[issueWorld]bool{}}
 	starts := []issueWorld{
-		{phase: IssueIdle, app: "a", active: "a", source: "a"},                                  // the first rotation
-		{phase: IssueIdle, app: "a", active: "a", source: "s0", issued: "a", superseded: true},  // a later one
-		{phase: IssueIdle, app: "a,p", active: "a", source: "a"},                                // a secret no one holds
-		{phase: IssueIdle, app: "a,p", active: "a", source: "p", issued: "a", superseded: true}, // a person's secret in the source
+		{phase: IssueIdle, app: "a", active: "a", consumer: "a", source: "a"},                                  // the first rotation
+		{phase: IssueIdle, app: "a", active: "a", consumer: "a", source: "s0", issued: "a", superseded: true},  // a later one
+		{phase: IssueIdle, app: "a,p", active: "a", consumer: "a", source: "a"},                                // a secret no one holds
+		{phase: IssueIdle, app: "a,p", active: "a", consumer: "a", source: "p", issued: "a", superseded: true}, // a person's secret in the source
 	}
 	queue := append([]issueWorld(nil), starts...)
 	terminal := map[issueWorld]bool{}

@@ -436,7 +436,9 @@ func Consumers(o Observation) ConsumerState {
 		return ConsumersHold
 	case o.Phase.Rotating() && (c.holds(r.Candidate) || c.holds(r.Previous)):
 		return ConsumersHold
-	case r.Active.IsZero() && c.Holds.IsZero():
+	case r.Active.IsZero():
+		// Nothing delivered by these records yet (a first rollout, or a connection re-created
+		// over a retained consumer Secret): the rollout under way writes it.
 		return ConsumersPending
 	}
 	return ConsumersStale

@@ -98,6 +98,7 @@ func TestConsumers(t *testing.T) {
 		{"deleted after a delivery", Observation{Phase: Failed, Records: Records{Active: v1, Rejected: v2}}, ConsumersMissing},
 		{"not delivered yet", Observation{Phase: Idle}, ConsumersPending},
 		{"someone else's Secret", Observation{Phase: Idle, Records: Records{Active: v1}, Consumer: Copy{Exists: true}}, ConsumersTaken},
+		{"retained from an earlier connection of the same name", Observation{Phase: Staged, Records: Records{Candidate: v2}, Consumer: ours(v1)}, ConsumersPending},
 		{"holds a bundle no record names", Observation{Phase: Idle, Records: Records{Active: v1}, Consumer: ours(v2)}, ConsumersStale},
 		{"holds the candidate during a rotation", Observation{Phase: Gating, Records: Records{Active: v1, Candidate: v2}, Consumer: ours(v2)}, ConsumersHold},
 		{"holds the candidate outside a rotation", Observation{Phase: Staged, Records: Records{Active: v1, Candidate: v2}, Consumer: ours(v2)}, ConsumersStale},
