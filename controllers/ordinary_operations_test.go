@@ -372,3 +372,31 @@ func TestConnectedAppDeletedOnTableauIsNotReady(t *testing.T) {
 		t.Errorf("AutomaticRotation = %+v", a)
 	}
 }
+
+// The issued Secret pruned while its new secret is promoted and gated: the new secret, which
+// the consumer Secret holds, is not discarded on Tableau; the rotation completes with it.
+func TestIssuedSecretPrunedDuringTheGateKeepsThePromotedSecret(t *testing.T) {
+	w := automaticTenants(t, func(c *v1.TableauConnection) {
+		c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: time.Minute}
+	}, "midway")
+	w.setBroken(t, "midway-app", true) // holds the gate open
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "midway")
+	waitFor(t, w.ns, "midway", "the new secret gated", func(c *v1.TableauConnection) bool { return rotationPhase(c) == v1.RotationGating })
+	promoted := string(w.consumer(t, "midway").Data["secretId"])
+	deleteSecret(t, w.ns, "midway-tableau-issued")
+	poke(t, w.ns, "midway")
+	time.Sleep(2 * time.Second)
+	if got := w.appSecretIDs(t, "midway"); !slices.Contains(got, promoted) {
+		t.Fatalf("the app holds %v: the promoted secret %s the consumers hold was deleted", got, promoted)
+	}
+	w.setBroken(t, "midway-app", false)
+	id := w.automaticSettled(t, "midway", "midway-s1")
+	if id != promoted {
+		t.Errorf("settled on secret %s, want the promoted %s", id, promoted)
+	}
+	if err := w.consumerAppSignsIn(t, "midway"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}

@@ -127,12 +127,13 @@ func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1
 		return nil, err
 	}
 	if issued == nil || !ours(issued, conn) {
-		if rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version || rotation.Phase(rs.Phase).Rotating() {
+		if rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version {
 			return nil, nil
 		}
 		// The issued Secret is gone (pruned, or spec.consumers.secretName renamed) while the
 		// person's Secret still names a retired secret: the consumer Secret holds the issued
-		// credential too, and stays the source until the next secret is issued.
+		// credential too (during a rotation, the promoted one), and stays the source until
+		// the next secret is issued.
 		consumer, err := r.cachedMeta(ctx, "Secret", conn.Namespace, conn.Spec.Consumers.SecretName)
 		if err != nil || consumer == nil || !ours(consumer, conn) {
 			return nil, err

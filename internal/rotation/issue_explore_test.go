@@ -80,7 +80,7 @@ func (w issueWorld) effectiveSource() string {
 	case w.issued != "":
 		return w.issued
 	case w.superseded:
-		return w.active
+		return w.consumer
 	}
 	return w.source
 }
