@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -122,6 +123,9 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 				}
 			}
 			if step.Phase == rotation.IssueStalled {
+				if step.Reason == rotation.IssueReasonForeign {
+					st.Reason, st.Message = string(step.Reason), issueMessage(conn, step)
+				}
 				s.requeueIn(jitter(SlowRecheck))
 			}
 			return nil
@@ -135,7 +139,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 				st.CreatingSince = &t
 			}
 		}
-		st.NewSecretID, st.RetiringSecretID = step.Records.New, step.Records.Retiring
+		st.NewSecretID, st.RetiringSecretID, st.HeldSecretIDs = step.Records.New, step.Records.Retiring, heldIDs(step.Records.Held)
 		if step.Phase == rotation.IssueIdle {
 			st.CreatingSince = nil
 		}
@@ -170,6 +174,10 @@ func issueMessage(conn *v1.TableauConnection, step rotation.IssueStep) string {
 	case rotation.IssueDiscarding:
 		return fmt.Sprintf("Secret %q was rejected or rolled back; deleting it on Tableau, consumers keep %q.", step.Records.New, step.Records.Retiring)
 	case rotation.IssueStalled:
+		if step.Reason == rotation.IssueReasonForeign {
+			return bounded(fmt.Sprintf("The connected app already holds two secrets (Tableau's limit) and secret %q is not the operator's: it was on the app before the operator decided to create one, and neither the consumers nor the source Secret hold it (made in Tableau's UI or by another tool?). The operator deletes on Tableau only what it can prove it created. Next step: delete secret %q on the connected app if no one uses it; automatic rotation goes on by itself.",
+				step.Secret, step.Secret), 1024)
+		}
 		return "The connected app already holds two secrets (Tableau's limit, error 128) and neither is the operator's to delete: one is the active secret, the other is in the source Secret. Delete the one no one uses on Tableau; the operator never deletes the active one."
 	case rotation.IssueIdle:
 		return "The automatic rotation finished."
@@ -199,7 +207,7 @@ func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope
 	conn, rs := s.conn, s.conn.Status.Rotation
 	st := rs.Automatic
 	o := rotation.IssueObservation{Phase: rotation.IssuePhase(st.Phase),
-		Records: rotation.IssueRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID}}
+		Records: rotation.IssueRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID, Held: rotation.HeldList(st.HeldSecretIDs)}}
 	if o.Phase == "" {
 		o.Phase = rotation.IssueIdle
 	}
@@ -213,6 +221,7 @@ func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope
 	if o.Active, err = r.secretIDIn(ctx, conn, conn.Spec.Consumers.SecretName, BundleSecretID); err != nil {
 		return o, due, err
 	}
+	o.Consumer = o.Active
 	if rs.Phase != v1.RotationIdle {
 		// Until the gate passes, the active secret is the one kept for rollback.
 		prev, err := r.secretIDIn(ctx, conn, previousName(conn), BundleSecretID)
@@ -295,6 +304,11 @@ func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope,
 	pat, err := credential.FromSecretData(ref.Name, sec.Data, ref.TokenNameKey, ref.TokenSecretKey)
 	if err != nil {
 		return nil, nil, err
+	}
+	if rev := credential.Revision(pat); conn.Spec.Auth.PersonalAccessToken != nil &&
+		(rev == s.revision || (conn.Status.Rotation != nil && rev == conn.Status.Rotation.ActiveRevision)) {
+		// The connection's own PAT: a sign-in would end every workload's session.
+		return nil, nil, &classify.AdminPATInUseError{Secret: ref.Name, Field: field}
 	}
 	if s.client == nil {
 		if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
@@ -391,6 +405,14 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 	return nil
 }
 
+// heldIDs splits IssueRecords.Held into status.rotation.automatic.heldSecretIDs.
+func heldIDs(held string) []string {
+	if held == "" {
+		return nil
+	}
+	return strings.Split(held, ",")
+}
+
 // ReasonConnectedAppShared: another TableauConnection signs in with the same connected app.
 const ReasonConnectedAppShared = "ConnectedAppShared"
 
@@ -447,6 +469,9 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	st.Reason = v.Reason
 	st.Message = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
 	st.ConsecutiveFailures++
+	if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
+		appMayBeGone(s)
+	}
 	wait := jitter(SlowRecheck)
 	if v.Bucket.Transient() {
 		// Capped exponential backoff, never shorter than Tableau's Retry-After.
@@ -461,6 +486,17 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 	s.requeueIn(wait)
 	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason, "consecutiveFailures", st.ConsecutiveFailures)
 	return nil
+}
+
+// appMayBeGone acts on a 404 from the connected app's REST resources: the app may have been
+// deleted on Tableau, and then no consumer can sign in. Ready must not say otherwise from an
+// old record, so the credential is validated again now: a JWT sign-in is a session of its
+// own and ends no one's, and its answer, not the 404, decides Ready.
+func appMayBeGone(s *scope) {
+	if c := s.conn.Status.Credentials; c != nil && c.LastAttemptResult == v1.ResultSucceeded && usesConnectedApp(s.conn) {
+		c.LastAttemptRevision = ""
+		s.requeueIn(time.Second)
+	}
 }
 
 // ReasonRecovered is status.rotation.automatic.reason after a failed step worked again.

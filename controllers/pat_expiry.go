@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -64,6 +65,11 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)
+		msg := bounded(fmt.Sprintf("%s: %s Next step: %s", v.Reason, v.Message, v.NextStep), 1024)
+		if v.Reason == classify.ReasonAdminPATInUse && c.ExpiryCheckFailure != msg {
+			r.event(conn, true, v.Reason, msg)
+		}
+		c.ExpiryCheckFailure = msg
 		return
 	}
 	defer func() {
@@ -76,8 +82,10 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)
+		c.ExpiryCheckFailure = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Reason, v.Message, v.NextStep), 1024)
 		return
 	}
+	c.ExpiryCheckFailure = ""
 	for _, p := range pats {
 		if p.Name == c.TokenName && !p.ExpiresAt.IsZero() {
 			exp := metav1.NewTime(p.ExpiresAt.Truncate(time.Minute))

@@ -93,6 +93,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 		if err != nil {
 			return err
 		}
+		s.consumers = &consumersSeen{state: rotation.Consumers(o), holds: o.Consumer.Holds.Revision, recoverable: rotation.Recoverable(o)}
 		step := rotation.Plan(o)
 		if step.Settled(o) {
 			r.noteWaiting(s, rsc, step)
@@ -206,6 +207,11 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 		}
 		o.TargetsMissing, o.Restarted, o.RolledOut = len(rsc.targets.missing) > 0, rsc.targets.stamped, rsc.targets.rolledOut
 	case rotation.Promoting:
+		if c := o.Records.Candidate; o.Candidate.Exists && o.Candidate.Ours && o.Candidate.Holds == c && !(o.Consumer.Exists && o.Consumer.Holds == c) {
+			if o.CandidateUnusable, err = r.candidateUnusable(ctx, conn); err != nil {
+				return o, err
+			}
+		}
 		if o.Check == rotation.Pending && rs.NextCheckTime != nil && now.Before(rs.NextCheckTime.Time) {
 			o.Check = rotation.Transient
 			s.requeueIn(rs.NextCheckTime.Sub(now))
@@ -309,6 +315,9 @@ func (r *TableauConnectionReconciler) describe(s *scope, rsc *rotationScope, o r
 	case rotation.ReasonSourceRestored:
 		return "No rejected candidate is pending: the source holds the active credential again, or a retry was requested."
 	case rotation.ReasonCandidateLost:
+		if o.CandidateUnusable {
+			return "The staged candidate is of the auth method spec.auth no longer uses; it is dropped unpromoted, and the source's credential is validated and staged instead."
+		}
 		return "The staged candidate disappeared before promotion; waiting for the source again."
 	}
 	return string(step.Reason)
@@ -374,6 +383,19 @@ func (r *TableauConnectionReconciler) applyAction(ctx context.Context, s *scope,
 		return r.deleteOwn(ctx, conn, previousName(conn))
 	}
 	return nil
+}
+
+// candidateUnusable reports whether the candidate copy holds a bundle the connection's auth
+// method cannot read: spec.auth switched between a PAT and a connected app since it was
+// staged. Such a candidate is never checked nor promoted.
+func (r *TableauConnectionReconciler) candidateUnusable(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
+	cand, err := r.readOwn(ctx, conn, candidateName(conn))
+	if err != nil || cand == nil {
+		return false, err
+	}
+	_, err = credentialFromData(conn, cand.Name, cand.Data, true)
+	var ce *classify.CredentialError
+	return errors.As(err, &ce), nil
 }
 
 // checkCandidate signs in with the staged candidate right before promotion. Nobody uses it

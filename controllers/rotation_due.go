@@ -34,6 +34,14 @@ func setRotationDue(conn *v1.TableauConnection, s *scope) {
 	if rs == nil || rs.ActiveRevision == "" {
 		return
 	}
+	if automatic(conn) != nil {
+		// The operator rotates by itself: the next secret is created every after the
+		// active one became active (or after its last create, when that one was rejected).
+		_, due := issueDue(conn, s.now)
+		d := metav1.NewTime(due)
+		rs.DueTime = &d
+		return
+	}
 	var due time.Time
 	if ma := conn.Spec.Rotation.MaxAge; ma != nil && rs.ActiveSince != nil {
 		due = rs.ActiveSince.Add(ma.Duration)

@@ -26,6 +26,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
 
 var now = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -63,6 +64,12 @@ func failure(bucket, reason, stage string) func(c *v1.TableauConnection) {
 
 func TestSetConditions(t *testing.T) {
 	type want map[string]string // type -> "Status/Reason"
+	rejected := func(c *v1.TableauConnection) {
+		withConsumers(c)
+		failure("AuthConfigDrift", "SignInRejected", "SignIn")(c)
+		c.Status.LastFailure.Revision = "new"
+		c.Status.Rotation.Phase, c.Status.Rotation.Reason, c.Status.Rotation.FailedRevision = v1.RotationFailed, v1.ReasonCandidateRejected, "new"
+	}
 	cases := []struct {
 		name string
 		c    *v1.TableauConnection
@@ -94,6 +101,14 @@ func TestSetConditions(t *testing.T) {
 		}), want{
 			"Ready": "True/ConsumersHoldActiveCredential", "Stalled": "False/NotStalled", "Reconciling": "False/Succeeded",
 			"CandidateValid": "False/CandidateRejected", "ConsumersReady": "True/ConsumersHoldActiveCredential", "SignedIn": "False/SignInRejected"}},
+		{"the consumer Secret deleted after the new credential was rejected: the only copy is gone", conn(rejected), want{
+			"Ready": "False/ConsumerSecretMissing", "Stalled": "True/ConsumerSecretMissing", "ConsumersReady": "False/ConsumerSecretMissing",
+			"CandidateValid": "False/CandidateRejected"}},
+		{"the consumer Secret deleted while the source holds the active credential", conn(withConsumers), want{
+			"Ready": "False/ConsumerSecretMissing", "Stalled": "False/NotStalled", "Reconciling": "True/Progressing",
+			"ConsumersReady": "False/ConsumerSecretMissing"}},
+		{"the consumer Secret edited by hand", conn(rejected), want{
+			"Ready": "False/ConsumerSecretChanged", "ConsumersReady": "False/ConsumerSecretChanged"}},
 		{"the PAT consumers hold was rejected", conn(func(c *v1.TableauConnection) {
 			withConsumers(c)
 			failure("AuthConfigDrift", "SignInRejected", "SignIn")(c)
@@ -110,9 +125,19 @@ func TestSetConditions(t *testing.T) {
 		{"suspended", conn(func(c *v1.TableauConnection) { healthy(c); c.Spec.Suspend = true }), want{
 			"Ready": "False/Suspended", "Reconciling": "False/Suspended", "Stalled": "False/Suspended"}},
 	}
+	// What the reconcile observed of the consumer Secret; with consumers, by default it holds "abc".
+	observed := map[string]*consumersSeen{
+		"the consumer Secret deleted after the new credential was rejected: the only copy is gone": {state: rotation.ConsumersMissing},
+		"the consumer Secret deleted while the source holds the active credential":                 {state: rotation.ConsumersMissing, recoverable: true},
+		"the consumer Secret edited by hand":                                                       {state: rotation.ConsumersStale, holds: "zzz"},
+	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			setConditions(tc.c, now)
+			seen := observed[tc.name]
+			if seen == nil && tc.c.Spec.Consumers != nil {
+				seen = &consumersSeen{state: rotation.ConsumersHold, holds: "abc"}
+			}
+			setConditions(tc.c, now, seen)
 			for typ, w := range tc.want {
 				cond := meta.FindStatusCondition(tc.c.Status.Conditions, typ)
 				if cond == nil {
@@ -131,7 +156,7 @@ func TestSetConditions(t *testing.T) {
 
 func TestReadyMessageCarriesEvidenceAndNextStep(t *testing.T) {
 	c := conn(func(c *v1.TableauConnection) { healthy(c); failure("AuthConfigDrift", "SignInRejected", "SignIn")(c) })
-	setConditions(c, now)
+	setConditions(c, now, nil)
 	msg := meta.FindStatusCondition(c.Status.Conditions, "Ready").Message
 	if msg != "AuthConfigDrift: m. Next step: do x." {
 		t.Errorf("Ready message = %q", msg)
@@ -161,8 +186,8 @@ func TestTransitions(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			b, a := conn(tc.before), conn(tc.after)
-			setConditions(b, now)
-			setConditions(a, now)
+			setConditions(b, now, nil)
+			setConditions(a, now, nil)
 			var got []string
 			for _, e := range transitions(b, a, now) {
 				kind := "Normal"
@@ -280,7 +305,7 @@ func TestAutomaticRotationCondition(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			setConditions(tc.c, now)
+			setConditions(tc.c, now, nil)
 			got := meta.FindStatusCondition(tc.c.Status.Conditions, v1.ConditionAutomaticRotation)
 			if tc.want == "" {
 				if got != nil {

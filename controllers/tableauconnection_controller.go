@@ -149,6 +149,9 @@ type scope struct {
 
 	// nameTaken: a Secret name the operator would write is held by someone else's Secret.
 	nameTaken bool
+	// consumers is what the rotation's last observation saw of the consumer Secret (nil
+	// when this reconcile did not look).
+	consumers *consumersSeen
 
 	client       *tableau.Client
 	requeueAfter time.Duration
@@ -264,7 +267,7 @@ func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scop
 }
 
 func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
-	setConditions(s.conn, s.now)
+	setConditions(s.conn, s.now, s.consumers)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
 	if err := r.patchStatus(ctx, s.before, s.conn, locked); err != nil {
 		if locked {

@@ -31,9 +31,20 @@ import (
 // ExpiryWarning is how long before a PAT's expiry the operator warns.
 const ExpiryWarning = 14 * 24 * time.Hour
 
-// setConditions derives every condition from the spec and the status facts the steps
-// recorded. It is the only place conditions are computed.
-func setConditions(conn *v1.TableauConnection, now time.Time) {
+// consumersSeen is what this reconcile observed of the consumer Secret: ConsumersReady and
+// Ready are computed from it, never from what status remembers.
+type consumersSeen struct {
+	state rotation.ConsumerState
+	// holds is the revision the consumer Secret holds (when it is the operator's).
+	holds string
+	// recoverable: the planner can write the active bundle again by itself.
+	recoverable bool
+}
+
+// setConditions derives every condition from the spec, the status facts the steps recorded
+// and what this reconcile observed of the consumer Secret (nil when it did not look). It is
+// the only place conditions are computed.
+func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSeen) {
 	gen := conn.Generation
 	set := conditionSetter(&conn.Status.Conditions, gen)
 	st := &conn.Status
@@ -49,7 +60,11 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 		return
 	}
 	if rs := st.Rotation; rs != nil && rs.DueTime != nil {
-		if !now.Before(rs.DueTime.Time) {
+		if automatic(conn) != nil {
+			// Nothing for a person to do: the AutomaticRotation condition tells how it goes.
+			set(v1.ConditionRotationDue, metav1.ConditionFalse, v1.ReasonRotationNotDue,
+				"rotation.automatic creates the next secret at "+rs.DueTime.UTC().Format(time.RFC3339)+" (see AutomaticRotation).")
+		} else if !now.Before(rs.DueTime.Time) {
 			set(v1.ConditionRotationDue, metav1.ConditionTrue, v1.ReasonRotationDue,
 				fmt.Sprintf("Revision %s is due for rotation since %s: create the next PAT and put it in Secret %q.", rs.ActiveRevision, rs.DueTime.UTC().Format(time.RFC3339), sourceSecretName(conn)))
 		} else {
@@ -82,18 +97,26 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 		signedIn = true
 		set(v1.ConditionSignedIn, metav1.ConditionTrue, v1.ReasonSignedIn,
 			fmt.Sprintf("%s signed in to site %q at %s.", capitalized(identOf(st.Credentials).describe()), conn.Spec.Site, st.Credentials.LastSignInTime.UTC().Format(time.RFC3339)))
+	case st.Credentials != nil && st.Credentials.ValidatedBefore != "" && st.Credentials.LastAttemptResult == v1.ResultSucceeded:
+		signedIn = true
+		set(v1.ConditionSignedIn, metav1.ConditionTrue, v1.ReasonValidatedBefore,
+			fmt.Sprintf("%s was validated before this connection was created: Secret %q, written by the operator, holds it for this server, site and apiVersion. The operator does not sign in with the PAT consumers hold, which would end their sessions.",
+				capitalized(identOf(st.Credentials).describe()), st.Credentials.ValidatedBefore))
 	default:
 		set(v1.ConditionSignedIn, metav1.ConditionUnknown, v1.ReasonAwaitingSignIn, "The operator has not signed in yet.")
 	}
 
 	transient := f != nil && classify.Bucket(f.Bucket).Transient()
-	candidateFailed := setConsumerConditions(conn, set)
-	nameTaken := meta.IsStatusConditionFalse(st.Conditions, v1.ConditionConsumersReady) &&
-		meta.FindStatusCondition(st.Conditions, v1.ConditionConsumersReady).Reason == v1.ReasonSecretNameTaken
+	candidateFailed := setConsumerConditions(conn, set, seen)
+	cr := meta.FindStatusCondition(st.Conditions, v1.ConditionConsumersReady)
+	nameTaken := cr != nil && cr.Status == metav1.ConditionFalse && cr.Reason == v1.ReasonSecretNameTaken
+	consumersLost := cr != nil && cr.Status == metav1.ConditionFalse &&
+		(cr.Reason == v1.ReasonConsumerSecretMissing || cr.Reason == v1.ReasonConsumerSecretChanged)
+	needsPerson := consumersLost && seen != nil && !seen.recoverable
 	switch {
-	case nameTaken:
-		c := meta.FindStatusCondition(st.Conditions, v1.ConditionConsumersReady)
-		set(v1.ConditionReady, metav1.ConditionFalse, c.Reason, c.Message)
+	case nameTaken, consumersLost:
+		// Workloads that start now get no working credential, whatever sign-in says.
+		set(v1.ConditionReady, metav1.ConditionFalse, cr.Reason, cr.Message)
 	case candidateFailed:
 		// Consumers hold a validated credential and still sign in: a rejected new revision
 		// in the source is reported on CandidateValid, not as an outage.
@@ -110,6 +133,8 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 
 	if nameTaken {
 		set(v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonSecretNameTaken, "A consumer Secret name is taken by a Secret the operator did not create; it waits for a person.")
+	} else if needsPerson {
+		set(v1.ConditionStalled, metav1.ConditionTrue, cr.Reason, "The consumer Secret held the only copy of the active credential; it waits for a person (see ConsumersReady).")
 	} else if f != nil && !transient && !candidateFailed {
 		set(v1.ConditionStalled, metav1.ConditionTrue, f.Reason,
 			fmt.Sprintf("%s needs a change of the spec or the Secret; the operator rechecks slowly meanwhile.", f.Bucket))
@@ -124,7 +149,9 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 		}
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressingRetry,
 			fmt.Sprintf("%s after %d consecutive failures; next attempt at %s.", f.Reason, f.ConsecutiveFailures, next))
-	case f == nil && !meta.IsStatusConditionTrue(st.Conditions, v1.ConditionReady):
+	case consumersLost && !needsPerson:
+		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Writing the consumer Secret again.")
+	case f == nil && !meta.IsStatusConditionTrue(st.Conditions, v1.ConditionReady) && !needsPerson:
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Validating.")
 	default:
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSucceeded, "")
@@ -172,10 +199,10 @@ func conditionSetter(conds *[]metav1.Condition, gen int64) setCondition {
 	}
 }
 
-// setConsumerConditions sets ConsumersReady and CandidateValid for a connection with
-// consumers (and removes them without), and reports whether the only failure is a new
-// revision in the source that consumers do not hold.
-func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
+// setConsumerConditions sets ConsumersReady, from what this reconcile observed, and
+// CandidateValid for a connection with consumers (and removes them without), and reports
+// whether the only failure is a new revision in the source that consumers do not hold.
+func setConsumerConditions(conn *v1.TableauConnection, set setCondition, seen *consumersSeen) bool {
 	st := &conn.Status
 	rs := st.Rotation
 	if conn.Spec.Consumers == nil || rs == nil {
@@ -183,18 +210,31 @@ func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
 		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionCandidateValid)
 		return false
 	}
+	name := conn.Spec.Consumers.SecretName
+	consumersHold := false
 	switch {
-	case rs.Reason == v1.ReasonSecretNameTaken:
+	case rs.Reason == v1.ReasonSecretNameTaken || (seen != nil && seen.state == rotation.ConsumersTaken):
 		set(v1.ConditionConsumersReady, metav1.ConditionFalse, v1.ReasonSecretNameTaken, rs.Message)
-	case rs.ActiveRevision != "":
-		set(v1.ConditionConsumersReady, metav1.ConditionTrue, v1.ReasonConsumersReady,
-			fmt.Sprintf("Secret %q holds revision %s.", conn.Spec.Consumers.SecretName, rs.ActiveRevision))
+	case seen == nil:
+		// This reconcile did not look (it stopped earlier): the last observation stands.
+		if meta.FindStatusCondition(st.Conditions, v1.ConditionConsumersReady) == nil {
+			set(v1.ConditionConsumersReady, metav1.ConditionUnknown, v1.ReasonConsumersNotObserved, fmt.Sprintf("Secret %q was not looked at yet.", name))
+		}
+		consumersHold = meta.IsStatusConditionTrue(st.Conditions, v1.ConditionConsumersReady)
+	case seen.state == rotation.ConsumersHold:
+		consumersHold = true
+		set(v1.ConditionConsumersReady, metav1.ConditionTrue, v1.ReasonConsumersReady, fmt.Sprintf("Secret %q holds revision %s.", name, seen.holds))
+	case seen.state == rotation.ConsumersMissing:
+		set(v1.ConditionConsumersReady, metav1.ConditionFalse, v1.ReasonConsumerSecretMissing, consumersLostMessage(conn, seen, "does not exist (deleted, or spec.consumers.secretName renamed)"))
+	case seen.state == rotation.ConsumersStale:
+		set(v1.ConditionConsumersReady, metav1.ConditionFalse, v1.ReasonConsumerSecretChanged,
+			consumersLostMessage(conn, seen, fmt.Sprintf("holds revision %q, not the active revision %s", seen.holds, rs.ActiveRevision)))
 	default:
 		set(v1.ConditionConsumersReady, metav1.ConditionFalse, v1.ReasonConsumersPending,
-			fmt.Sprintf("Secret %q gets the credential once it is validated.", conn.Spec.Consumers.SecretName))
+			fmt.Sprintf("Secret %q gets the credential once it is validated.", name))
 	}
 	f, c := st.LastFailure, st.Credentials
-	candidateFailed := f != nil && f.Stage == v1.StageSignIn && rs.ActiveRevision != "" && f.Revision != rs.ActiveRevision
+	candidateFailed := consumersHold && f != nil && f.Stage == v1.StageSignIn && rs.ActiveRevision != "" && f.Revision != rs.ActiveRevision
 	switch {
 	case rs.Phase == v1.RotationFailed && rs.FailedRevision != "":
 		msg := rs.Message
@@ -205,7 +245,7 @@ func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
 				sourceSecretName(conn), v1.AnnotationRequestedAt)
 		}
 		set(v1.ConditionCandidateValid, metav1.ConditionFalse, rs.Reason, msg)
-		return candidateFailed || f == nil
+		return consumersHold && (candidateFailed || f == nil)
 	case candidateFailed:
 		set(v1.ConditionCandidateValid, metav1.ConditionUnknown, v1.ReasonCandidatePending,
 			fmt.Sprintf("Revision %s: %s (%s); retrying at the backoff's pace.", f.Revision, f.Reason, f.Bucket))
@@ -218,6 +258,18 @@ func setConsumerConditions(conn *v1.TableauConnection, set setCondition) bool {
 		set(v1.ConditionCandidateValid, metav1.ConditionUnknown, v1.ReasonCandidatePending, "The source's credential is not validated yet.")
 	}
 	return false
+}
+
+// consumersLostMessage says what happened to the consumer Secret and what to do: the
+// operator writes it again by itself when it can, else a person must give a credential.
+func consumersLostMessage(conn *v1.TableauConnection, seen *consumersSeen, what string) string {
+	name, rs := conn.Spec.Consumers.SecretName, conn.Status.Rotation
+	if seen.recoverable {
+		return fmt.Sprintf("Secret %q %s; the operator writes revision %s into it again.", name, what, rs.ActiveRevision)
+	}
+	return fmt.Sprintf("Secret %q %s. It held the only copy of the active credential (revision %s): the source Secret %q holds no validated credential that could replace it, so workloads that start now get none. "+
+		"Next step: put a working credential in Secret %q (the operator validates it and writes Secret %q), or restore Secret %q from a backup.",
+		name, what, rs.ActiveRevision, sourceSecretName(conn), sourceSecretName(conn), name, name)
 }
 
 // event is a transition worth telling a person about.

@@ -33,6 +33,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/audit"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
@@ -53,15 +54,10 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 	if err != nil {
 		return true, err
 	}
-	if automatic(conn) != nil {
-		// The operator's issued Secret, once it exists, supersedes the person's.
-		issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
-		if err != nil {
-			return true, err
-		}
-		if issued != nil && ours(issued, conn) {
-			meta, s.secretName, s.fromIssued = issued, issued.Name, true
-		}
+	if issued, err := r.issuedSource(ctx, conn, meta); err != nil {
+		return true, err
+	} else if issued != nil {
+		meta, s.secretName, s.fromIssued = issued, issued.Name, true
 	}
 	switch {
 	case s.fromIssued:
@@ -105,6 +101,50 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		c.SourceResourceVersion, c.SourceUID = s.sourceResourceVersion, s.sourceUID
 	}
 	return false, r.loadCABundle(ctx, s)
+}
+
+// issuedSource returns the operator's issued Secret when it is the source instead of the
+// person's (whose cached metadata is person, nil when absent or unlabelled): with
+// rotation.automatic, once it exists; without, as long as the person's Secret is the version
+// the issued Secret superseded. The person's Secret then names a secret the operator retired
+// on Tableau: switching automatic rotation off keeps consumers on the issued secret, and only
+// a change of the person's Secret makes it the source again.
+func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1.TableauConnection, person *metav1.PartialObjectMetadata) (*metav1.PartialObjectMetadata, error) {
+	rs := conn.Status.Rotation
+	if conn.Spec.Consumers == nil || conn.Spec.Auth.ConnectedApp == nil || rs == nil {
+		return nil, nil
+	}
+	version := "absent"
+	if person != nil {
+		version = person.ResourceVersion + "/" + string(person.UID)
+	}
+	on := automatic(conn) != nil
+	if !on && (rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version) {
+		rs.IssuedSupersedes = "" // the person's Secret changed: it is the source again
+		return nil, nil
+	}
+	issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
+	if err != nil {
+		return nil, err
+	}
+	if issued == nil || !ours(issued, conn) {
+		if rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version {
+			return nil, nil
+		}
+		// The issued Secret is gone (pruned, or spec.consumers.secretName renamed) while the
+		// person's Secret still names a retired secret: the consumer Secret holds the issued
+		// credential too (during a rotation, the promoted one), and stays the source until
+		// the next secret is issued.
+		consumer, err := r.cachedMeta(ctx, "Secret", conn.Namespace, conn.Spec.Consumers.SecretName)
+		if err != nil || consumer == nil || !ours(consumer, conn) {
+			return nil, err
+		}
+		return consumer, nil
+	}
+	if on {
+		rs.IssuedSupersedes = version
+	}
+	return issued, nil
 }
 
 // cachedMeta returns the cached metadata of a Secret or ConfigMap, or nil when the cache does
@@ -398,6 +438,9 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		}
 		return true, nil
 	}
+	if before, err := r.validatedBefore(ctx, s); err != nil || before {
+		return !before, err
+	}
 	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
 		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
 		// status, never on a cached copy one write behind.
@@ -428,6 +471,30 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		s.requeueIn(periodicInterval(conn))
 	}
 	return false, nil
+}
+
+// validatedBefore records, without a sign-in, a PAT that a retained consumer Secret shows
+// validated: the connection was re-created (its status is new) over a consumer Secret the
+// operator wrote for a connection of this name, holding this revision at this endpoint. The
+// operator writes only validated credentials there, and a sign-in would end the sessions of
+// every workload using it. A failed attempt, a request to re-validate or a new revision signs
+// in as usual.
+func (r *TableauConnectionReconciler) validatedBefore(ctx context.Context, s *scope) (bool, error) {
+	conn := s.conn
+	c := conn.Status.Credentials
+	if conn.Spec.Consumers == nil || conn.Spec.Auth.PersonalAccessToken == nil || s.revision == "" ||
+		(c != nil && (c.LastAttemptRevision != "" || c.LastSignInTime != nil || c.ValidatedBefore != "")) {
+		return false, nil
+	}
+	name := conn.Spec.Consumers.SecretName
+	held, _, err := r.observeCopy(ctx, conn, name, true)
+	if err != nil || !held.Ours || held.Holds != (rotation.Bundle{Revision: s.revision, Endpoint: endpointDigest(conn)}) {
+		return false, err
+	}
+	c = recordAttempt(s, v1.ResultSucceeded)
+	c.ValidatedBefore = name
+	conn.Status.LastFailure = nil
+	return true, nil
 }
 
 // staleCopy reports whether the cached connection is behind the API server's.
@@ -571,7 +638,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	conn := s.conn
 	now := metav1.NewTime(s.now)
 	c := recordAttempt(s, v1.ResultSucceeded)
-	c.LastSignInTime = &now
+	c.LastSignInTime, c.ValidatedBefore = &now, ""
 	c.UserID = bounded(sess.UserID, 60)
 	c.ExpiresAt = nil
 	if sess.PATExpiryKnown {

@@ -80,7 +80,10 @@ const (
 // Reasons of the operator's own states. Failure reasons are the classifier's
 // (internal/classify), so one word means one thing in conditions, events and metrics.
 const (
-	ReasonSignedIn             = "SignedIn"
+	ReasonSignedIn = "SignedIn"
+	// ReasonValidatedBefore: the retained consumer Secret shows the revision validated
+	// before the connection was re-created; no sign-in ended its sessions.
+	ReasonValidatedBefore      = "ValidatedBefore"
 	ReasonAPIVersionSupported  = "APIVersionSupported"
 	ReasonSuspended            = "Suspended"
 	ReasonProgressing          = "Progressing"
@@ -109,8 +112,16 @@ const (
 	ReasonCandidatePending   = "CandidatePending"
 	ReasonConsumersReady     = "ConsumersHoldActiveCredential"
 	ReasonConsumersPending   = "ConsumersPending"
-	ReasonSecretNameTaken    = "SecretNameTaken"
-	ReasonFleetConflict      = "SelectedByTwoFleets"
+	// ReasonConsumerSecretMissing: the consumer Secret was delivered and is gone now (deleted,
+	// or spec.consumers.secretName renamed).
+	ReasonConsumerSecretMissing = "ConsumerSecretMissing"
+	// ReasonConsumerSecretChanged: the consumer Secret holds a bundle the operator did not
+	// deliver for this rotation (edited, or restored from an old copy).
+	ReasonConsumerSecretChanged = "ConsumerSecretChanged"
+	// ReasonConsumersNotObserved: no reconcile has looked at the consumer Secret yet.
+	ReasonConsumersNotObserved = "ConsumersNotObserved"
+	ReasonSecretNameTaken      = "SecretNameTaken"
+	ReasonFleetConflict        = "SelectedByTwoFleets"
 
 	ReasonFleetHalted      = "MemberFailed"
 	ReasonFleetNotHalted   = "NoFailedMember"

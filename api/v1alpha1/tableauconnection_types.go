@@ -32,6 +32,8 @@ import (
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || (has(self.auth.connectedApp) && has(self.consumers))",message="rotation.automatic needs auth.connectedApp and consumers: Tableau's REST API can create connected-app secrets but not personal access tokens, and a rotation hands the new secret to the consumer Secret",fieldPath=".rotation.automatic"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.auth.connectedApp) || self.rotation.automatic.adminSecretRef.name != self.auth.connectedApp.secretRef.name",message="rotation.automatic.adminSecretRef must name a Secret other than auth.connectedApp.secretRef: the administrator's PAT and the connected app's secret are different credentials",fieldPath=".rotation.automatic.adminSecretRef.name"
 // +kubebuilder:validation:XValidation:rule="!has(self.rotation) || !has(self.rotation.automatic) || !has(self.consumers) || self.rotation.automatic.adminSecretRef.name != self.consumers.secretName",message="rotation.automatic.adminSecretRef must not be the consumer Secret: the administrator's PAT is for the operator alone and never reaches workloads",fieldPath=".rotation.automatic.adminSecretRef.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.validation) || !has(self.validation.adminSecretRef) || !has(self.auth.personalAccessToken) || self.validation.adminSecretRef.name != self.auth.personalAccessToken.secretRef.name",message="validation.adminSecretRef must name a Secret other than auth.personalAccessToken.secretRef: the expiry check signs in with the administrator's PAT, and signing in with the PAT consumers hold would end their sessions",fieldPath=".validation.adminSecretRef.name"
+// +kubebuilder:validation:XValidation:rule="!has(self.validation) || !has(self.validation.adminSecretRef) || !has(self.consumers) || self.validation.adminSecretRef.name != self.consumers.secretName",message="validation.adminSecretRef must not be the consumer Secret: the administrator's PAT is for the operator alone and never reaches workloads",fieldPath=".validation.adminSecretRef.name"
 type TableauConnectionSpec struct {
 	// server is the Tableau Server URL or the Tableau Cloud pod URL, scheme and host only,
 	// for example https://tableau.example.com or https://10ay.online.tableau.com.
@@ -499,6 +501,14 @@ type RotationStatus struct {
 	// automatic is what the operator did on Tableau's side for rotation.automatic.
 	// +optional
 	Automatic *AutomaticRotationStatus `json:"automatic,omitempty"`
+	// issuedSupersedes names the version (resourceVersion/uid) of the person's source Secret
+	// that the operator's issued Secret superseded. While the person's Secret is that version,
+	// the issued credential stays the source, also with rotation.automatic switched off: the
+	// person's Secret names a secret the operator retired. A change of the person's Secret
+	// makes it the source again.
+	// +optional
+	// +kubebuilder:validation:MaxLength=256
+	IssuedSupersedes string `json:"issuedSupersedes,omitempty"`
 }
 
 // AutomaticRotationStatus records the connected-app secrets the operator creates and deletes
@@ -526,6 +536,14 @@ type AutomaticRotationStatus struct {
 	// +optional
 	// +kubebuilder:validation:MaxLength=128
 	RetiringSecretID string `json:"retiringSecretID,omitempty"`
+	// heldSecretIDs are the secrets the app held when the intent to create was recorded
+	// (again right before each create call). Only a secret that appears after it can be the
+	// orphan of a create call; one of these that no one the operator knows holds belongs to
+	// someone else and is never deleted.
+	// +optional
+	// +kubebuilder:validation:MaxItems=8
+	// +kubebuilder:validation:items:MaxLength=128
+	HeldSecretIDs []string `json:"heldSecretIDs,omitempty"`
 	// lastCreateTime is when the operator last created a secret on the app.
 	// +optional
 	LastCreateTime *metav1.Time `json:"lastCreateTime,omitempty"`
@@ -628,6 +646,12 @@ type CredentialStatus struct {
 	// expiryCheckedAt is when validation.adminSecretRef last read the PAT's expiry.
 	// +optional
 	ExpiryCheckedAt *metav1.Time `json:"expiryCheckedAt,omitempty"`
+	// expiryCheckFailure says why the last expiry check through validation.adminSecretRef
+	// failed or was refused (for example AdminPATInUse: the admin Secret holds the
+	// connection's own PAT, and the operator never signs in with it); empty once it works.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	ExpiryCheckFailure string `json:"expiryCheckFailure,omitempty"`
 	// lastSignInTime is the last successful sign-in by the operator.
 	// +optional
 	LastSignInTime *metav1.Time `json:"lastSignInTime,omitempty"`
@@ -647,6 +671,13 @@ type CredentialStatus struct {
 	// lastAttemptResult is Succeeded or Failed: what the last sign-in said.
 	// +optional
 	LastAttemptResult string `json:"lastAttemptResult,omitempty"`
+	// validatedBefore names the consumer Secret that showed this revision validated before:
+	// a connection re-created (an Argo CD sync, a restore) over a retained consumer Secret
+	// that the operator wrote with this revision and endpoint does not sign in with the PAT
+	// consumers hold, which would end their sessions. Cleared by the next real sign-in.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	ValidatedBefore string `json:"validatedBefore,omitempty"`
 	// sourceResourceVersion and sourceUID identify the version of the source Secret that
 	// revision was computed from: while the Secret's metadata still shows them, the operator
 	// (even a restarted one) reads none of the Secret's content.

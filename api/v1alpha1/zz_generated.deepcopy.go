@@ -74,6 +74,11 @@ func (in *AutomaticRotationStatus) DeepCopyInto(out *AutomaticRotationStatus) {
 		in, out := &in.CreatingSince, &out.CreatingSince
 		*out = (*in).DeepCopy()
 	}
+	if in.HeldSecretIDs != nil {
+		in, out := &in.HeldSecretIDs, &out.HeldSecretIDs
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.LastCreateTime != nil {
 		in, out := &in.LastCreateTime, &out.LastCreateTime
 		*out = (*in).DeepCopy()

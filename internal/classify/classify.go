@@ -68,6 +68,7 @@ const (
 	ReasonSecretNotFound                  = "SecretNotFound"
 	ReasonSecretKeyMissing                = "SecretKeyMissing"
 	ReasonSecretNotLabelled               = "SecretNotLabelled"
+	ReasonAdminPATInUse                   = "AdminPATInUse"
 	ReasonConfigMapNotLabelled            = "ConfigMapNotLabelled"
 
 	ReasonAPIVersionNotSupported = "APIVersionNotSupported"
@@ -94,6 +95,7 @@ const (
 
 // ReasonBucket maps every reason to its one bucket.
 var ReasonBucket = map[string]Bucket{
+	ReasonAdminPATInUse:                   AuthConfigDrift,
 	ReasonSignInRejected:                  AuthConfigDrift,
 	ReasonSignInRejectedAfterSecretChange: AuthConfigDrift,
 	ReasonSignInRejectedAfterSiteChange:   AuthConfigDrift,
@@ -220,6 +222,18 @@ func (e *NotLabelledError) Error() string {
 	return fmt.Sprintf("%s %q, named as the %s, lacks the label %s=%s, so the operator does not read it", e.Kind, e.Name, e.Role, v1.LabelCredential, v1.CredentialConsent)
 }
 
+// AdminPATInUseError is an administrator's PAT (validation.adminSecretRef or
+// rotation.automatic.adminSecretRef) that is the connection's own PAT: signing in with it
+// would end the sessions of every workload using it. Refused before any sign-in.
+type AdminPATInUseError struct {
+	Secret string // the admin Secret's name
+	Field  string // the spec field that names it
+}
+
+func (e *AdminPATInUseError) Error() string {
+	return fmt.Sprintf("Secret %q (%s) holds the personal access token the connection and its consumers use", e.Secret, e.Field)
+}
+
 // ServerNotAllowedError is a spec.server whose host the operator's --allowed-servers does not
 // list: the operator sends no credential there and reads none for it.
 type ServerNotAllowedError struct {
@@ -257,6 +271,11 @@ func Failure(err error, ev Evidence) (Verdict, bool) {
 	var nle *NotLabelledError
 	if errors.As(err, &nle) {
 		return notLabelled(nle), true
+	}
+	var api *AdminPATInUseError
+	if errors.As(err, &api) {
+		return Verdict{AuthConfigDrift, ReasonAdminPATInUse, api.Error() + ": the operator does not sign in with it, since each sign-in would end every workload's session (401002).",
+			fmt.Sprintf("Create a separate PAT of a site administrator that no workload uses, put it in Secret %q, and keep the connection's PAT in its own Secret.", api.Secret)}, true
 	}
 	var sna *ServerNotAllowedError
 	if errors.As(err, &sna) {

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,8 @@ func idOf(b Bundle) bid {
 type secret struct {
 	exists, foreign bool
 	holds           bid
+	// stale: a bundle of the auth method the spec no longer uses (auth switched).
+	stale bool
 }
 
 func (s secret) copy() Copy {
@@ -86,6 +89,7 @@ func (s state) observe() Observation {
 		Consumer: s.consumer.copy(), Candidate: s.cand.copy(), Previous: s.prev.copy(),
 		Turn: s.turn, TargetsMissing: s.tmiss, Restarted: s.restarted, RolledOut: s.restarted && s.healthy && !s.tmiss,
 		CheckBeforePromotion: true, Check: s.check,
+		CandidateUnusable: s.phase == Promoting && s.cand.exists && !s.cand.foreign && s.cand.stale,
 	}
 }
 
@@ -102,34 +106,77 @@ func verdictsFor(b bid) []Verdict {
 	}
 }
 
+// worldMove is one change of the world, named for the count the exploration prints.
+type worldMove struct {
+	name string
+	next state
+}
+
 // world lists the changes of the world possible in s.
-func world(s state) []state {
-	var out []state
-	add := func(f func(*state)) { n := s; f(&n); out = append(out, n) }
+func world(s state) []worldMove {
+	var out []worldMove
+	name := ""
+	add := func(f func(*state)) { n := s; f(&n); out = append(out, worldMove{name, n}) }
 	for b := range bid(len(bundles)) {
 		for _, v := range verdictsFor(b) {
 			if b != s.src || v != s.verdict {
+				name = "source edited (new PAT, apiVersion, auth switch) or validated"
 				add(func(n *state) { n.src, n.verdict = b, v })
 			}
 		}
 	}
+	name = "server up or down"
 	add(func(n *state) { n.serverOK = !n.serverOK })
+	name = "fleet turn given or taken"
 	add(func(n *state) { n.turn = !n.turn })
+	name = "workload healthy or not"
 	add(func(n *state) { n.healthy = !n.healthy })
+	name = "restart target created or deleted"
 	add(func(n *state) { n.tmiss = !n.tmiss })
 	if s.phase == Gating && !s.expired {
+		name = "gate timeout reached"
 		add(func(n *state) { n.expired = true })
 	}
-	// A person deletes the consumer Secret, or takes a free name with a Secret of their own.
+	// A person (a clean-up job, an Argo CD prune) deletes one of the operator's Secrets, or
+	// takes a free name with a Secret of their own.
 	if s.consumer.exists && !s.consumer.foreign {
+		name = "consumer Secret deleted"
 		add(func(n *state) { n.consumer = secret{} })
+	}
+	if s.cand.exists && !s.cand.foreign {
+		name = "candidate Secret deleted"
+		add(func(n *state) { n.cand = secret{} })
+	}
+	if s.prev.exists && !s.prev.foreign {
+		name = "previous Secret deleted"
+		add(func(n *state) { n.prev = secret{} })
+	}
+	// spec.consumers.secretName renamed: the three names are new, and free.
+	if s.consumer.exists || s.cand.exists || s.prev.exists {
+		name = "consumers.secretName renamed"
+		add(func(n *state) { n.consumer, n.cand, n.prev = secret{}, secret{}, secret{} })
+	}
+	// spec.auth switched between a PAT and a connected app while a candidate waits: the
+	// candidate copy holds a bundle of the old method, and the source a new revision.
+	if s.phase == Promoting && s.cand.exists && !s.cand.foreign && !s.cand.stale {
+		name = "auth switched while a candidate waits"
+		add(func(n *state) { n.cand.stale, n.src, n.verdict = true, 3, Pending })
+	}
+	// A target added to spec.consumers.restartTargets does not carry the rotation's stamp.
+	// (A removed one is no longer observed: the other moves of healthy cover it.) Suspend
+	// stops the controller's steps while the world goes on: a crash and no steps.
+	if s.restarted {
+		name = "restart target added"
+		add(func(n *state) { n.restarted = false })
 	}
 	foreign := s.consumer.foreign || s.cand.foreign || s.prev.foreign
 	for i, p := range []*secret{&s.consumer, &s.cand, &s.prev} {
 		if p.foreign {
+			name = "foreign Secret removed"
 			add(func(n *state) { *[]*secret{&n.consumer, &n.cand, &n.prev}[i] = secret{} })
 		}
 		if !p.exists && !foreign {
+			name = "foreign Secret takes a name"
 			add(func(n *state) { *[]*secret{&n.consumer, &n.cand, &n.prev}[i] = secret{exists: true, foreign: true} })
 		}
 	}
@@ -141,6 +188,7 @@ type explorer struct {
 	seen   map[state]bool
 	queue  []state
 	checks int
+	moves  map[string]int // moves tried, by kind
 }
 
 func (e *explorer) fail(s state, format string, args ...any) {
@@ -163,6 +211,10 @@ func canonical(s state) state {
 	}
 	if s.phase != Promoting {
 		s.check = Pending
+	}
+	if s.phase != Promoting && s.phase != Staged && s.pending == None {
+		// A stale candidate copy is only deleted or overwritten from here on.
+		s.cand.stale = false
 	}
 	if s.pending == None && (s.phase == Restarting || s.phase == Gating || s.phase == Completing || s.phase == RollingBack) {
 		s.src, s.verdict, s.serverOK = 1, Valid, true
@@ -216,6 +268,9 @@ func (e *explorer) controller(s state) []state {
 	if st.Phase == Completing {
 		n.passed |= 1 << s.candidate
 	}
+	if s.phase == Gating && st.Phase == RollingBack && !s.restarted {
+		e.fail(s, "the gate timed out on a restart target the rotation never restarted")
+	}
 	n.phase = st.Phase
 	n.active, n.candidate, n.previous, n.rejected = idOf(st.Records.Active), idOf(st.Records.Candidate), idOf(st.Records.Previous), idOf(st.Records.Rejected)
 	n.pending = st.Action
@@ -256,6 +311,9 @@ func (e *explorer) apply(s state, a Action) []state {
 		}
 		n.cand = secret{exists: true, holds: s.src}
 	case CheckCandidate:
+		if s.cand.stale {
+			e.fail(s, "signs in with a candidate of the auth method the spec no longer uses")
+		}
 		c := s.candidate
 		if c == 0 || c.rev() == s.active.rev() || (s.consumer.exists && s.consumer.holds.rev() == c.rev()) {
 			e.fail(s, "signs in with revision %s, which consumers hold", c.rev())
@@ -275,6 +333,9 @@ func (e *explorer) apply(s state, a Action) []state {
 	case PromoteCandidate:
 		if !s.cand.exists || s.cand.foreign {
 			return []state{n}
+		}
+		if s.cand.stale {
+			e.fail(s, "promoted a candidate of the auth method the spec no longer uses")
 		}
 		if s.check != Valid && s.candidate.rev() != s.active.rev() && !(s.consumer.exists && s.consumer.holds.rev() == s.candidate.rev()) {
 			e.fail(s, "promoted a candidate the check right before promotion did not pass")
@@ -309,6 +370,16 @@ func (e *explorer) invariants(s state) {
 	if c := s.consumer; c.exists && !c.foreign && c.holds == 4 {
 		e.fail(s, "the consumer Secret holds bundle %d, which was never validated", c.holds)
 	}
+	// ConsumersReady (and so Ready) is True only when the consumer Secret observed now is
+	// the operator's and holds a validated bundle.
+	if Consumers(s.observe()) == ConsumersHold {
+		if c := s.consumer; !c.exists || c.foreign || c.holds == 0 || c.holds == 4 {
+			e.fail(s, "consumers are reported ready while the consumer Secret is %+v", c)
+		}
+	}
+	if !s.consumer.exists && s.active != 0 && Consumers(s.observe()) == ConsumersHold {
+		e.fail(s, "a deleted consumer Secret is reported ready")
+	}
 }
 
 // settles checks that without a change of the world the controller stops writing.
@@ -324,7 +395,7 @@ func (e *explorer) settles(s state) {
 }
 
 func TestExploreEveryReachableState(t *testing.T) {
-	e := &explorer{t: t, seen: map[state]bool{}}
+	e := &explorer{t: t, seen: map[state]bool{}, moves: map[string]int{}}
 	// Start: revision 1 at endpoint 1 is active and in the consumer Secret, validated and
 	// past its gate; a first rollout (no consumer yet) is explored from the second start.
 	v1 := bid(1)
@@ -342,15 +413,18 @@ func TestExploreEveryReachableState(t *testing.T) {
 		e.invariants(s)
 		e.settles(s)
 		for _, n := range e.controller(s) {
+			e.moves["operator step"]++
 			e.visit(n)
 		}
 		if s.pending != None || s.check != Pending {
 			crashed := s
 			crashed.pending, crashed.check = None, Pending
+			e.moves["crash"]++
 			e.visit(crashed)
 		}
-		for _, n := range world(s) {
-			e.visit(n)
+		for _, m := range world(s) {
+			e.moves[m.name]++
+			e.visit(m.next)
 		}
 	}
 	phases := map[Phase]int{}
@@ -364,6 +438,17 @@ func TestExploreEveryReachableState(t *testing.T) {
 	}
 	t.Logf("explored %d states (%d plans); by phase: %v", len(e.seen), e.checks, phases)
 	fmt.Printf("rotation: explored %d reachable states\n", len(e.seen))
+	names := make([]string, 0, len(e.moves))
+	for n := range e.moves {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if e.moves[n] == 0 {
+			t.Errorf("move %q was never tried", n)
+		}
+		fmt.Printf("rotation: move %-62s tried %d times\n", n, e.moves[n])
+	}
 }
 
 // TestTransitionTableIsDocumented checks that the table in Transitions' doc comment is the

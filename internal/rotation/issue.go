@@ -16,6 +16,11 @@ limitations under the License.
 
 package rotation
 
+import (
+	"sort"
+	"strings"
+)
+
 // Automatic rotation issues connected-app secrets on Tableau's side. PlanIssue decides, from
 // what is really on the app and in the operator's Secrets, the next step of one issue: record
 // the intent, clean up orphans, create a secret, hand it to the bundle planner (Plan) as the
@@ -23,7 +28,10 @@ package rotation
 // rolled back). A secret's value is returned only when it is created, so a crash between the
 // create call and the write of the issued Secret leaves an orphan: a secret on the app that
 // is neither the active one, nor the source's, nor recorded. It was never given to anyone,
-// and is deleted before the next create.
+// and is deleted before the next create. Only a secret that appeared after the intent was
+// recorded can be such an orphan: the intent records the secrets the app held then (Held),
+// and a secret among them that no one the operator knows holds belongs to someone else. It
+// is never deleted; when it leaves no room for a new secret, the rotation stalls naming it.
 
 // IssuePhase is where one automatic rotation stands; persisted before its action.
 type IssuePhase string
@@ -44,8 +52,9 @@ const (
 	// and the issued Secret gets the active credential back.
 	IssueDiscarding IssuePhase = "Discarding"
 	// IssueStalled: the app already holds two secrets and neither is the operator's to drop
-	// (Tableau's error 128 on a third). A person deletes one; the operator never deletes the
-	// active one.
+	// (Tableau's error 128 on a third): the other one is in the person's source Secret, or
+	// was on the app before the intent (made in Tableau's UI, or by another tool). A person
+	// deletes one; the operator never deletes a secret it cannot prove it created.
 	IssueStalled IssuePhase = "Stalled"
 )
 
@@ -106,6 +115,7 @@ const (
 	IssueReasonRejected     IssueReason = "NewSecretRejected"
 	IssueReasonDiscarded    IssueReason = "NewSecretDeleted"
 	IssueReasonSecretLimit  IssueReason = "ConnectedAppSecretLimit"
+	IssueReasonForeign      IssueReason = "ForeignSecret"
 	IssueReasonRoomAgain    IssueReason = "SecretSlotFree"
 	IssueReasonNothingToDo  IssueReason = ""
 	IssueReasonNeedsListing IssueReason = "ListingSecrets"
@@ -120,6 +130,25 @@ type IssueRecords struct {
 	New string
 	// Retiring is the secret that was active when the rotation began.
 	Retiring string
+	// Held are the secret ids the app held when the intent was recorded, sorted and
+	// comma-separated: none of them can be the orphan of a create call.
+	Held string
+}
+
+// HeldList joins secret ids into IssueRecords.Held.
+func HeldList(ids []string) string {
+	s := append([]string(nil), ids...)
+	sort.Strings(s)
+	return strings.Join(s, ",")
+}
+
+func (r IssueRecords) held(id string) bool {
+	for _, h := range strings.Split(r.Held, ",") {
+		if h != "" && h == id {
+			return true
+		}
+	}
+	return false
 }
 
 // IssueObservation is what is really there. Secret ids only; values never.
@@ -134,6 +163,9 @@ type IssueObservation struct {
 	// Active is the secret id of the active bundle: the one consumers hold once a rotation
 	// is complete (during one, the previous copy's, kept for rollback).
 	Active string
+	// Consumer is the secret id the consumer Secret holds now (during a rotation, the new
+	// one once it is promoted). It is never deleted.
+	Consumer string
 	// Source is the secret id in the person's source Secret.
 	Source string
 	// Issued is the secret id the operator's issued Secret holds ("" when it does not exist).
@@ -150,7 +182,8 @@ type IssueStep struct {
 	Phase   IssuePhase
 	Records IssueRecords
 	Action  IssueAction
-	// Secret is the secret id DeleteSecret deletes.
+	// Secret is the secret id DeleteSecret deletes, or (with IssueReasonForeign) the secret
+	// that is not the operator's and leaves no room.
 	Secret string
 	Reason IssueReason
 }
@@ -166,7 +199,7 @@ func (o IssueObservation) onApp(id string) bool {
 
 // known are the secrets on the app that someone holds or that status records.
 func (o IssueObservation) known(id string) bool {
-	for _, k := range []string{o.Active, o.Source, o.Issued, o.Records.New, o.Records.Retiring} {
+	for _, k := range []string{o.Active, o.Consumer, o.Source, o.Issued, o.Records.New, o.Records.Retiring} {
 		if k != "" && k == id {
 			return true
 		}
@@ -174,9 +207,32 @@ func (o IssueObservation) known(id string) bool {
 	return false
 }
 
+// orphan is a secret on the app that no one the operator knows holds and that appeared after
+// the intent: only a create call of this rotation can have made it.
 func (o IssueObservation) orphan() string {
 	for _, s := range o.OnApp {
+		if !o.known(s) && !o.Records.held(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// unknown is a secret on the app that no one the operator knows holds.
+func (o IssueObservation) unknown() string {
+	for _, s := range o.OnApp {
 		if !o.known(s) {
+			return s
+		}
+	}
+	return ""
+}
+
+// foreign is a secret on the app that was there before the intent and that neither
+// consumers, nor the source, nor the operator's records hold: someone else's.
+func (o IssueObservation) foreign() string {
+	for _, s := range o.OnApp {
+		if !o.known(s) && o.Records.held(s) {
 			return s
 		}
 	}
@@ -197,13 +253,21 @@ func PlanIssue(o IssueObservation) IssueStep {
 	switch o.Phase {
 	case IssueIdle, "":
 		if o.Due && o.BundleIdle && o.Active != "" {
-			return to(IssueCreating, IssueRecords{Retiring: o.Active}, IssueReasonDue)
+			if !o.Listed {
+				return act(ListSecrets, "", IssueReasonNeedsListing)
+			}
+			return to(IssueCreating, IssueRecords{Retiring: o.Active, Held: HeldList(o.OnApp)}, IssueReasonDue)
 		}
 		return IssueStep{Phase: IssueIdle}
 	case IssueCreating:
 		if o.Issued != "" && o.Issued != o.Records.Retiring {
 			// Created and stored (perhaps just before a crash): hand it to the bundle planner.
-			return to(IssueRollingOut, IssueRecords{New: o.Issued, Retiring: o.Records.Retiring}, IssueReasonCreated)
+			return to(IssueRollingOut, IssueRecords{New: o.Issued, Retiring: o.Records.Retiring, Held: o.Records.Held}, IssueReasonCreated)
+		}
+		if c := o.Consumer; o.Issued == "" && c != "" && c != o.Records.Retiring && c != o.Source && !o.Records.held(c) {
+			// Created, stored and promoted before this phase moved on, then the issued Secret
+			// was pruned: the rotation under way is this one's.
+			return to(IssueRollingOut, IssueRecords{New: c, Retiring: o.Records.Retiring, Held: o.Records.Held}, IssueReasonCreated)
 		}
 		if !o.Listed {
 			return act(ListSecrets, "", IssueReasonNeedsListing)
@@ -212,22 +276,46 @@ func PlanIssue(o IssueObservation) IssueStep {
 			return act(DeleteSecret, id, IssueReasonOrphan)
 		}
 		if len(o.OnApp) >= MaxAppSecrets {
+			if id := o.foreign(); id != "" {
+				s := to(IssueStalled, o.Records, IssueReasonForeign)
+				s.Secret = id
+				return s
+			}
 			return to(IssueStalled, o.Records, IssueReasonSecretLimit)
+		}
+		if held := HeldList(o.OnApp); held != o.Records.Held {
+			// Record again, right before the create call, what the app holds: a secret made
+			// meanwhile in Tableau's UI is then never taken for an orphan of this call.
+			rec := o.Records
+			rec.Held = held
+			return IssueStep{Phase: o.Phase, Records: rec, Reason: IssueReasonCreate}
 		}
 		return act(CreateSecret, "", IssueReasonCreate)
 	case IssueStalled:
 		if !o.Listed {
 			return act(ListSecrets, "", IssueReasonNeedsListing)
 		}
-		if o.orphan() != "" || len(o.OnApp) < MaxAppSecrets {
-			return to(IssueCreating, o.Records, IssueReasonRoomAgain)
+		if len(o.OnApp) < MaxAppSecrets {
+			// Nothing was created while stalled: what the app holds now is the new intent's.
+			rec := o.Records
+			rec.Held = HeldList(o.OnApp)
+			return to(IssueCreating, rec, IssueReasonRoomAgain)
+		}
+		if id := o.unknown(); id != "" {
+			s := stay
+			s.Secret, s.Reason = id, IssueReasonForeign
+			return s
 		}
 		return stay
 	case IssueRollingOut:
 		switch {
 		case o.Records.New != "" && o.Active == o.Records.New && o.BundleIdle:
 			return to(IssueRetiring, o.Records, IssueReasonPassed)
-		case o.IssuedRejected || o.Issued != o.Records.New:
+		case o.IssuedRejected || (o.Issued != "" && o.Issued != o.Records.New):
+			return to(IssueDiscarding, o.Records, IssueReasonRejected)
+		case o.Issued == "" && o.BundleIdle && o.Active != o.Records.New:
+			// The issued Secret was pruned and the bundle planner ended without the new
+			// secret: discard it. While it may be promoted, it is left alone.
 			return to(IssueDiscarding, o.Records, IssueReasonRejected)
 		}
 		return stay
@@ -235,7 +323,7 @@ func PlanIssue(o IssueObservation) IssueStep {
 		// The old secret may still be in the person's source Secret (the first one it gave):
 		// the issued Secret supersedes it, and consumers hold the new one.
 		old := o.Records.Retiring
-		if old != "" && old != o.Active && old != o.Issued {
+		if old != "" && old != o.Active && old != o.Issued && old != o.Consumer {
 			if !o.Listed {
 				return act(ListSecrets, "", IssueReasonNeedsListing)
 			}
@@ -246,7 +334,7 @@ func PlanIssue(o IssueObservation) IssueStep {
 		return to(IssueIdle, IssueRecords{}, IssueReasonRetired)
 	case IssueDiscarding:
 		n := o.Records.New
-		if n != "" && n != o.Active && n != o.Source {
+		if n != "" && n != o.Active && n != o.Source && n != o.Consumer {
 			if o.Issued == n {
 				// The issued Secret must not hold a secret that is about to be deleted.
 				return act(RestoreIssued, "", IssueReasonRejected)

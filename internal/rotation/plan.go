@@ -110,6 +110,9 @@ type Observation struct {
 	CheckBeforePromotion bool
 	// Check is what that sign-in said (Pending when not run, or when its backoff is over).
 	Check Verdict
+	// CandidateUnusable: the candidate copy holds a bundle the connection's auth method can no
+	// longer read (spec.auth switched between a PAT and a connected app since it was staged).
+	CandidateUnusable bool
 }
 
 // Action is the one thing the controller does after persisting a step.
@@ -297,10 +300,12 @@ func planPromoting(o Observation) Step {
 		s.Restamp = true
 		return s
 	}
-	if !o.Candidate.holds(c) {
-		if d, ok := desired(o); ok && d == c {
+	if !o.Candidate.holds(c) || o.CandidateUnusable {
+		if d, ok := desired(o); ok && d == c && !o.CandidateUnusable {
 			return stay(o, r, StageCandidate, ReasonPromotionStarted)
 		}
+		// Lost, or of the auth method the spec no longer uses: never promoted. The source's
+		// new credential is validated and staged from Idle.
 		r.Candidate = Bundle{}
 		return move(Idle, r, None, ReasonCandidateLost)
 	}
@@ -336,6 +341,11 @@ func planRestarting(o Observation) Step {
 func planGating(o Observation) Step {
 	r := o.Records
 	switch {
+	case !o.Restarted && !o.RolledOut:
+		// A target added to spec.consumers.restartTargets during the gate: it gets the
+		// rotation's stamp too. The phase and its clock stay; a removed target is simply no
+		// longer observed.
+		return stay(o, r, RestartTargets, ReasonRestarted)
 	case o.RolledOut:
 		return move(Completing, r, None, ReasonGatePassed)
 	case o.InPhase < o.GateTimeout:
@@ -389,4 +399,58 @@ func planRollingBack(o Observation) Step {
 	}
 	r.Rejected, r.Active, r.Candidate, r.Previous = r.Candidate, active, Bundle{}, Bundle{}
 	return move(Failed, r, None, ReasonRolledBack)
+}
+
+// ConsumerState is what the consumer Secret gives workloads, from this observation alone:
+// never from what the records remember.
+type ConsumerState int
+
+// The consumer states.
+const (
+	// ConsumersPending: no credential was delivered yet (a first rollout).
+	ConsumersPending ConsumerState = iota
+	// ConsumersHold: the consumer Secret exists, is the operator's, and holds the active
+	// bundle (or, during a rotation, the candidate or the bundle saved for rollback).
+	ConsumersHold
+	// ConsumersMissing: a credential was delivered and the consumer Secret is gone (deleted,
+	// or spec.consumers.secretName renamed).
+	ConsumersMissing
+	// ConsumersStale: the consumer Secret is the operator's but holds no bundle the records
+	// name (edited by hand, or restored from an old backup).
+	ConsumersStale
+	// ConsumersTaken: a Secret by that name exists that the operator did not create.
+	ConsumersTaken
+)
+
+// Consumers says what the consumer Secret observed in o gives workloads.
+func Consumers(o Observation) ConsumerState {
+	c, r := o.Consumer, o.Records
+	switch {
+	case c.Exists && !c.Ours:
+		return ConsumersTaken
+	case !c.Exists && r.Active.IsZero():
+		return ConsumersPending
+	case !c.Exists:
+		return ConsumersMissing
+	case c.holds(r.Active):
+		return ConsumersHold
+	case o.Phase.Rotating() && (c.holds(r.Candidate) || c.holds(r.Previous)):
+		return ConsumersHold
+	case r.Active.IsZero():
+		// Nothing delivered by these records yet (a first rollout, or a connection re-created
+		// over a retained consumer Secret): the rollout under way writes it.
+		return ConsumersPending
+	}
+	return ConsumersStale
+}
+
+// Recoverable reports whether the planner can give a missing or stale consumer Secret the
+// active bundle again: the source holds it, validated, or a copy of the operator's does.
+// Otherwise the consumer Secret held the only copy, and a person must act.
+func Recoverable(o Observation) bool {
+	a := o.Records.Active
+	if d, ok := desired(o); ok && d == a {
+		return true
+	}
+	return o.Candidate.holds(a) || o.Previous.holds(a)
 }

@@ -64,6 +64,9 @@ func TestPlan(t *testing.T) {
 		{"the gate waits its time", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Consumer, o.Restarted, o.InPhase = Gating, v2, ours(v2), true, 59*time.Second
 		}), Gating, None, ReasonWaitingForRollout},
+		{"a target added during the gate is restarted, in the same phase", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Consumer, o.Restarted, o.InPhase = Gating, v2, ours(v2), false, 30*time.Second
+		}), Gating, RestartTargets, ReasonRestarted},
 		{"the gate times out into a rollback", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Consumer, o.Restarted, o.InPhase = Gating, v2, ours(v2), true, time.Minute
 		}), RollingBack, None, ReasonGateTimedOut},
@@ -80,5 +83,38 @@ func TestPlan(t *testing.T) {
 				t.Errorf("Plan = %s/%s/%s, want %s/%s/%s", s.Phase, s.Action, s.Reason, tc.phase, tc.action, tc.reason)
 			}
 		})
+	}
+}
+
+func TestConsumers(t *testing.T) {
+	v1, v2 := Bundle{"r1", "e1"}, Bundle{"r2", "e1"}
+	ours := func(b Bundle) Copy { return Copy{Exists: true, Ours: true, Holds: b} }
+	for _, tc := range []struct {
+		name string
+		o    Observation
+		want ConsumerState
+	}{
+		{"holds the active bundle", Observation{Phase: Idle, Records: Records{Active: v1}, Consumer: ours(v1)}, ConsumersHold},
+		{"deleted after a delivery", Observation{Phase: Failed, Records: Records{Active: v1, Rejected: v2}}, ConsumersMissing},
+		{"not delivered yet", Observation{Phase: Idle}, ConsumersPending},
+		{"someone else's Secret", Observation{Phase: Idle, Records: Records{Active: v1}, Consumer: Copy{Exists: true}}, ConsumersTaken},
+		{"retained from an earlier connection of the same name", Observation{Phase: Staged, Records: Records{Candidate: v2}, Consumer: ours(v1)}, ConsumersPending},
+		{"holds a bundle no record names", Observation{Phase: Idle, Records: Records{Active: v1}, Consumer: ours(v2)}, ConsumersStale},
+		{"holds the candidate during a rotation", Observation{Phase: Gating, Records: Records{Active: v1, Candidate: v2}, Consumer: ours(v2)}, ConsumersHold},
+		{"holds the candidate outside a rotation", Observation{Phase: Staged, Records: Records{Active: v1, Candidate: v2}, Consumer: ours(v2)}, ConsumersStale},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Consumers(tc.o); got != tc.want {
+				t.Errorf("Consumers = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	lost := Observation{Phase: Failed, Records: Records{Active: v1, Rejected: v2}, Source: v2, SourceVerdict: Rejected, ServerOK: true}
+	if Recoverable(lost) {
+		t.Error("the only copy of the active bundle was deleted, yet Recoverable says the planner can restore it")
+	}
+	lost.Source, lost.SourceVerdict = v1, Valid
+	if !Recoverable(lost) {
+		t.Error("the source holds the active bundle, validated, yet Recoverable says it cannot be restored")
 	}
 }

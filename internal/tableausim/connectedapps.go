@@ -86,6 +86,18 @@ func (s *Simulator) AddConnectedApp(contentURL string, app ConnectedApp) error {
 	return nil
 }
 
+// DeleteConnectedApp removes an app and its secrets from a site, as a person in Tableau's UI
+// would: JWTs of its secrets no longer sign in, and its REST resources answer 404.
+func (s *Simulator) DeleteConnectedApp(contentURL, clientID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.findApp(contentURL, clientID); err != nil {
+		return err
+	}
+	delete(s.sites[contentURL].apps, clientID)
+	return nil
+}
+
 // AddConnectedAppSecret puts a secret with a known id and value on an app, as a person who
 // created it in the UI and copied it would have; the two-secret limit holds.
 func (s *Simulator) AddConnectedAppSecret(contentURL, clientID, id, value string) error {
