@@ -116,46 +116,49 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for i := range fleets.Items {
 		f := &fleets.Items[i]
-		collectConditions(ch, fleetConditionDesc, f.Namespace, f.Name, f.Status.Conditions, fleetConditionTypes)
+		collectConditions(newObjectSeries(ch, f.Namespace, f.Name, len(f.Status.Conditions), len(fleetConditionTypes), 0), fleetConditionDesc, f.Status.Conditions, fleetConditionTypes)
 	}
 }
 
 func collectConnection(ch chan<- prometheus.Metric, conn *v1.TableauConnection) {
-	ns, name, st := conn.Namespace, conn.Name, &conn.Status
-	collectConditions(ch, connectionConditionDesc, ns, name, st.Conditions, connectionConditionTypes)
+	st := &conn.Status
+	o := newObjectSeries(ch, conn.Namespace, conn.Name, len(st.Conditions), len(connectionConditionTypes), otherSeriesPerConnection)
+	collectConditions(o, connectionConditionDesc, st.Conditions, connectionConditionTypes)
 	ready := 0.0
 	for _, cond := range st.Conditions {
 		if cond.Type == v1.ConditionReady && cond.Status == metav1.ConditionTrue {
 			ready = 1
 		}
 	}
-	ch <- prometheus.MustNewConstMetric(connectionReadyDesc, prometheus.GaugeValue, ready, ns, name)
+	o.send(connectionReadyDesc, ready, nil)
 	if f := st.LastFailure; f != nil && !conn.Spec.Suspend {
-		ch <- prometheus.MustNewConstMetric(failureBucketDesc, prometheus.GaugeValue, 1, ns, name, bucketLabel(f.Bucket))
+		o.send(failureBucketDesc, 1, []string{"bucket", bucketLabel(f.Bucket)})
 	}
 	if c := st.Credentials; c != nil && c.ExpiresAt != nil {
-		ch <- prometheus.MustNewConstMetric(patExpirationDesc, prometheus.GaugeValue, float64(c.ExpiresAt.Unix()), ns, name)
+		o.send(patExpirationDesc, float64(c.ExpiresAt.Unix()), nil)
 	}
 	if rs := st.Rotation; rs != nil {
 		if rs.DueTime != nil {
-			ch <- prometheus.MustNewConstMetric(rotationDueDesc, prometheus.GaugeValue, float64(rs.DueTime.Unix()), ns, name)
+			o.send(rotationDueDesc, float64(rs.DueTime.Unix()), nil)
 		}
-		ch <- prometheus.MustNewConstMetric(rotationPhaseDesc, prometheus.GaugeValue, 1, ns, name, enumLabel(rs.Phase, rotationPhases))
+		o.send(rotationPhaseDesc, 1, nil, "phase", enumLabel(rs.Phase, rotationPhases))
 	}
 }
 
 // collectConditions reports each known condition type the object has, one series per status.
-func collectConditions(ch chan<- prometheus.Metric, desc *prometheus.Desc, ns, name string, conds []metav1.Condition, types []string) {
+func collectConditions(o *objectSeries, desc *prometheus.Desc, conds []metav1.Condition, types []string) {
+	seen := make(map[string]bool, len(types))
 	for _, cond := range conds {
-		if !slices.Contains(types, cond.Type) {
+		if !slices.Contains(types, cond.Type) || seen[cond.Type] {
 			continue
 		}
+		seen[cond.Type] = true
 		for _, s := range conditionStatuses {
 			v := 0.0
 			if cond.Status == s {
 				v = 1
 			}
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, ns, name, cond.Type, string(s))
+			o.send(desc, v, nil, "status", string(s), "type", cond.Type)
 		}
 	}
 }
