@@ -286,7 +286,11 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 		sim.AllCalls(), after["go_memstats_heap_inuse_bytes"]/(1<<20))
 	fmt.Printf("API requests of the operator: %s\n", format(api))
 	steadyHeap := after["go_memstats_heap_inuse_bytes"]
-	fmt.Printf("heap in use in steady state: %s = %s\n", mib(steadyHeap), perConn(steadyHeap, n))
+	steadyRSS, err := procStatus(opr.cmd.Process.Pid, "VmRSS")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("heap in use in steady state: %s = %s; RSS %s = %s\n", mib(steadyHeap), perConn(steadyHeap, n), mib(steadyRSS), perConn(steadyRSS, n))
 	if steadyHeap > heapBudget(n) {
 		problems = append(problems, fmt.Sprintf("heap in use in steady state %s is above its budget %s", mib(steadyHeap), mib(heapBudget(n))))
 	}
