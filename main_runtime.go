@@ -54,8 +54,11 @@ func (f *runtimeFlags) applyMemoryLimit(log setupLogger) {
 	case err != nil:
 		log.Error(err, "the container's memory limit is unknown; the Go memory limit is left unset")
 	case out.FromEnv:
-		log.Info("Go memory limit from GOMEMLIMIT", "goMemoryLimit", out.GoLimit)
+		log.Info("Go memory limit from GOMEMLIMIT", "goMemoryLimit", out.GoLimit, "gcPercent", out.GCPercent)
 	case out.Container > 0:
-		log.Info("Go memory limit set below the container's", "containerLimit", out.Container, "from", out.File, "goMemoryLimit", out.GoLimit)
+		log.Info("Go memory limit set below the container's", "containerLimit", out.Container, "from", out.File,
+			"goMemoryLimit", out.GoLimit, "gcPercent", out.GCPercent)
+	default:
+		log.Info("no container memory limit found; the Go memory limit is left unset", "gcPercent", out.GCPercent)
 	}
 }

@@ -89,12 +89,12 @@ func containerCgroup(dir string, limit int64) (string, error) {
 	return root, os.WriteFile(filepath.Join(root, "memory.max"), []byte(strconv.FormatInt(limit, 10)+"\n"), 0o644)
 }
 
-// containerEnv is the bench's environment less GOMEMLIMIT, which the chart does not set: the
-// operator must find its limit as it does in a pod.
+// containerEnv is the bench's environment less GOMEMLIMIT and GOGC, which the chart does not
+// set: the operator must find its limit and pace its collector as it does in a pod.
 func containerEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "GOMEMLIMIT=") {
+		if !strings.HasPrefix(kv, "GOMEMLIMIT=") && !strings.HasPrefix(kv, "GOGC=") {
 			env = append(env, kv)
 		}
 	}

@@ -108,10 +108,10 @@ func TestParseLimit(t *testing.T) {
 
 func TestSoftLimit(t *testing.T) {
 	for _, tc := range []struct{ limit, want int64 }{
-		{256 << 20, 192 << 20}, // a quarter of the limit
-		{100 << 20, 68 << 20},  // at least MinHeadroom
-		{48 << 20, 24 << 20},   // never below half the limit
-		{1 << 30, 768 << 20},
+		{256 << 20, 144 << 20}, // less 48 MiB and a quarter
+		{1 << 30, 720 << 20},
+		{100 << 20, 50 << 20}, // never below half the limit
+		{48 << 20, 24 << 20},
 	} {
 		if got := SoftLimit(tc.limit); got != tc.want {
 			t.Errorf("SoftLimit(%d MiB) = %.1f MiB, want %d MiB", tc.limit>>20, float64(got)/(1<<20), tc.want>>20)
@@ -119,11 +119,15 @@ func TestSoftLimit(t *testing.T) {
 	}
 }
 
-// restoreLimit puts the process's Go memory limit back after a test that sets it.
+// restoreLimit puts the process's Go memory limit and GC percent back after a test that
+// sets them.
 func restoreLimit(t *testing.T) {
-	before := debug.SetMemoryLimit(-1)
-	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	before, gc := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
+	debug.SetGCPercent(gc)
+	t.Cleanup(func() { debug.SetMemoryLimit(before); debug.SetGCPercent(gc) })
 }
+
+func noEnv(string) string { return "" }
 
 func writeProcCgroup(t *testing.T, content string) string {
 	f := filepath.Join(t.TempDir(), "cgroup")
@@ -140,11 +144,14 @@ func TestApplySetsTheSoftLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Container != 256<<20 || out.GoLimit != 192<<20 || out.FromEnv {
+	if out.Container != 256<<20 || out.GoLimit != 144<<20 || out.FromEnv || out.GCPercent != GCPercent {
 		t.Fatalf("Apply = %+v", out)
 	}
-	if got := debug.SetMemoryLimit(-1); got != 192<<20 {
-		t.Fatalf("runtime memory limit = %d, want %d", got, 192<<20)
+	if got := debug.SetMemoryLimit(-1); got != 144<<20 {
+		t.Fatalf("runtime memory limit = %d, want %d", got, 144<<20)
+	}
+	if got := debug.SetGCPercent(GCPercent); got != GCPercent {
+		t.Fatalf("GC percent = %d, want %d", got, GCPercent)
 	}
 }
 
@@ -166,6 +173,24 @@ func TestApplyLeavesGOMEMLIMITAlone(t *testing.T) {
 	}
 	if got := debug.SetMemoryLimit(-1); got != 100<<20 {
 		t.Fatalf("runtime memory limit = %d, want GOMEMLIMIT's %d", got, 100<<20)
+	}
+}
+
+func TestApplyLeavesGOGCAlone(t *testing.T) {
+	restoreLimit(t)
+	debug.SetGCPercent(80) // as the runtime would have from GOGC=80
+	getenv := func(k string) string {
+		if k == "GOGC" {
+			return "80"
+		}
+		return ""
+	}
+	out, err := Apply(getenv, filepath.Join("testdata", "empty"), writeProcCgroup(t, procV2Namespaced))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetGCPercent(80); got != 80 || out.GCPercent != 80 {
+		t.Fatalf("GC percent = %d (outcome %+v), want GOGC's 80", got, out)
 	}
 }
 
