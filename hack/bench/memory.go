@@ -28,21 +28,14 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 	"sigs.k8s.io/yaml"
+
+	"github.com/tableau-operator/tableau-operator/internal/memlimit"
 )
 
-// The memory budget the bench enforces, base plus per connection, from the bench's own
-// figures with a margin (see README "Benchmarks"): the peak RSS of a start or restart, and
-// the heap in use after the steady state. At 10,000 connections they come to about 199 and
-// 98 MiB; at 1,000 to about 90 and 26 MiB.
-const (
-	peakBudgetBase          = 78 << 20
-	peakBudgetPerConnection = 12 << 10
-	heapBudgetBase          = 18 << 20
-	heapBudgetPerConnection = 8 << 10
-)
-
-func peakBudget(n int) float64 { return float64(peakBudgetBase + n*peakBudgetPerConnection) }
-func heapBudget(n int) float64 { return float64(heapBudgetBase + n*heapBudgetPerConnection) }
+// The memory budget the bench enforces is memlimit's sizing (base plus per connection):
+// the peak RSS of a start or restart, and the heap in use after the steady state.
+func peakBudget(n int) float64 { return float64(memlimit.PeakRSS(n)) }
+func heapBudget(n int) float64 { return float64(memlimit.SteadyHeap(n)) }
 
 // mib formats bytes as MiB.
 func mib(b float64) string { return fmt.Sprintf("%.1f MiB", b/(1<<20)) }

@@ -63,8 +63,8 @@ func fullConnection(name string) v1.TableauConnection {
 
 func TestStateSeriesOfAFullConnection(t *testing.T) {
 	c := NewStateCollector(listReader{conns: []v1.TableauConnection{fullConnection("a"), fullConnection("b")}})
-	// Three statuses of each known condition type once, ready, bucket, expiry, due and phase.
-	want := 2 * (3*len(connectionConditionTypes) + 5)
+	// The status of each known condition type once, ready, bucket, expiry, due and phase.
+	want := 2 * (len(connectionConditionTypes) + 5)
 	if n := testutil.CollectAndCount(c); n != want {
 		t.Fatalf("%d series, want %d", n, want)
 	}
