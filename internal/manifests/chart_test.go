@@ -313,6 +313,8 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{[]string{"rbac.watchNamespace[0]=team-a"}, "additional properties 'watchNamespace' not allowed"},
 		{[]string{"metrics.port=0"}, "/metrics/port"},
 		{[]string{"image.digest=v1.2.3"}, "/image/digest"},
+		{[]string{"resources.limits.memory=256MB"}, "/resources/limits/memory"},
+		{[]string{"resources.limit.memory=1Gi"}, "additional properties 'limit' not allowed"},
 	} {
 		args := []string{"template", release, chartDir, "--namespace", namespace}
 		for _, s := range tc.set {
