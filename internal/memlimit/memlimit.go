@@ -24,7 +24,7 @@ limitations under the License.
 //
 // It also collects at GCPercent rather than Go's default of 100 unless GOGC is set: the
 // operator's heap is mostly its cache, which lives as long as the process, so a collection
-// at 1.5 times what is live instead of twice keeps the heap near what the operator holds,
+// at 1.3 times what is live instead of twice keeps the heap near what the operator holds,
 // and costs little CPU because the steady state allocates almost nothing.
 package memlimit
 
@@ -55,7 +55,7 @@ const (
 )
 
 // GCPercent is the garbage collector's target (GOGC) unless the environment sets GOGC.
-const GCPercent = 50
+const GCPercent = 30
 
 // unlimitedAbove: cgroup v1 reports "no limit" as the page counter's maximum rounded to
 // pages (9223372036854771712 with 4 KiB pages); anything at or above 2^62 is no limit.
