@@ -94,5 +94,11 @@ func stripForCache(obj any) (any, error) {
 		// what the cache leaves out is never written back and stays on the server.
 		delete(o.(metav1.Object).GetAnnotations(), corev1.LastAppliedConfigAnnotation)
 	}
+	switch o := obj.(type) {
+	case *v1.TableauConnection:
+		compactConnection(o)
+	case *v1.TableauFleet:
+		compactFleet(o)
+	}
 	return obj, nil
 }

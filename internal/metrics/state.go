@@ -122,7 +122,20 @@ func (c *StateCollector) Collect(ch chan<- prometheus.Metric) {
 
 func collectConnection(ch chan<- prometheus.Metric, conn *v1.TableauConnection) {
 	st := &conn.Status
-	o := newObjectSeries(ch, conn.Namespace, conn.Name, len(st.Conditions), len(connectionConditionTypes), otherSeriesPerConnection)
+	other := 1 // ready
+	if st.LastFailure != nil && !conn.Spec.Suspend {
+		other++
+	}
+	if st.Credentials != nil && st.Credentials.ExpiresAt != nil {
+		other++
+	}
+	if st.Rotation != nil {
+		other++
+		if st.Rotation.DueTime != nil {
+			other++
+		}
+	}
+	o := newObjectSeries(ch, conn.Namespace, conn.Name, len(st.Conditions), len(connectionConditionTypes), other)
 	collectConditions(o, connectionConditionDesc, st.Conditions, connectionConditionTypes)
 	ready := 0.0
 	for _, cond := range st.Conditions {

@@ -43,15 +43,13 @@ type gaugeSeries struct {
 
 func (g *gaugeSeries) Desc() *prometheus.Desc { return g.desc }
 
+// Write shares the label pairs but not the value, so the series themselves can be collected
+// while the registry still holds what they wrote.
 func (g *gaugeSeries) Write(out *dto.Metric) error {
 	out.Label = g.labels
-	out.Gauge = &dto.Gauge{Value: &g.value}
+	out.Gauge = &dto.Gauge{Value: proto.Float64(g.value)}
 	return nil
 }
-
-// otherSeriesPerConnection bounds a connection's series besides its conditions: ready,
-// failure bucket, PAT expiry, rotation due and rotation phase.
-const otherSeriesPerConnection = 5
 
 // objectSeries builds the series of one object in two allocations. Its series must not
 // outgrow the capacity it was made with: the pointers sent on the channel point into it.
