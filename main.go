@@ -94,6 +94,7 @@ func runManager(args []string) int {
 	fs.Float64Var(&qps, "kube-api-qps", 50, "Queries per second to the Kubernetes API server.")
 	fs.IntVar(&burst, "kube-api-burst", 100, "Burst of queries to the Kubernetes API server.")
 	allowedServers := fs.String("allowed-servers", "", "Comma-separated hosts the operator may send credentials to, e.g. *.online.tableau.com,tableau.example.com (*. matches one label); empty allows any host.")
+	rt := bindRuntimeFlags(fs)
 	opts := zap.Options{}
 	opts.BindFlags(fs)
 	// The flag package prints a bad flag's error itself; the whole usage only on --help.
@@ -117,6 +118,7 @@ func runManager(args []string) int {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 	log := ctrl.Log.WithName("setup")
+	rt.applyMemoryLimit(log)
 	namespaces, err := watchnamespaces.Parse(watchNamespaces)
 	if err != nil {
 		log.Error(err, "invalid flag")
@@ -149,6 +151,7 @@ func runManager(args []string) int {
 		Scheme:                  scheme,
 		Metrics:                 metricsOpts,
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        rt.pprofAddr,
 		LeaderElection:          leaderElect,
 		LeaderElectionID:        "tableau-operator.tableau-operator.dev",
 		LeaderElectionNamespace: leaderElectionNamespace,

@@ -37,7 +37,9 @@ import (
 // from that metadata too: managed fields everywhere, and the annotations and every other
 // label of metadata-only objects (kubectl's last-applied-configuration annotation of a Secret
 // holds the Secret's data, which must not sit in the operator's memory). Callers may add
-// namespaces (DefaultNamespaces) to the options returned.
+// namespaces (DefaultNamespaces) to the options returned. TableauConnections and
+// TableauFleets are cached whole (the reconcilers read their status from the cache and patch
+// it), less managed fields and kubectl's last-applied annotation.
 func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripForCache,
@@ -68,14 +70,35 @@ func stripForCache(obj any) (any, error) {
 			m.ManagedFields, m.Finalizers = nil, nil
 			return m, nil
 		}
-		m.Annotations, m.Labels, m.ManagedFields, m.OwnerReferences, m.Finalizers = nil, nil, nil, nil, nil
-		if labelled {
-			m.Labels = map[string]string{v1.LabelCredential: value}
+		m.Annotations, m.ManagedFields, m.OwnerReferences, m.Finalizers = nil, nil, nil, nil
+		if !labelled {
+			m.Labels = nil
+			return m, nil
+		}
+		// Deleted in place: a new map for each of 10,000 Secrets cost 3 MiB at 10,000
+		// connections, where most Secrets carry no other label.
+		for k := range m.Labels {
+			if k != v1.LabelCredential {
+				delete(m.Labels, k)
+			}
 		}
 		return m, nil
 	}
 	if o, ok := obj.(metav1.Object); ok {
 		o.SetManagedFields(nil)
+	}
+	switch o := obj.(type) {
+	case *v1.TableauConnection, *v1.TableauFleet:
+		// kubectl apply's copy of the whole object, read by nothing here: the reconcilers
+		// write only status, with merge patches computed between two cached copies, so
+		// what the cache leaves out is never written back and stays on the server.
+		delete(o.(metav1.Object).GetAnnotations(), corev1.LastAppliedConfigAnnotation)
+	}
+	switch o := obj.(type) {
+	case *v1.TableauConnection:
+		compactConnection(o)
+	case *v1.TableauFleet:
+		compactFleet(o)
 	}
 	return obj, nil
 }

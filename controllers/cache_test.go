@@ -20,6 +20,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -60,6 +61,41 @@ func TestStripForCacheKeepsOnlyTheCredentialLabel(t *testing.T) {
 	out, _ = stripForCache(c)
 	if got := out.(*v1.TableauConnection); got.Annotations["keep"] != "me" || got.ManagedFields != nil {
 		t.Errorf("a full object lost its annotations or kept managed fields: %+v", got.ObjectMeta)
+	}
+}
+
+// TestStripForCacheKeepsWhatTheReconcilersRead: a cached TableauConnection or TableauFleet
+// loses only managed fields and kubectl's last-applied annotation; spec, status (history,
+// conditions, rotation), labels and every other annotation stay, so a status computed from
+// the cached copy is computed from everything the object holds.
+func TestStripForCacheKeepsWhatTheReconcilersRead(t *testing.T) {
+	const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+	conn := &v1.TableauConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "finance", Namespace: "t", Labels: map[string]string{"fleet": "emea"},
+			Annotations:   map[string]string{lastApplied: `{"spec":{}}`, v1.AnnotationRequestedAt: "now", "example.com/keep": "1"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}},
+		Spec: v1.TableauConnectionSpec{Server: "https://tableau.example.com", Site: "finance", APIVersion: "3.24"},
+		Status: v1.TableauConnectionStatus{
+			Conditions: []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: "SignedIn", Message: "m"}},
+			History:    []v1.ValidationAttempt{{Result: v1.ResultSucceeded, Revision: "r2"}, {Result: v1.ResultSucceeded, Revision: "r1"}},
+			Rotation:   &v1.RotationStatus{Phase: v1.RotationIdle, ActiveRevision: "r2"},
+		},
+	}
+	want := conn.DeepCopy()
+	want.ManagedFields = nil
+	delete(want.Annotations, lastApplied)
+	out, err := stripForCache(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.(*v1.TableauConnection); !equality.Semantic.DeepEqual(got, want) {
+		t.Errorf("cached connection:\n%+v\nwant:\n%+v", got, want)
+	}
+
+	fleet := &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "emea", Annotations: map[string]string{lastApplied: "{}", v1.AnnotationResume: "x"}}}
+	out, _ = stripForCache(fleet)
+	if got := out.(*v1.TableauFleet); got.Annotations[v1.AnnotationResume] != "x" || len(got.Annotations) != 1 {
+		t.Errorf("cached fleet annotations = %v, want only %s", got.Annotations, v1.AnnotationResume)
 	}
 }
 

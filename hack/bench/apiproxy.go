@@ -103,7 +103,8 @@ func (p *apiProxy) reset() map[string]int {
 }
 
 // requestKind names a request "<verb> <resource>[/<subresource>]": verb is get (content),
-// get-metadata (PartialObjectMetadata), list, watch or write (any other method); requests
+// get-metadata (PartialObjectMetadata), list, watch-list (a watch that streams the initial
+// list), watch or write (any other method); requests
 // outside /api and /apis resources are "discovery".
 func requestKind(r *http.Request) string {
 	segs := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
@@ -125,6 +126,8 @@ func requestKind(r *http.Request) string {
 	verb := "write"
 	switch {
 	case r.Method != http.MethodGet:
+	case !named && r.URL.Query().Get("watch") == "true" && r.URL.Query().Get("sendInitialEvents") == "true":
+		verb = "watch-list" // the initial list streamed as events (client-go's WatchListClient)
 	case !named && r.URL.Query().Get("watch") == "true":
 		verb = "watch"
 	case !named:

@@ -23,6 +23,13 @@ limitations under the License.
 // alone and three times beside BENCH_UNRELATED (default 20000) unrelated 2 KiB Secrets, and
 // prints for each restart the sign-ins, serverinfo calls, API writes and Secret content reads
 // (0, at most 1, 0, 0) and the peak RSS; the two cases' median peak RSS must agree within 10%.
+//
+// The operator runs as the chart runs it: under the chart's default memory limit
+// (resources.limits.memory), which it reads from a cgroup memory.max as in a pod. The bench
+// prints the peak RSS of the first start and of every restart and the heap in use after the
+// steady state, each also per connection, and fails when a peak crosses the chart's limit or
+// a figure its budget (memory.go). BENCH_PROFILE=dir writes the operator's heap profiles to
+// dir, at Ready and at each restart's highest RSS, and prints their top allocators.
 package main
 
 import (
@@ -57,6 +64,7 @@ import (
 
 func main() {
 	operator := flag.String("operator", "bin/tableau-operator", "the operator binary")
+	flag.StringVar(&chartValues, "chart-values", "config/helm/tableau-operator/values.yaml", "the chart's values, whose memory limit the operator runs under")
 	flag.Parse()
 	n := envInt("BENCH_CONNECTIONS", 1000)
 	steady, err := time.ParseDuration(envOr("BENCH_STEADY", "2m"))
@@ -69,6 +77,9 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// chartValues is the chart's values file (--chart-values).
+var chartValues string
 
 func envOr(k, d string) string {
 	if v := os.Getenv(k); v != "" {
@@ -188,7 +199,23 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 		return err
 	}
 	defer logFile.Close()
-	opr := &operator{bin: operatorBin, kubeconfig: kubeconfig, log: logFile}
+	limit, err := chartMemoryLimit(chartValues)
+	if err != nil {
+		return err
+	}
+	cgroupRoot, err := containerCgroup(dir, limit)
+	if err != nil {
+		return err
+	}
+	opr := &operator{bin: operatorBin, kubeconfig: kubeconfig, log: logFile, cgroupRoot: cgroupRoot, limit: float64(limit),
+		profileDir: os.Getenv("BENCH_PROFILE")}
+	if opr.profileDir != "" {
+		if err := os.MkdirAll(opr.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("the operator runs under the chart's memory limit of %s (cgroup memory.max); budget: peak RSS %s, steady heap in use %s\n",
+		mib(float64(limit)), mib(min(peakBudget(n), float64(limit))), mib(heapBudget(n)))
 
 	start := time.Now()
 	if err := opr.start(); err != nil {
@@ -216,6 +243,17 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	toReady := time.Since(start)
+	startPeak, err := opr.peakRSS()
+	if err != nil {
+		return err
+	}
+	var problems []string
+	problems = append(problems, opr.checkPeak("the first start", startPeak, n)...)
+	if opr.profileDir != "" {
+		if err := saveHeapProfile(opr.pprofAddr, filepath.Join(opr.profileDir, "ready.pb.gz")); err != nil {
+			return err
+		}
+	}
 	metrics := []string{"tableau_operator_status_writes_total", "go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes", "tableau_operator_signin_attempts_total"}
 	m, err := scrape(opr.metricsAddr, metrics...)
 	if err != nil {
@@ -231,6 +269,7 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 	fmt.Printf("Tableau calls: %v = %.2f per connection\n", calls, float64(total)/float64(n))
 	fmt.Printf("status writes: %.0f = %.2f per connection\n", m["tableau_operator_status_writes_total"], m["tableau_operator_status_writes_total"]/float64(n))
 	fmt.Printf("operator heap: %.1f MiB in use, %.1f MiB allocated\n", m["go_memstats_heap_inuse_bytes"]/(1<<20), m["go_memstats_heap_alloc_bytes"]/(1<<20))
+	fmt.Printf("peak RSS at the first start: %s = %s\n", mib(startPeak), perConn(startPeak, n))
 	fmt.Printf("API requests of the operator: %s\n", format(api))
 
 	fmt.Printf("\nsteady state for %s (nothing changes)...\n", steady)
@@ -246,13 +285,21 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 		sim.Calls("auth/signin"), after["tableau_operator_status_writes_total"]-before["tableau_operator_status_writes_total"],
 		sim.AllCalls(), after["go_memstats_heap_inuse_bytes"]/(1<<20))
 	fmt.Printf("API requests of the operator: %s\n", format(api))
+	steadyHeap := after["go_memstats_heap_inuse_bytes"]
+	steadyRSS, err := procStatus(opr.cmd.Process.Pid, "VmRSS")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("heap in use in steady state: %s = %s; RSS %s = %s\n", mib(steadyHeap), perConn(steadyHeap, n), mib(steadyRSS), perConn(steadyRSS, n))
+	if steadyHeap > heapBudget(n) {
+		problems = append(problems, fmt.Sprintf("heap in use in steady state %s is above its budget %s", mib(steadyHeap), mib(heapBudget(n))))
+	}
 	if sim.Calls("auth/signin") != 0 || after["tableau_operator_status_writes_total"] != before["tableau_operator_status_writes_total"] || writes(api) != 0 {
 		return fmt.Errorf("steady state is not quiet")
 	}
 
 	// Restarts: the same 1,000 unchanged connections, first alone, then beside 20,000
 	// Secrets that have nothing to do with Tableau.
-	var problems []string
 	r0, err := restarts(opr, proxy, sim, n, 0, &problems)
 	if err != nil {
 		return err
@@ -268,6 +315,15 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 	ratio := r1.peakRSS / r0.peakRSS
 	fmt.Printf("\nmedian peak RSS of the operator over %d restarts: %.1f MiB with 0 unrelated Secrets, %.1f MiB with %d: x%.3f\n", restartsPerCase,
 		r0.peakRSS/(1<<20), r1.peakRSS/(1<<20), unrelated, ratio)
+	fmt.Printf("memory at %d connections: peak RSS at the first start %s (%s), at restarts up to %s (%s); steady heap in use %s (%s); limit %s\n",
+		n, mib(startPeak), perConn(startPeak, n), mib(opr.maxRestartPeak), perConn(opr.maxRestartPeak, n), mib(steadyHeap), perConn(steadyHeap, n), mib(opr.limit))
+	if opr.profileDir != "" {
+		printTop(filepath.Join(opr.profileDir, "ready.pb.gz"), "inuse_space")
+		if opr.peakProfile != "" {
+			printTop(opr.peakProfile, "inuse_space")
+			printTop(opr.peakProfile, "alloc_space")
+		}
+	}
 	if ratio > 1.10 || ratio < 0.90 {
 		problems = append(problems, fmt.Sprintf("peak RSS differs by more than 10%% (x%.3f)", ratio))
 	}
@@ -283,6 +339,27 @@ type operator struct {
 	log             *os.File
 	cmd             *exec.Cmd
 	metricsAddr     string
+	// cgroupRoot holds the memory.max of the chart's limit, which is limit.
+	cgroupRoot string
+	limit      float64
+	// profileDir (BENCH_PROFILE) turns on the pprof endpoint at pprofAddr; peakProfile is
+	// the profile taken at the highest RSS of any restart, maxRestartPeak that peak.
+	profileDir, pprofAddr string
+	peakProfile           string
+	maxRestartPeak        float64
+	starts                int
+}
+
+// checkPeak returns a problem when a peak RSS crosses the chart's limit or the budget.
+func (o *operator) checkPeak(what string, peak float64, n int) []string {
+	var p []string
+	if peak > o.limit {
+		p = append(p, fmt.Sprintf("peak RSS at %s %s crosses the chart's memory limit %s", what, mib(peak), mib(o.limit)))
+	}
+	if peak > peakBudget(n) {
+		p = append(p, fmt.Sprintf("peak RSS at %s %s is above its budget %s", what, mib(peak), mib(peakBudget(n))))
+	}
+	return p
 }
 
 func (o *operator) start() error {
@@ -291,26 +368,39 @@ func (o *operator) start() error {
 		return err
 	}
 	o.metricsAddr = addr
-	o.cmd = exec.Command(o.bin, "--metrics-bind-address="+addr, "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0",
-		"--max-concurrent-reconciles=8", "--allowed-servers=127.0.0.1")
-	o.cmd.Env = append(os.Environ(), "KUBECONFIG="+o.kubeconfig)
+	args := []string{"--metrics-bind-address=" + addr, "--metrics-secure=false", "--health-probe-bind-address=127.0.0.1:0",
+		"--max-concurrent-reconciles=8", "--allowed-servers=127.0.0.1", "--cgroup-root=" + o.cgroupRoot}
+	if o.profileDir != "" {
+		if o.pprofAddr, err = freePort(); err != nil {
+			return err
+		}
+		args = append(args, "--pprof-bind-address="+o.pprofAddr)
+	}
+	o.starts++
+	o.cmd = exec.Command(o.bin, args...)
+	o.cmd.Env = append(containerEnv(), "KUBECONFIG="+o.kubeconfig)
 	o.cmd.Stdout, o.cmd.Stderr = o.log, o.log
 	return o.cmd.Start()
 }
 
 // peakRSS is the operator's peak resident set size (VmHWM), in bytes.
-func (o *operator) peakRSS() (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", o.cmd.Process.Pid))
-	if err != nil {
-		return 0, err
+func (o *operator) peakRSS() (float64, error) { return procStatus(o.cmd.Process.Pid, "VmHWM") }
+
+// profileAtPeak, when profiling, saves a heap profile whenever the RSS has grown by 5% over
+// the highest seen in this run of the operator, so the last one saved is near its peak.
+func (o *operator) profileAtPeak(highest *float64) {
+	if o.profileDir == "" {
+		return
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb * 1024, err
-		}
+	rss, err := procStatus(o.cmd.Process.Pid, "VmRSS")
+	if err != nil || rss < *highest*1.05 {
+		return
 	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", o.cmd.Process.Pid)
+	*highest = rss
+	file := filepath.Join(o.profileDir, fmt.Sprintf("restart-%d-peak.pb.gz", o.starts-1))
+	if err := saveHeapProfile(o.pprofAddr, file); err != nil {
+		fmt.Println("heap profile:", err)
+	}
 }
 
 func (o *operator) stop() {
@@ -353,6 +443,13 @@ func restarts(o *operator, proxy *apiProxy, sim *tableausim.Simulator, n, unrela
 			return restartResult{}, err
 		}
 		*problems = append(*problems, r.problems()...)
+		*problems = append(*problems, o.checkPeak(fmt.Sprintf("restart %d", o.starts-1), r.peakRSS, n)...)
+		if r.peakRSS > o.maxRestartPeak {
+			o.maxRestartPeak = r.peakRSS
+			if o.profileDir != "" {
+				o.peakProfile = filepath.Join(o.profileDir, fmt.Sprintf("restart-%d-peak.pb.gz", o.starts-1))
+			}
+		}
 		all = append(all, r)
 	}
 	slices.SortFunc(all, func(a, b restartResult) int { return cmp.Compare(a.peakRSS, b.peakRSS) })
@@ -371,7 +468,9 @@ func restart(o *operator, proxy *apiProxy, sim *tableausim.Simulator, n, unrelat
 	if err := o.start(); err != nil {
 		return restartResult{}, err
 	}
+	highest := 0.0
 	for {
+		o.profileAtPeak(&highest)
 		m, err := scrape(o.metricsAddr, "controller_runtime_reconcile_total", "workqueue_depth")
 		if err == nil && m["controller_runtime_reconcile_total"] >= float64(n) && m["workqueue_depth"] == 0 {
 			break
@@ -396,8 +495,8 @@ func restart(o *operator, proxy *apiProxy, sim *tableausim.Simulator, n, unrelat
 			r.otherCalls += v
 		}
 	}
-	fmt.Printf("settled in %s: %d sign-ins, %d serverinfo calls (1 server), %d writes, %d Secret content reads, %d Secret metadata reads; peak RSS %.1f MiB\n",
-		settled.Round(100*time.Millisecond), r.signIns, r.serverinfo, r.writes, r.secretReads, r.secretMetaRead, rss/(1<<20))
+	fmt.Printf("settled in %s: %d sign-ins, %d serverinfo calls (1 server), %d writes, %d Secret content reads, %d Secret metadata reads; peak RSS %s = %s\n",
+		settled.Round(100*time.Millisecond), r.signIns, r.serverinfo, r.writes, r.secretReads, r.secretMetaRead, mib(rss), perConn(rss, n))
 	fmt.Printf("API requests of the restarted operator: %s\n", format(api))
 	return r, nil
 }

@@ -316,6 +316,8 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{[]string{"metrics.port=0"}, "/metrics/port"},
 		{[]string{"image.digest=v1.2.3"}, "/image/digest"},
 		{[]string{"auditReport.since=weekly"}, "/auditReport/since"},
+		{[]string{"resources.limits.memory=256MB"}, "/resources/limits/memory"},
+		{[]string{"resources.limit.memory=1Gi"}, "additional properties 'limit' not allowed"},
 	} {
 		args := []string{"template", release, chartDir, "--namespace", namespace}
 		for _, s := range tc.set {

@@ -73,20 +73,12 @@ func TestStateCollector(t *testing.T) {
 	suspended.Status.LastFailure = &v1.FailureStatus{Bucket: "ServerUnavailable"}
 	c := fake.NewClientBuilder().WithScheme(newScheme(t)).WithObjects(failing, healthy, suspended, fleet).Build()
 	const want = `
-# HELP tableau_operator_connection_condition 1 for the current status of each condition of a TableauConnection (True, False or Unknown), 0 for the two others.
+# HELP tableau_operator_connection_condition 1 for the current status of each condition of a TableauConnection (True, False or Unknown); the two others have no series.
 # TYPE tableau_operator_connection_condition gauge
-tableau_operator_connection_condition{name="finance",namespace="t",status="False",type="Ready"} 0
-tableau_operator_connection_condition{name="finance",namespace="t",status="False",type="RotationDue"} 0
 tableau_operator_connection_condition{name="finance",namespace="t",status="True",type="Ready"} 1
-tableau_operator_connection_condition{name="finance",namespace="t",status="True",type="RotationDue"} 0
-tableau_operator_connection_condition{name="finance",namespace="t",status="Unknown",type="Ready"} 0
 tableau_operator_connection_condition{name="finance",namespace="t",status="Unknown",type="RotationDue"} 1
 tableau_operator_connection_condition{name="marketing",namespace="t",status="False",type="Ready"} 1
-tableau_operator_connection_condition{name="marketing",namespace="t",status="False",type="Stalled"} 0
-tableau_operator_connection_condition{name="marketing",namespace="t",status="True",type="Ready"} 0
 tableau_operator_connection_condition{name="marketing",namespace="t",status="True",type="Stalled"} 1
-tableau_operator_connection_condition{name="marketing",namespace="t",status="Unknown",type="Ready"} 0
-tableau_operator_connection_condition{name="marketing",namespace="t",status="Unknown",type="Stalled"} 0
 # HELP tableau_operator_connection_failure_bucket 1 for the failure bucket of a failing TableauConnection (status.lastFailure.bucket); no series while it works or is suspended.
 # TYPE tableau_operator_connection_failure_bucket gauge
 tableau_operator_connection_failure_bucket{bucket="AuthConfigDrift",name="marketing",namespace="t"} 1
@@ -99,14 +91,10 @@ tableau_operator_connection_ready{name="paused",namespace="t"} 0
 # TYPE tableau_operator_connection_rotation_phase gauge
 tableau_operator_connection_rotation_phase{name="finance",namespace="t",phase="Other"} 1
 tableau_operator_connection_rotation_phase{name="marketing",namespace="t",phase="Failed"} 1
-# HELP tableau_operator_fleet_condition 1 for the current status of each condition of a TableauFleet (True, False or Unknown), 0 for the two others.
+# HELP tableau_operator_fleet_condition 1 for the current status of each condition of a TableauFleet (True, False or Unknown); the two others have no series.
 # TYPE tableau_operator_fleet_condition gauge
-tableau_operator_fleet_condition{name="emea",namespace="t",status="False",type="Halted"} 0
 tableau_operator_fleet_condition{name="emea",namespace="t",status="False",type="SuspectedVendorIncident"} 1
 tableau_operator_fleet_condition{name="emea",namespace="t",status="True",type="Halted"} 1
-tableau_operator_fleet_condition{name="emea",namespace="t",status="True",type="SuspectedVendorIncident"} 0
-tableau_operator_fleet_condition{name="emea",namespace="t",status="Unknown",type="Halted"} 0
-tableau_operator_fleet_condition{name="emea",namespace="t",status="Unknown",type="SuspectedVendorIncident"} 0
 # HELP tableau_operator_pat_expiration_timestamp_seconds Unix time at which the connection's PAT expires, from estimatedTimeToExpiration at the last sign-in.
 # TYPE tableau_operator_pat_expiration_timestamp_seconds gauge
 tableau_operator_pat_expiration_timestamp_seconds{name="finance",namespace="t"} 1.9e+09
