@@ -30,7 +30,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
@@ -344,8 +346,16 @@ func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope)
 		return true, fmt.Errorf("building the Tableau client: %w", err)
 	}
 	s.client = c
+	if until := c.Until(callgate.ServerInfo); !until.IsZero() {
+		// The call gate is closed (throttling, an outage, or a recorded failure whose status
+		// write may have failed): no call of this connection goes out before until.
+		return r.gateClosed(ctx, s, until)
+	}
 	interval := serverCheckInterval(conn)
 	res := r.ServerInfo.Get(ctx, serverKey, interval, c.ServerInfo)
+	if held, ok := gatedclient.AsHeld(res.Err); ok {
+		return r.gateClosed(ctx, s, held.Until)
+	}
 	if res.Err != nil {
 		r.recordFailure(ctx, s, v1.StageServer, res.Err)
 		return true, nil
@@ -397,6 +407,11 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		}
 		return true, nil
 	}
+	if until := s.client.Until(callgate.SignIn); !until.IsZero() {
+		// The call gate holds sign-ins (throttling, or a failure recorded in memory whose
+		// status write failed): a PAT sign-in ends its users' sessions, never in a loop.
+		return r.gateClosed(ctx, s, until)
+	}
 	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
 		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
 		// status, never on a cached copy one write behind.
@@ -412,8 +427,11 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		return true, nil
 	}
 	started := time.Now()
-	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, *cred)
+	sess, err := r.signInOut(ctx, s.client, callgate.SignIn, conn.Spec.Site, *cred)
 	latency := time.Since(started)
+	if held, ok := gatedclient.AsHeld(err); ok {
+		return r.gateClosed(ctx, s, held.Until)
+	}
 	if err != nil {
 		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
 		metrics.ObserveSignIn(false, string(v.Bucket), latency)
@@ -548,6 +566,16 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 		wait = jitter(SlowRecheck)
 	}
 	next := metav1.NewTime(s.now.Add(wait))
+	if te != nil {
+		// One clock: the gate's time when this answer closed it; otherwise the gate holds
+		// the stage's calls until next in memory, whatever becomes of the status write.
+		class := callgate.SignIn
+		if stage == v1.StageServer {
+			class = callgate.ServerInfo
+		}
+		next = gateNext(s, class, te, next)
+		wait = next.Sub(s.now)
+	}
 	f.NextAttemptTime = &next
 	conn.Status.LastFailure = f
 	if stage == v1.StageSignIn {
