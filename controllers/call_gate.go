@@ -147,8 +147,8 @@ const pendingReportAfter = 3
 func issueHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.HeldError) error {
 	s.requeueIn(held.Until.Sub(s.now))
 	if g := s.client.State(); g.PendingDelete != "" && g.PendingChecks >= pendingReportAfter {
-		next := metav1.NewTime(held.Until)
-		st.NextAttemptTime, st.ConsecutiveFailures = &next, int32(min(g.PendingChecks, 1<<20))
+		// Not a failure: Tableau acknowledged the delete. The next phase's reason replaces
+		// this one once the listing no longer shows the secret.
 		st.Reason = callgate.ReasonDeletePending
 		st.Message = bounded(fmt.Sprintf("Tableau acknowledged deleting secret %q and still lists it after %d checks; the operator lists the app's secrets again at %s, never faster than its backoff.",
 			g.PendingDelete, g.PendingChecks, held.Until.UTC().Format(time.RFC3339)), 1024)
@@ -165,6 +165,46 @@ func (r *TableauConnectionReconciler) gateClosed(ctx context.Context, s *scope, 
 		s.requeueIn(time.Second)
 		return true, err
 	}
+	r.restoreVerdict(s)
 	s.requeueIn(until.Sub(s.now))
 	return true, nil
+}
+
+// verdictMemo is a failure this process recorded from a Tableau answer: when its status
+// write failed, the gate holds the next call in memory, and the next reconcile that the gate
+// stops writes the failure again, so status says what happened instead of awaiting a sign-in.
+type verdictMemo struct {
+	inputs      string
+	failure     *v1.FailureStatus
+	credentials *v1.CredentialStatus
+	history     []v1.ValidationAttempt
+}
+
+func (r *TableauConnectionReconciler) rememberVerdict(s *scope, fromTableau bool) {
+	if !fromTableau {
+		return
+	}
+	st := s.conn.Status
+	r.verdicts.Store(memoKey(s.conn), verdictMemo{inputs: gateInputs(s.conn), failure: st.LastFailure.DeepCopy(),
+		credentials: st.Credentials.DeepCopy(), history: append([]v1.ValidationAttempt(nil), st.History...)})
+}
+
+// restoreVerdict puts back a failure recorded in memory that status lacks.
+func (r *TableauConnectionReconciler) restoreVerdict(s *scope) {
+	m, ok := r.verdicts.Load(memoKey(s.conn))
+	if !ok {
+		return
+	}
+	memo := m.(verdictMemo)
+	if memo.inputs != gateInputs(s.conn) {
+		r.verdicts.Delete(memoKey(s.conn))
+		return
+	}
+	if f := s.conn.Status.LastFailure; f != nil && f.Time.Unix() >= memo.failure.Time.Unix() {
+		r.verdicts.Delete(memoKey(s.conn)) // status holds it (or something newer)
+		return
+	}
+	s.conn.Status.LastFailure = memo.failure.DeepCopy()
+	s.conn.Status.Credentials = memo.credentials.DeepCopy()
+	s.conn.Status.History = append([]v1.ValidationAttempt(nil), memo.history...)
 }

@@ -145,7 +145,7 @@ func startManager(hook func(phase string) error) error {
 		return err
 	}
 	r := &controllers.TableauConnectionReconciler{
-		Client:         mgr.GetClient(),
+		Client:         statusFaults.wrap(mgr.GetClient()),
 		APIReader:      &countingReader{Reader: mgr.GetAPIReader()},
 		Events:         mgr.GetEventRecorder("tableau-operator"),
 		ServerInfo:     serverinfo.NewCache(nil),

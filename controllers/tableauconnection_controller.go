@@ -100,6 +100,8 @@ type TableauConnectionReconciler struct {
 	// gates are the call gates of every connection and administrator credential, in memory;
 	// each connection's is persisted in status.callGate too.
 	gates gatedclient.Keeper
+	// verdicts are validation failures recorded in this process, until status shows them.
+	verdicts sync.Map // connection namespace/name -> verdictMemo
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
@@ -183,6 +185,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			metrics.DeleteConnection(req.Namespace, req.Name)
 			r.secrets.Delete(req.NamespacedName.String())
 			r.gates.Forget(req.NamespacedName.String())
+			r.verdicts.Delete(req.NamespacedName.String())
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}

@@ -147,7 +147,7 @@ func setAutomaticRotationCondition(conn *v1.TableauConnection, set setCondition)
 		reason = v1.ReasonProgressing
 	}
 	switch {
-	case st.ConsecutiveFailures > 0 && st.Reason == callgate.ReasonDeletePending:
+	case st.Reason == callgate.ReasonDeletePending:
 		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason, st.Message)
 	case st.ConsecutiveFailures > 0 && classify.ReasonBucket[st.Reason].Transient():
 		next := "soon"

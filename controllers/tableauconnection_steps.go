@@ -578,6 +578,7 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 	}
 	f.NextAttemptTime = &next
 	conn.Status.LastFailure = f
+	defer r.rememberVerdict(s, te != nil)
 	if stage == v1.StageSignIn {
 		recordAttempt(s, v1.ResultFailed)
 	} else if stage == v1.StageCredentials && s.revision != "" {
@@ -608,6 +609,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	}
 	conn.Status.Credentials = c
 	conn.Status.LastFailure = nil
+	r.verdicts.Delete(memoKey(conn))
 	pushHistory(conn, v1.ValidationAttempt{Time: now, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
 		LatencyMs: latency.Milliseconds(), Revision: s.revision})
 }

@@ -246,35 +246,3 @@ func (s State) prune(now time.Time) State {
 	}
 	return s
 }
-
-// Merge combines the copy in memory with the one persisted in status: every time the later,
-// every count the larger. A status write that failed leaves memory ahead, and memory wins;
-// a restarted process has only status. Neither can allow an earlier call than the other.
-func Merge(a, b State) State {
-	if a.Inputs != b.Inputs {
-		// Only one of them was closed under the current inputs; the caller applies For.
-		if a.Zero() {
-			return b.clone()
-		}
-		return a.clone()
-	}
-	m := a.clone()
-	if b.NotBefore.After(m.NotBefore) {
-		m.NotBefore, m.Reason, m.Endpoint = b.NotBefore, b.Reason, b.Endpoint
-	}
-	m.Failures = max(m.Failures, b.Failures)
-	for c, t := range b.Holds {
-		if m.Holds == nil {
-			m.Holds = map[Class]time.Time{}
-		}
-		if t.After(m.Holds[c]) {
-			m.Holds[c] = t
-		}
-	}
-	if m.PendingDelete == "" {
-		m.PendingDelete, m.PendingChecks = b.PendingDelete, b.PendingChecks
-	} else if m.PendingDelete == b.PendingDelete {
-		m.PendingChecks = max(m.PendingChecks, b.PendingChecks)
-	}
-	return m
-}

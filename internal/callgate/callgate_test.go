@@ -109,24 +109,6 @@ func TestInputsChangeOpensTheGate(t *testing.T) {
 	}
 }
 
-func TestMergeNeverAllowsEarlier(t *testing.T) {
-	mem := State{NotBefore: t0.Add(time.Minute), Failures: 3, Holds: map[Class]time.Time{SignIn: t0.Add(time.Hour)}, Inputs: "x"}
-	persisted := State{NotBefore: t0.Add(time.Second), Failures: 1, Holds: map[Class]time.Time{Admin: t0.Add(2 * time.Hour)}, PendingDelete: "s", PendingChecks: 2, Inputs: "x"}
-	for _, m := range []State{Merge(mem, persisted), Merge(persisted, mem)} {
-		for _, c := range Classes {
-			if u := m.Until(c, t0); u.Before(mem.Until(c, t0)) || u.Before(persisted.Until(c, t0)) {
-				t.Fatalf("merge allows %s at %s, earlier than one of its parts", c, u)
-			}
-		}
-		if m.Failures != 3 || m.PendingDelete != "s" || m.PendingChecks != 2 {
-			t.Fatalf("merge lost a count: %+v", m)
-		}
-	}
-	if !Merge(State{}, persisted).Equal(persisted) {
-		t.Fatal("a restarted process (empty memory) must take status")
-	}
-}
-
 // TestDeleteThatDoesNotTake walks a delete Tableau acknowledges and keeps listing: each check
 // waits longer, the count grows, and a listing without the secret ends it.
 func TestDeleteThatDoesNotTake(t *testing.T) {

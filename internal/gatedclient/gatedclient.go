@@ -78,26 +78,25 @@ type Keeper struct {
 	gates map[string]callgate.State
 }
 
-// update applies f to key's state atomically and returns the result.
-func (k *Keeper) update(key string, f func(callgate.State) callgate.State) callgate.State {
+// update applies f to key's state atomically and returns the result. An open gate is kept
+// too: memory that knows the gate opened must not fall back to an older status.
+func (k *Keeper) update(key string, f func(st callgate.State, known bool) callgate.State) callgate.State {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.gates == nil {
 		k.gates = map[string]callgate.State{}
 	}
-	st := f(k.gates[key])
-	if st.Zero() {
-		delete(k.gates, key)
-	} else {
-		k.gates[key] = st
-	}
+	cur, known := k.gates[key]
+	st := f(cur, known)
+	k.gates[key] = st
 	return st
 }
 
-func (k *Keeper) load(key string) callgate.State {
+func (k *Keeper) load(key string) (callgate.State, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.gates[key]
+	st, ok := k.gates[key]
+	return st, ok
 }
 
 // Forget drops a connection's gate (the connection was deleted).
@@ -105,13 +104,6 @@ func (k *Keeper) Forget(connection string) {
 	k.mu.Lock()
 	delete(k.gates, connectionKeyPrefix+connection)
 	k.mu.Unlock()
-}
-
-// Len is the number of gates held (tests).
-func (k *Keeper) Len() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return len(k.gates)
 }
 
 // Options bind a Client to one connection.
@@ -175,10 +167,20 @@ func (c *Client) APIVersion() string { return c.raw.APIVersion() }
 
 func (c *Client) connKey() string { return connectionKeyPrefix + c.o.Connection }
 
-// State is the connection's gate now: memory and status merged, under the current inputs.
+// State is the connection's gate now, under the current inputs. Every change reaches memory
+// before status, so memory wins whenever it holds the gate (a status write that failed
+// leaves status behind); a process that starts (or takes over) has only status.
 func (c *Client) State() callgate.State {
 	in := c.o.Inputs()
-	return callgate.Merge(c.o.Keeper.load(c.connKey()).For(in), c.o.Persisted().For(in))
+	mem, known := c.o.Keeper.load(c.connKey())
+	return c.current(mem, known, in)
+}
+
+func (c *Client) current(mem callgate.State, known bool, in string) callgate.State {
+	if known {
+		return mem.For(in)
+	}
+	return c.o.Persisted().For(in)
 }
 
 // Until is when class may call next; the zero time when it may call now.
@@ -205,15 +207,15 @@ func (c *Client) HoldAdmin(until time.Time) {
 		return
 	}
 	now := c.o.Now()
-	c.o.Keeper.update(key, func(s callgate.State) callgate.State { return s.Hold(callgate.Admin, until, now) })
+	c.o.Keeper.update(key, func(s callgate.State, _ bool) callgate.State { return s.Hold(callgate.Admin, until, now) })
 }
 
 // updateConn applies f to the connection's gate, in memory first, then to status.
 func (c *Client) updateConn(f func(callgate.State) callgate.State) {
 	in := c.o.Inputs()
 	persisted := c.o.Persisted().For(in)
-	st := c.o.Keeper.update(c.connKey(), func(mem callgate.State) callgate.State {
-		next := f(callgate.Merge(mem.For(in), persisted))
+	st := c.o.Keeper.update(c.connKey(), func(mem callgate.State, known bool) callgate.State {
+		next := f(c.current(mem, known, in))
 		if !next.Zero() {
 			next.Inputs = in
 		}
@@ -240,7 +242,7 @@ func (c *Client) admit(class callgate.Class, adminKey string) error {
 	st := c.State()
 	until, reason := st.Until(class, now), st.Reason
 	if adminKey != "" {
-		ast := c.o.Keeper.load(adminKey)
+		ast, _ := c.o.Keeper.load(adminKey)
 		if u := ast.Until(class, now); u.After(until) {
 			until, reason = u, ast.Reason
 		}
@@ -277,7 +279,7 @@ func (c *Client) answer(class callgate.Class, endpoint, adminKey string, err err
 	now := c.o.Now()
 	c.updateConn(func(s callgate.State) callgate.State { return s.Observe(a, now, c.o.Policy) })
 	if adminKey != "" {
-		c.o.Keeper.update(adminKey, func(s callgate.State) callgate.State { return s.Observe(a, now, c.o.Policy) })
+		c.o.Keeper.update(adminKey, func(s callgate.State, _ bool) callgate.State { return s.Observe(a, now, c.o.Policy) })
 	}
 }
 
