@@ -297,3 +297,67 @@ func TestFleetRotationThroughAStormEndsWhereItWould(t *testing.T) {
 		return !f.Status.Halted && !meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionHalted), fmt.Sprintf("%+v", f.Status)
 	})
 }
+
+// The API server stopped for 8 s in the middle of a fleet rotation: every watch and request
+// fails meanwhile; the rotation ends as it would have, and the fleet is not left halted.
+func TestFleetRotationSurvivesAnAPIServerOutage(t *testing.T) {
+	names := []string{"ao-a", "ao-b"}
+	w := setupFleet(t, names...)
+	o := withOutageProxy(t)
+	rejected := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"})
+	rolledBack := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rolled_back"})
+	for _, n := range names {
+		w.setSource(t, n, n+"-v2", w.pat(t, n, n+"-v2", false))
+	}
+	eventually(t, 30*time.Second, "a tenant rotating", func() (bool, string) {
+		for _, n := range names {
+			if p := rotationPhase(get(t, w.ns, n)); p != v1.RotationIdle {
+				return true, p
+			}
+		}
+		return false, "all idle"
+	})
+	o.lasting(t, 8*time.Second)
+	back := time.Now()
+	for _, n := range names {
+		w.settled(t, n, n+"-v2")
+		if err := w.consumerSignsIn(t, n); err != nil {
+			t.Errorf("%s consumers cannot sign in: %v", n, err)
+		}
+	}
+	t.Logf("both tenants settled %s after the API server came back", time.Since(back).Round(100*time.Millisecond))
+	if got := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"}); got != rejected {
+		t.Errorf("%v candidates rejected", got-rejected)
+	}
+	if got := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rolled_back"}); got != rolledBack {
+		t.Errorf("%v rotations rolled back", got-rolledBack)
+	}
+	eventually(t, 20*time.Second, "the fleet not halted", func() (bool, string) {
+		f := getFleet(t, w.ns)
+		return !f.Status.Halted && !meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionHalted), fmt.Sprintf("%+v", f.Status)
+	})
+}
+
+// The API server stopped for 6 s during an automatic rotation: it ends with one new secret on
+// the app, in the consumers' hands.
+func TestAutomaticRotationSurvivesAnAPIServerOutage(t *testing.T) {
+	w := automaticTenants(t, nil, "ao-auto")
+	o := withOutageProxy(t)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "ao-auto")
+	waitFor(t, w.ns, "ao-auto", "the automatic rotation under way", func(c *v1.TableauConnection) bool {
+		a := c.Status.Rotation.Automatic
+		return a != nil && a.Phase != "Idle"
+	})
+	o.lasting(t, 6*time.Second)
+	back := time.Now()
+	id := w.automaticSettled(t, "ao-auto", "ao-auto-s1")
+	t.Logf("settled %s after the API server came back", time.Since(back).Round(100*time.Millisecond))
+	if got := w.appSecretIDs(t, "ao-auto"); len(got) != 1 || got[0] != id {
+		t.Errorf("the app holds %v, want only %s", got, id)
+	}
+	if err := w.consumerAppSignsIn(t, "ao-auto"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}

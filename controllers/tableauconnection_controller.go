@@ -102,6 +102,9 @@ type TableauConnectionReconciler struct {
 	gates gatedclient.Keeper
 	// verdicts are validation failures recorded in this process, until status shows them.
 	verdicts sync.Map // connection namespace/name -> verdictMemo
+	// conflicted are the connections whose last reconcile met a write conflict: the next one
+	// reads the connection from the API server, not from a cache that may lag behind.
+	conflicted sync.Map // connection namespace/name -> struct{}
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
@@ -180,7 +183,8 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 	conn := &v1.TableauConnection{}
-	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
+	defer r.noteConflict(req.NamespacedName, &reterr)
+	if err := r.readConnection(ctx, req.NamespacedName, conn); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.DeleteConnection(req.Namespace, req.Name)
 			r.secrets.Delete(req.NamespacedName.String())
