@@ -99,18 +99,18 @@ func held(t *testing.T, err error) *gatedclient.HeldError {
 }
 
 // TestRetryAfterHoldsEveryPath: a 429 with Retry-After: 300 on the connected-app endpoint holds
-// the administrator's calls, the validation sign-in, the pre-promotion check and serverinfo
-// for 300 s, without a call going out; then they go out again.
+// the administrator's calls (List PATs included), the validation sign-in, the pre-promotion
+// check and serverinfo for 300 s, without a call going out; then they go out again.
 func TestRetryAfterHoldsEveryPath(t *testing.T) {
 	f := newFixture(t)
-	c := f.client("ns/a")
+	first := f.client("ns/a")
 	ctx := context.Background()
-	admin, err := c.SignInWithPAT(ctx, callgate.Admin, site, adminPAT)
+	admin, err := first.SignInWithPAT(ctx, callgate.Admin, site, adminPAT)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitHTML, Endpoint: "connected-apps/secrets", RetryAfter: "300"})
-	if _, err := c.CreateConnectedAppSecret(ctx, admin, clientID); err == nil {
+	if _, err := first.CreateConnectedAppSecret(ctx, admin, clientID); err == nil {
 		t.Fatal("the throttled create worked")
 	}
 	throttledAt := f.now
@@ -125,6 +125,9 @@ func TestRetryAfterHoldsEveryPath(t *testing.T) {
 		_, err = c.SignInWithPAT(ctx, callgate.Check, site, userPAT)
 		held(t, err)
 		_, err = c.ServerInfo(ctx)
+		held(t, err)
+		// The expiry read through List PATs waits on the same clock.
+		_, err = first.ListPersonalAccessTokens(ctx, admin, "any-user-id")
 		held(t, err)
 		f.now = f.now.Add(50 * time.Second)
 	}
