@@ -113,6 +113,7 @@ func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
 func TestOversizedAnswersAreRecordedOnce(t *testing.T) {
 	for _, field := range []string{"code", "summary", "detail", "requestId", "title"} {
 		t.Run(field, func(t *testing.T) {
+			t.Parallel()
 			w := newWorld(t)
 			w.setSource(t, "big", "big-v1", w.pat(t, "big", "big-v1", false))
 			w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultOversized, Endpoint: "auth/signin", Field: field, Size: 900_000})
@@ -191,7 +192,7 @@ func TestAutomaticRotationHonoursRetryAfterWhateverTriggersAReconcile(t *testing
 // sign-ins in 3.5 minutes for four tenants.
 func TestDeleteThatDoesNotTakeIsPendingNotAStorm(t *testing.T) {
 	w := automaticTenants(t, nil, "lag")
-	w.sim.SetDeleteLag(20 * time.Second)
+	w.sim.SetDeleteLag(12 * time.Second)
 	signIns, secretCalls := w.sim.Calls("auth/signin"), w.sim.Calls("connected-apps/secrets")
 	clockOffset.Add(int64(rotateEvery + time.Minute))
 	t.Cleanup(func() { clockOffset.Store(0) })
@@ -205,15 +206,15 @@ func TestDeleteThatDoesNotTakeIsPendingNotAStorm(t *testing.T) {
 		t.Errorf("the app holds %v, want only %s", got, id)
 	}
 	// One create and one delete: the acknowledged delete is pending, and the secret is listed
-	// again after the gate's backoff (ceilings 0.2 s doubling to 30 s: about eight listings
-	// in 20 s, each with an admin sign-in), never deleted in a loop.
+	// again after the gate's backoff (ceilings 0.2 s doubling to 30 s: about six listings
+	// in 12 s, each with an admin sign-in), never deleted in a loop.
 	secretN, signInN := w.sim.Calls("connected-apps/secrets")-secretCalls, w.sim.Calls("auth/signin")-signIns
-	t.Logf("during a 20 s delete lag: %d secret calls, %d sign-ins (admin and validation)", secretN, signInN)
+	t.Logf("during a 12 s delete lag: %d secret calls, %d sign-ins (admin and validation)", secretN, signInN)
 	if secretN > 3 {
-		t.Errorf("%d create and delete calls during a 20 s delete lag", secretN)
+		t.Errorf("%d create and delete calls during a 12 s delete lag", secretN)
 	}
-	if signInN > 20 {
-		t.Errorf("%d sign-ins during a 20 s delete lag", signInN)
+	if signInN > 16 {
+		t.Errorf("%d sign-ins during a 12 s delete lag", signInN)
 	}
 	c := get(t, w.ns, "lag")
 	if a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation); a == nil || a.Status != metav1.ConditionTrue {
@@ -221,7 +222,7 @@ func TestDeleteThatDoesNotTakeIsPendingNotAStorm(t *testing.T) {
 	}
 }
 
-// Tableau storms during validation: each fault answers every sign-in for 25 s while a new
+// Tableau storms during validation: each fault answers every sign-in for 21 s while a new
 // PAT waits to be validated. Per tenant no more sign-ins than the backoff allows in each
 // 10 s window, no terminal verdict, and the new PAT is validated once the storm ends.
 func TestValidationStormsStayWithinTheBackoff(t *testing.T) {
@@ -248,7 +249,7 @@ func TestValidationStormsStayWithinTheBackoff(t *testing.T) {
 			w.sim.Inject(fault)
 			calls := countCalls(w, "auth/signin")
 			w.setSource(t, "storm", "storm-v2", w.pat(t, "storm", "storm-v2", false))
-			time.Sleep(25 * time.Second)
+			time.Sleep(21 * time.Second)
 			windows := calls.done()
 			c := get(t, w.ns, "storm")
 			slow := tc.fault.Kind == tableausim.FaultLatency
