@@ -47,6 +47,7 @@ import (
 	tableauv1alpha1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/controllers"
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
+	"github.com/tableau-operator/tableau-operator/internal/apiwait"
 	"github.com/tableau-operator/tableau-operator/internal/checkcmd"
 	"github.com/tableau-operator/tableau-operator/internal/kubectlplugin"
 	"github.com/tableau-operator/tableau-operator/internal/version"
@@ -147,6 +148,18 @@ func runManager(args []string) int {
 		return 1
 	}
 	cfg.QPS, cfg.Burst = float32(qps), burst
+	ctx := ctrl.SetupSignalHandler()
+	// A pod that starts during an API server outage waits here (liveness answering, readiness
+	// failing, one log line per attempt) instead of exiting into a crash loop.
+	probe, err := apiwait.ServerVersion(cfg)
+	if err != nil {
+		log.Error(err, "unable to build the Kubernetes API client")
+		return 1
+	}
+	if err := apiwait.Wait(ctx, probe, probeAddr, apiwait.Policy, log); err != nil {
+		log.Info("stopped while waiting for the Kubernetes API server")
+		return 0
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOpts,
@@ -174,7 +187,7 @@ func runManager(args []string) int {
 		return 1
 	}
 	log.Info("starting the manager", "watchNamespaces", namespaces, "secureMetrics", secureMetrics)
-	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		return 1
 	}

@@ -22,6 +22,7 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/audit"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
@@ -66,6 +67,9 @@ func auditStep(ctx context.Context, conn *v1.TableauConnection, from rotation.Re
 // auditCandidateCheck writes the line of the sign-in with a staged candidate right before
 // its promotion.
 func auditCandidateCheck(ctx context.Context, conn *v1.TableauConnection, revision string, sess *tableau.Session, err error) {
+	if heldByGate(err) {
+		return
+	}
 	e := audit.Entry{Revision: revision, Result: audit.Result(err), Reason: "CandidateCheck"}
 	fillFailure(&e, sess, err)
 	audit.Log(ctx, audit.SignIn, conn, e)
@@ -74,6 +78,9 @@ func auditCandidateCheck(ctx context.Context, conn *v1.TableauConnection, revisi
 // auditAdminSession writes the line of a sign-in with a site administrator's PAT; the
 // revision is not known there, so the line names the spec field whose Secret holds it.
 func auditAdminSession(ctx context.Context, conn *v1.TableauConnection, field string, sess *tableau.Session, err error) {
+	if heldByGate(err) {
+		return
+	}
 	e := audit.Entry{Result: audit.Result(err), Reason: field}
 	fillFailure(&e, sess, err)
 	audit.Log(ctx, audit.AdminSession, conn, e)
@@ -89,9 +96,19 @@ func auditCreated(ctx context.Context, conn *v1.TableauConnection, created *tabl
 }
 
 func auditAppSecret(ctx context.Context, conn *v1.TableauConnection, action audit.Action, secretID, requestID, reason string, err error) {
+	if heldByGate(err) {
+		return
+	}
 	e := audit.Entry{SecretID: secretID, RequestID: requestID, Result: audit.Result(err), Reason: reason}
 	fillFailure(&e, nil, err)
 	audit.Log(ctx, action, conn, e)
+}
+
+// heldByGate reports a call the call gate held back: nothing reached Tableau, so there is no
+// credential action to record.
+func heldByGate(err error) bool {
+	_, held := gatedclient.AsHeld(err)
+	return held
 }
 
 // fillFailure adds the request id of a session, or the bucket and request id of a failure.

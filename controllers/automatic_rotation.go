@@ -31,8 +31,10 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/audit"
+	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/credential"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
@@ -319,7 +321,7 @@ func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope,
 	if err != nil {
 		return nil, nil, err
 	}
-	sess, err := s.client.SignInWithPAT(ctx, conn.Spec.Site, pat)
+	sess, err := s.client.SignInWithPAT(ctx, callgate.Admin, conn.Spec.Site, pat)
 	auditAdminSession(ctx, conn, field, sess, err)
 	if err != nil {
 		release()
@@ -461,6 +463,9 @@ func (r *TableauConnectionReconciler) issueRefused(s *scope, other string, err e
 // status and retries later: transient failures after the backoff, others after an hour.
 func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope, err error) error {
 	st := s.conn.Status.Rotation.Automatic
+	if held, ok := gatedclient.AsHeld(err); ok {
+		return issueHeld(s, st, held)
+	}
 	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: s.conn.Spec.Site})
 	var status apierrors.APIStatus
 	if errors.As(err, &status) || errors.Is(err, errNameTaken) {
@@ -482,6 +487,8 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 		wait = r.Backoff.Delay(int(st.ConsecutiveFailures)-1, retryAfter)
 	}
 	next := metav1.NewTime(s.now.Add(wait))
+	next = gateNext(s, callgate.Admin, err, next)
+	wait = next.Sub(s.now)
 	st.NextAttemptTime = &next
 	s.requeueIn(wait)
 	ctrl.LoggerFrom(ctx).Info("automatic rotation failed", "bucket", v.Bucket, "reason", v.Reason, "consecutiveFailures", st.ConsecutiveFailures)

@@ -26,6 +26,7 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 )
 
 // ExpiryCheckInterval is how often validation.adminSecretRef reads the PAT's expiry.
@@ -58,10 +59,17 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 	}
 	c := conn.Status.Credentials
 	checked := metav1.NewTime(s.now)
+	prevChecked := c.ExpiryCheckedAt
 	c.ExpiryCheckedAt = &checked
 	s.requeueIn(ExpiryCheckInterval)
 	log := ctrl.LoggerFrom(ctx)
 	admin, release, err := r.adminSignIn(ctx, s, *conn.Spec.Validation.AdminSecretRef, "spec.validation.adminSecretRef")
+	if held, ok := gatedclient.AsHeld(err); ok {
+		// Nothing went out: read the expiry once the gate opens.
+		c.ExpiryCheckedAt = prevChecked
+		s.requeueIn(held.Until.Sub(s.now))
+		return
+	}
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)
@@ -79,6 +87,11 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 		}
 	}()
 	pats, err := s.client.ListPersonalAccessTokens(ctx, admin, c.UserID)
+	if held, ok := gatedclient.AsHeld(err); ok {
+		c.ExpiryCheckedAt = prevChecked
+		s.requeueIn(held.Until.Sub(s.now))
+		return
+	}
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)

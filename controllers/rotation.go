@@ -27,7 +27,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
@@ -416,10 +418,18 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 			return err
 		}
 	}
-	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, cred)
+	sess, err := r.signInOut(ctx, s.client, callgate.Check, conn.Spec.Site, cred)
 	auditCandidateCheck(ctx, conn, cred.revision(), sess, err)
 	if err == nil {
 		rsc.check = rotation.Valid
+		return nil
+	}
+	if held, ok := gatedclient.AsHeld(err); ok {
+		// Nothing went out: the candidate waits for the gate, and no failure is counted.
+		rsc.check, rsc.checkDetail = rotation.Transient, heldDetail(held)
+		next := metav1.NewTime(held.Until)
+		rs.NextCheckTime = &next
+		s.requeueIn(held.Until.Sub(r.now()))
 		return nil
 	}
 	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site, ConnectedApp: usesConnectedApp(conn)})
@@ -434,7 +444,8 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 		retryAfter = te.RetryAfter
 	}
 	wait := r.Backoff.Delay(int(rs.CheckFailures), retryAfter)
-	next := metav1.NewTime(r.now().Add(wait))
+	next := gateNext(s, callgate.Check, err, metav1.NewTime(r.now().Add(wait)))
+	wait = next.Sub(r.now())
 	rs.NextCheckTime, rs.CheckFailures = &next, rs.CheckFailures+1
 	s.requeueIn(wait)
 	return nil

@@ -26,7 +26,9 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/credential"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
@@ -171,15 +173,16 @@ func (c signInCredential) bundleData() map[string][]byte {
 	}
 }
 
-// signInOut signs in and out again at once. A PAT sign-in ends every other session of the
-// PAT; a JWT sign-in is a session of its own and ends no one's.
-func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *tableau.Client, site string, cred signInCredential) (*tableau.Session, error) {
+// signInOut signs in and out again at once, through the connection's call gate (class: the
+// validation sign-in or the pre-promotion check). A PAT sign-in ends every other session of
+// the PAT; a JWT sign-in is a session of its own and ends no one's.
+func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *gatedclient.Client, class callgate.Class, site string, cred signInCredential) (*tableau.Session, error) {
 	var sess *tableau.Session
 	var err error
 	if cred.app != nil {
-		sess, err = c.SignInWithConnectedApp(ctx, site, *cred.app)
+		sess, err = c.SignInWithConnectedApp(ctx, class, site, *cred.app)
 	} else {
-		sess, err = c.SignInWithPAT(ctx, site, *cred.pat)
+		sess, err = c.SignInWithPAT(ctx, class, site, *cred.pat)
 	}
 	if err != nil {
 		return nil, err

@@ -135,7 +135,7 @@ func operatorNow() time.Time { return time.Now().Add(time.Duration(clockOffset.L
 // startManager starts an operator manager (both reconcilers) with a crash hook; tests that
 // kill the operator stop it and start a fresh one, which shares no memory with the old.
 func startManager(hook func(phase string) error) error {
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	mgr, err := ctrl.NewManager(operatorConfig(), ctrl.Options{
 		Scheme:     scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Cache:      controllers.CacheOptions(),
@@ -145,7 +145,7 @@ func startManager(hook func(phase string) error) error {
 		return err
 	}
 	r := &controllers.TableauConnectionReconciler{
-		Client:         mgr.GetClient(),
+		Client:         statusFaults.wrap(mgr.GetClient()),
 		APIReader:      &countingReader{Reader: mgr.GetAPIReader()},
 		Events:         mgr.GetEventRecorder("tableau-operator"),
 		ServerInfo:     serverinfo.NewCache(nil),

@@ -43,6 +43,7 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
@@ -96,6 +97,14 @@ type TableauConnectionReconciler struct {
 	caBundles sync.Map // kind/namespace/name/key -> caMemo
 	// adminLocks lets one reconcile at a time hold a session of an administrator PAT.
 	adminLocks adminLocks
+	// gates are the call gates of every connection and administrator credential, in memory;
+	// each connection's is persisted in status.callGate too.
+	gates gatedclient.Keeper
+	// verdicts are validation failures recorded in this process, until status shows them.
+	verdicts sync.Map // connection namespace/name -> verdictMemo
+	// conflicted are the connections whose last reconcile met a write conflict: the next one
+	// reads the connection from the API server, not from a cache that may lag behind.
+	conflicted sync.Map // connection namespace/name -> struct{}
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
@@ -153,7 +162,8 @@ type scope struct {
 	// when this reconcile did not look).
 	consumers *consumersSeen
 
-	client       *tableau.Client
+	// client is the connection's gated Tableau client: every call goes through its gate.
+	client       *gatedclient.Client
 	requeueAfter time.Duration
 }
 
@@ -176,10 +186,13 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		}
 	}
 	conn := &v1.TableauConnection{}
-	if err := r.Get(ctx, req.NamespacedName, conn); err != nil {
+	defer r.noteConflict(req.NamespacedName, &reterr)
+	if err := r.readConnection(ctx, req.NamespacedName, conn); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.DeleteConnection(req.Namespace, req.Name)
 			r.secrets.Delete(req.NamespacedName.String())
+			r.gates.Forget(req.NamespacedName.String())
+			r.verdicts.Delete(req.NamespacedName.String())
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -429,9 +442,18 @@ func (r *TableauConnectionReconciler) fleetMembers(ctx context.Context, o client
 	return reqs
 }
 
-// clientFor returns a shared client for one server, version and CA bundle, so connections
-// reuse TLS connections instead of dialling anew on every reconcile.
-func (r *TableauConnectionReconciler) clientFor(conn *v1.TableauConnection, caPEM []byte) (*tableau.Client, string, error) {
+// clientFor returns the connection's gated client around a shared client for one server,
+// version and CA bundle, so connections reuse TLS connections instead of dialling anew on
+// every reconcile, and every call of the connection goes through its call gate.
+func (r *TableauConnectionReconciler) clientFor(conn *v1.TableauConnection, caPEM []byte) (*gatedclient.Client, string, error) {
+	raw, serverKey, err := r.sharedClient(conn, caPEM)
+	if err != nil {
+		return nil, "", err
+	}
+	return r.gated(conn, raw), serverKey, nil
+}
+
+func (r *TableauConnectionReconciler) sharedClient(conn *v1.TableauConnection, caPEM []byte) (*tableau.Client, string, error) {
 	sum := sha256.Sum256(caPEM)
 	caKey := hex.EncodeToString(sum[:8])
 	serverKey := conn.Spec.Server + "|" + caKey

@@ -24,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
@@ -173,6 +174,8 @@ func setAutomaticRotationCondition(conn *v1.TableauConnection, set setCondition)
 		reason = v1.ReasonProgressing
 	}
 	switch {
+	case st.Reason == callgate.ReasonDeletePending:
+		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason, st.Message)
 	case st.ConsecutiveFailures > 0 && classify.ReasonBucket[st.Reason].Transient():
 		next := "soon"
 		if st.NextAttemptTime != nil {

@@ -31,7 +31,9 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/audit"
+	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
@@ -385,8 +387,16 @@ func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope)
 		return true, fmt.Errorf("building the Tableau client: %w", err)
 	}
 	s.client = c
+	if until := c.Until(callgate.ServerInfo); !until.IsZero() {
+		// The call gate is closed (throttling, an outage, or a recorded failure whose status
+		// write may have failed): no call of this connection goes out before until.
+		return r.gateClosed(ctx, s, until)
+	}
 	interval := serverCheckInterval(conn)
 	res := r.ServerInfo.Get(ctx, serverKey, interval, c.ServerInfo)
+	if held, ok := gatedclient.AsHeld(res.Err); ok {
+		return r.gateClosed(ctx, s, held.Until)
+	}
 	if res.Err != nil {
 		r.recordFailure(ctx, s, v1.StageServer, res.Err)
 		return true, nil
@@ -441,6 +451,11 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 	if before, err := r.validatedBefore(ctx, s); err != nil || before {
 		return !before, err
 	}
+	if until := s.client.Until(callgate.SignIn); !until.IsZero() {
+		// The call gate holds sign-ins (throttling, or a failure recorded in memory whose
+		// status write failed): a PAT sign-in ends its users' sessions, never in a loop.
+		return r.gateClosed(ctx, s, until)
+	}
 	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
 		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
 		// status, never on a cached copy one write behind.
@@ -456,8 +471,11 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		return true, nil
 	}
 	started := time.Now()
-	sess, err := r.signInOut(ctx, s.client, conn.Spec.Site, *cred)
+	sess, err := r.signInOut(ctx, s.client, callgate.SignIn, conn.Spec.Site, *cred)
 	latency := time.Since(started)
+	if held, ok := gatedclient.AsHeld(err); ok {
+		return r.gateClosed(ctx, s, held.Until)
+	}
 	if err != nil {
 		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
 		audit.Log(ctx, audit.SignIn, conn, audit.Entry{Revision: s.revision, RequestID: conn.Status.LastFailure.RequestID, Bucket: string(v.Bucket), Reason: v.Reason, Result: audit.Failed})
@@ -618,8 +636,19 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 		wait = jitter(SlowRecheck)
 	}
 	next := metav1.NewTime(s.now.Add(wait))
+	if te != nil {
+		// One clock: the gate's time when this answer closed it; otherwise the gate holds
+		// the stage's calls until next in memory, whatever becomes of the status write.
+		class := callgate.SignIn
+		if stage == v1.StageServer {
+			class = callgate.ServerInfo
+		}
+		next = gateNext(s, class, te, next)
+		wait = next.Sub(s.now)
+	}
 	f.NextAttemptTime = &next
 	conn.Status.LastFailure = f
+	defer r.rememberVerdict(s, te != nil)
 	if stage == v1.StageSignIn {
 		recordAttempt(s, v1.ResultFailed)
 	} else if stage == v1.StageCredentials && s.revision != "" {
@@ -650,6 +679,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	}
 	conn.Status.Credentials = c
 	conn.Status.LastFailure = nil
+	r.verdicts.Delete(memoKey(conn))
 	pushHistory(conn, v1.ValidationAttempt{Time: now, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
 		LatencyMs: latency.Milliseconds(), Revision: s.revision})
 }

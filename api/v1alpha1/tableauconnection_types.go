@@ -428,6 +428,62 @@ type TableauConnectionStatus struct {
 	// the operator last acted on (a forced re-validation, or a retry of a failed rotation).
 	// +optional
 	LastHandledRequest string `json:"lastHandledRequest,omitempty"`
+
+	// callGate is the one clock of the connection's Tableau calls (validation, the
+	// pre-promotion check, serverinfo and the administrator's calls): after a throttled,
+	// unavailable or timed-out answer, or a delete Tableau acknowledged and still lists, no
+	// call goes out before the times it records. Only a change of the spec, the Secret or
+	// tableau-operator.dev/requested-at lets a call through earlier.
+	// +optional
+	CallGate *CallGateStatus `json:"callGate,omitempty"`
+}
+
+// CallGateStatus is the persisted state of a connection's call gate.
+type CallGateStatus struct {
+	// notBefore: no Tableau call of the connection goes out before this time.
+	// +optional
+	NotBefore *metav1.Time `json:"notBefore,omitempty"`
+	// consecutiveFailures counts throttled, unavailable or timed-out answers in a row; the
+	// backoff grows with it.
+	// +optional
+	ConsecutiveFailures int32 `json:"consecutiveFailures,omitempty"`
+	// reason of the last hold, e.g. Throttled, ServerUnavailable or DeletePending.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Reason string `json:"reason,omitempty"`
+	// endpoint is the class of the call whose answer closed the gate last.
+	// +optional
+	// +kubebuilder:validation:MaxLength=32
+	Endpoint string `json:"endpoint,omitempty"`
+	// holds are times before which one class of calls waits (for instance the
+	// administrator's calls while a deleted secret is still listed).
+	// +optional
+	// +listType=map
+	// +listMapKey=class
+	// +kubebuilder:validation:MaxItems=8
+	Holds []CallGateHold `json:"holds,omitempty"`
+	// pendingDeleteSecretID is a connected-app secret Tableau acknowledged deleting; it is
+	// listed again only after the gate's backoff.
+	// +optional
+	// +kubebuilder:validation:MaxLength=128
+	PendingDeleteSecretID string `json:"pendingDeleteSecretID,omitempty"`
+	// pendingChecks counts the listings that still showed the deleted secret.
+	// +optional
+	PendingChecks int32 `json:"pendingChecks,omitempty"`
+	// inputs is a digest of the spec generation, the credential revision and the last
+	// handled request the gate was closed under: when they change, the gate opens.
+	// +optional
+	// +kubebuilder:validation:MaxLength=64
+	Inputs string `json:"inputs,omitempty"`
+}
+
+// CallGateHold holds one class of calls until a time.
+type CallGateHold struct {
+	// class of calls: serverinfo, signin, check, admin.
+	// +kubebuilder:validation:MaxLength=32
+	Class string `json:"class"`
+	// until is when the class may call again.
+	Until metav1.Time `json:"until"`
 }
 
 // Rotation phases. Each is persisted in status before the action it names, so a restarted

@@ -396,7 +396,7 @@ func (c *Client) do(ctx context.Context, endpoint, method, version, path string,
 		Detail: res.body.errDetail, RequestID: res.requestID, Latency: latency, Body: res.body.kind,
 		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), Cause: res.body.cause}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		e.RedirectHost = redirectHost(c.base, resp.Header.Get("Location"))
+		e.RedirectHost = boundText(redirectHost(c.base, resp.Header.Get("Location")), maxNameLen)
 	}
 	scrub(e, secret)
 	c.report(endpoint, e, resp.StatusCode, e.Code)
@@ -519,9 +519,9 @@ func transportFailure(err error) TransportFailure {
 func sanitizeCause(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err
+		return boundCause(ue.Err)
 	}
-	return err
+	return boundCause(err)
 }
 
 // ParseEstimatedTimeToExpiration reads Tableau's "days:hh:mm" (e.g. "177:05:38"). It is lenient:

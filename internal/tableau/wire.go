@@ -26,6 +26,7 @@ import (
 	"mime"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // decoded is what a response body says, whatever its format.
@@ -171,8 +172,12 @@ type jsonError struct {
 }
 
 // decodeBody reads a body by its Content-Type and its bytes. A body longer than the client's
-// limit arrives with tooLarge set and is not parsed.
+// limit arrives with tooLarge set and is not parsed. Every string it returns is bounded.
 func decodeBody(contentType string, body []byte, tooLarge bool) decoded {
+	return decodeUnbounded(contentType, body, tooLarge).bounded()
+}
+
+func decodeUnbounded(contentType string, body []byte, tooLarge bool) decoded {
 	if tooLarge {
 		return decoded{kind: BodyTooLarge}
 	}
@@ -357,12 +362,74 @@ func decodeJSON(b []byte) decoded {
 // cleanText collapses white space, unescapes entities and bounds the length, so evidence fits
 // in a status field and a terminal line.
 func cleanText(s string) string {
+	// Entities and white space shrink a text, never grow it much: cut a huge one first.
+	s = boundText(s, 4*maxTextLen)
 	s = strings.Join(strings.Fields(html.UnescapeString(s)), " ")
-	const maxLen = 300
-	if len(s) > maxLen {
-		s = s[:maxLen] + "…"
+	return boundText(s, maxTextLen)
+}
+
+// Bounds of the strings that come from Tableau or the network: they reach status, events,
+// logs and error strings only through these.
+const (
+	maxTextLen = 300 // summaries, details, titles, causes, request ids
+	maxCodeLen = 16  // Tableau's codes are six digits
+	maxIDLen   = 128 // LUIDs are 36 characters
+	maxNameLen = 256 // content URLs, site and user names, versions and builds
+)
+
+// boundText cuts s to at most n bytes on a rune boundary, marking the cut with "…", and
+// replaces invalid UTF-8.
+func boundText(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+		s += "…"
 	}
-	return s
+	return strings.ToValidUTF8(s, "?")
+}
+
+// boundedError keeps an error's text within maxTextLen; it unwraps to the original.
+type boundedError struct{ err error }
+
+func (e boundedError) Error() string { return boundText(e.err.Error(), maxTextLen) }
+func (e boundedError) Unwrap() error { return e.err }
+
+func boundCause(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := err.(boundedError); ok {
+		return err
+	}
+	return boundedError{err}
+}
+
+// bounded bounds every string of a decoded answer: a broken proxy or a hostile endpoint can
+// send a code, a title or a version of any length, and what reaches status must fit in it.
+func (d decoded) bounded() decoded {
+	d.errCode, d.errSummary, d.errDetail = boundText(d.errCode, maxCodeLen), boundText(d.errSummary, maxTextLen), boundText(d.errDetail, maxTextLen)
+	d.namespace = boundText(d.namespace, maxNameLen)
+	d.cause = boundCause(d.cause)
+	if c := d.credentials; c != nil {
+		b := *c
+		b.EstimatedTimeToExpiration = boundText(b.EstimatedTimeToExpiration, maxCodeLen)
+		b.SiteID, b.SiteContentURL, b.UserID = boundText(b.SiteID, maxIDLen), boundText(b.SiteContentURL, maxNameLen), boundText(b.UserID, maxIDLen)
+		d.credentials = &b
+	}
+	if s := d.serverInfo; s != nil {
+		b := *s
+		b.ProductVersion, b.Build, b.RESTAPIVersion = boundText(b.ProductVersion, maxNameLen), boundText(b.Build, maxNameLen), boundText(b.RESTAPIVersion, maxCodeLen)
+		d.serverInfo = &b
+	}
+	if s := d.session; s != nil {
+		b := *s
+		b.SiteID, b.SiteName, b.SiteContentURL = boundText(b.SiteID, maxIDLen), boundText(b.SiteName, maxNameLen), boundText(b.SiteContentURL, maxNameLen)
+		b.UserID, b.UserName, b.SiteRole = boundText(b.UserID, maxIDLen), boundText(b.UserName, maxNameLen), boundText(b.SiteRole, maxNameLen)
+		d.session = &b
+	}
+	return d
 }
 
 func firstLine(b []byte) string {

@@ -160,6 +160,7 @@ func (s *Simulator) serveAdmin(out *writer, r *http.Request, endpoint, version, 
 		out.error(http.StatusNotFound, "404000", "Resource Not Found", fmt.Sprintf("Connected app '%s' could not be found (%d)", m[2], SubCodeAppNotFound))
 		return
 	}
+	app.purge(s.cfg.Clock.Now())
 	secretID := ""
 	if endpoint == endpointConnectedAppSecrets {
 		secretID = m[3]
@@ -186,7 +187,14 @@ func (s *Simulator) serveAdmin(out *writer, r *http.Request, endpoint, version, 
 			out.connectedAppSecret(http.StatusOK, sec, false)
 			return
 		}
-		app.deleteSecret(secretID)
+		if s.deleteLag > 0 {
+			// An eventually consistent backend: acknowledged now, gone later.
+			if sec.deleteAt.IsZero() {
+				sec.deleteAt = s.cfg.Clock.Now().Add(s.deleteLag)
+			}
+		} else {
+			app.deleteSecret(secretID)
+		}
 		out.w.WriteHeader(http.StatusNoContent)
 	default:
 		out.methodNotAllowed(r.Method)

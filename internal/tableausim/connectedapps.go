@@ -66,6 +66,8 @@ type connectedApp struct {
 type appSecret struct {
 	id, value string
 	created   time.Time
+	// deleteAt is when an acknowledged delete takes effect (SetDeleteLag); zero: not deleted.
+	deleteAt time.Time
 }
 
 // AddConnectedApp adds an app (with no secret) to a site, replacing one with the same client id.
@@ -128,6 +130,7 @@ func (s *Simulator) ConnectedAppSecretIDs(contentURL, clientID string) ([]string
 	if err != nil {
 		return nil, err
 	}
+	app.purge(s.cfg.Clock.Now())
 	ids := make([]string, 0, len(app.secrets))
 	for _, sec := range app.secrets {
 		ids = append(ids, sec.id)

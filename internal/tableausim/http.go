@@ -41,6 +41,10 @@ const (
 	FaultRedirect      FaultKind = "Redirect"      // 301 to RedirectTo (another host)
 	FaultTSM           FaultKind = "TSM"           // the TSM port's Spring-style 401 JSON
 	FaultWAF           FaultKind = "WAF"           // a 403 HTML page from something in between
+	// FaultOversized answers Status (default 401) with one field Size bytes long, as a broken
+	// proxy or a hostile endpoint may: Field is "code", "summary", "detail" (a tsResponse
+	// error), "requestId" (a response header) or "title" (an HTML page).
+	FaultOversized FaultKind = "Oversized"
 )
 
 // Fault makes matching requests fail.
@@ -58,7 +62,10 @@ type Fault struct {
 	RetryAfter string
 	// RedirectTo is the Location of FaultRedirect.
 	RedirectTo string
-	used       int
+	// Field and Size of FaultOversized.
+	Field string
+	Size  int
+	used  int
 }
 
 // Inject adds a fault; the first matching fault with requests left applies.
@@ -227,6 +234,8 @@ func (s *Simulator) applyFault(w http.ResponseWriter, r *http.Request, out *writ
 			time.Now().UnixMilli(), r.URL.Path)
 	case FaultWAF:
 		htmlPage(w, http.StatusForbidden, "403 Forbidden", "Request blocked by the web application firewall.")
+	case FaultOversized:
+		oversized(w, out, f)
 	default:
 		return false
 	}

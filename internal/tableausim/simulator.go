@@ -153,6 +153,8 @@ type Simulator struct {
 	calls    map[string]int
 	faults   []*Fault
 	seq      int
+	// deleteLag keeps an acknowledged secret delete listed this long (SetDeleteLag).
+	deleteLag time.Duration
 	// jwtRejections says why each refused JWT was refused.
 	jwtRejections []string
 }

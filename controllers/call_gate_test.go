@@ -1,0 +1,401 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+)
+
+// callWindows counts a simulator's calls of one endpoint per 10 s window from its start, by
+// sampling the simulator's counter.
+type callWindows struct {
+	mu      sync.Mutex
+	counts  map[int]int
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func countCalls(w *world, endpoint string) *callWindows {
+	c := &callWindows{counts: map[int]int{}, stop: make(chan struct{}), stopped: make(chan struct{})}
+	start, last := time.Now(), w.sim.Calls(endpoint)
+	go func() {
+		defer close(c.stopped)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-c.stop:
+				return
+			case <-tick.C:
+			}
+			n := w.sim.Calls(endpoint)
+			c.mu.Lock()
+			c.counts[int(time.Since(start)/(10*time.Second))] += n - last
+			c.mu.Unlock()
+			last = n
+		}
+	}()
+	return c
+}
+
+// done stops counting and returns the calls per window.
+func (c *callWindows) done() map[int]int {
+	close(c.stop)
+	<-c.stopped
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.counts
+}
+
+func total(m map[int]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// validationOnly is a tenant connection without consumers: validation alone.
+func validationOnly(c *v1.TableauConnection) { c.Labels, c.Spec.Consumers = nil, nil }
+
+// A status write that fails (a webhook, a conflict storm, the API server down) never turns
+// into a sign-in loop: the gate holds the failed sign-in's next attempt in memory. Before
+// the gate, controller-runtime's error retries signed in again and again (12 sign-ins in
+// 20 s with a PAT, each ending its consumers' sessions).
+func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
+	w := newWorld(t)
+	w.setSource(t, "nowrite", "nowrite-v1", w.pat(t, "nowrite", "nowrite-v1", true))
+	statusFaults.set(w.ns, true)
+	t.Cleanup(func() { statusFaults.set(w.ns, false) })
+	refusedBefore := statusFaults.count()
+	create(t, w.tenantConnection("nowrite", validationOnly))
+	time.Sleep(15 * time.Second)
+	if n := w.sim.Calls("auth/signin"); n != 1 {
+		t.Errorf("%d sign-ins in 15 s while status could not be written, want 1", n)
+	}
+	if refused := statusFaults.count() - refusedBefore; refused < 3 {
+		t.Fatalf("only %d status writes were refused: the test did not make the operator retry", refused)
+	}
+	statusFaults.set(w.ns, false)
+	poke(t, w.ns, "nowrite")
+	waitFor(t, w.ns, "nowrite", "the failure recorded once status can be written", readyReason("SignInRejected"))
+	if n := w.sim.Calls("auth/signin"); n != 1 {
+		t.Errorf("%d sign-ins after status could be written again, want still 1", n)
+	}
+}
+
+// Every string from Tableau or the network is bounded where it is decoded: an answer with a
+// 900 KB code, summary, detail, request id or HTML title is recorded in status, and the one
+// sign-in is not repeated.
+func TestOversizedAnswersAreRecordedOnce(t *testing.T) {
+	for _, field := range []string{"code", "summary", "detail", "requestId", "title"} {
+		t.Run(field, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.setSource(t, "big", "big-v1", w.pat(t, "big", "big-v1", false))
+			w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultOversized, Endpoint: "auth/signin", Field: field, Size: 900_000})
+			create(t, w.tenantConnection("big", validationOnly))
+			c := waitFor(t, w.ns, "big", "the failure recorded", func(c *v1.TableauConnection) bool {
+				return c.Status.LastFailure != nil && c.Status.ObservedGeneration == c.Generation
+			})
+			f := c.Status.LastFailure
+			for name, v := range map[string]string{"tableauCode": f.TableauCode, "summary": f.Summary, "detail": f.Detail, "requestID": f.RequestID, "message": f.Message} {
+				if len(v) > 2048 {
+					t.Errorf("lastFailure.%s holds %d bytes", name, len(v))
+				}
+			}
+			for _, cond := range c.Status.Conditions {
+				if len(cond.Message) > 4096 {
+					t.Errorf("condition %s message holds %d bytes", cond.Type, len(cond.Message))
+				}
+			}
+			poke(t, w.ns, "big")
+			time.Sleep(2 * time.Second)
+			if n := w.sim.Calls("auth/signin"); n != 1 {
+				t.Errorf("%d sign-ins, want 1", n)
+			}
+		})
+	}
+}
+
+// Automatic rotation honours Retry-After whatever triggers a reconcile: with the secrets
+// endpoint answering 429 with Retry-After: 300, ten reconciles in ten seconds (annotations,
+// as fleet status changes or Secret events would) make no admin sign-in and no call. Before
+// the gate: 6 calls and 11 admin sign-ins in about 10 s.
+func TestAutomaticRotationHonoursRetryAfterWhateverTriggersAReconcile(t *testing.T) {
+	w := automaticTenants(t, nil, "ra")
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitHTML, Endpoint: "connected-apps/secrets", RetryAfter: "300"})
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "ra")
+	c := waitFor(t, w.ns, "ra", "the gate closed by the 429", func(c *v1.TableauConnection) bool {
+		g := c.Status.CallGate
+		return g != nil && g.NotBefore != nil && g.NotBefore.Sub(operatorNow()) > 250*time.Second
+	})
+	if g := c.Status.CallGate; g.Endpoint != "secrets/create" || g.ConsecutiveFailures != 1 {
+		t.Errorf("callGate = %+v", g)
+	}
+	signIns, secretCalls := w.sim.Calls("auth/signin"), w.sim.Calls("connected-apps/secrets")
+	for i := 0; i < 10; i++ {
+		poke(t, w.ns, "ra")
+		time.Sleep(time.Second)
+	}
+	if n := w.sim.Calls("auth/signin") - signIns; n != 0 {
+		t.Errorf("%d sign-ins during Retry-After", n)
+	}
+	if n := w.sim.Calls("connected-apps/secrets") - secretCalls; n != 0 {
+		t.Errorf("%d calls of the throttled endpoint during Retry-After", n)
+	}
+	c = get(t, w.ns, "ra")
+	if st := c.Status.Rotation.Automatic; st.ConsecutiveFailures != 1 || st.NextAttemptTime == nil || st.NextAttemptTime.Sub(operatorNow()) < 250*time.Second {
+		t.Errorf("automatic rotation status = %+v", st)
+	}
+	if !isReady(c) {
+		t.Errorf("throttling of the automatic rotation changed Ready: %s", describe(c))
+	}
+	// Once Retry-After has passed the rotation goes on and completes.
+	w.sim.ClearFaults()
+	clockOffset.Add(int64(301 * time.Second))
+	poke(t, w.ns, "ra")
+	w.automaticSettled(t, "ra", "ra-s1")
+	if g := get(t, w.ns, "ra").Status.CallGate; g != nil {
+		t.Errorf("the gate stayed closed after the rotation: %+v", g)
+	}
+}
+
+// A delete Tableau acknowledges (204) and keeps listing is pending: listed again only after
+// the gate's backoff, counted, reported on AutomaticRotation after a few checks, and the
+// rotation ends once the secret is gone. Before the gate: 1,922 deletes and 497 admin
+// sign-ins in 3.5 minutes for four tenants.
+func TestDeleteThatDoesNotTakeIsPendingNotAStorm(t *testing.T) {
+	w := automaticTenants(t, nil, "lag")
+	w.sim.SetDeleteLag(12 * time.Second)
+	signIns, secretCalls := w.sim.Calls("auth/signin"), w.sim.Calls("connected-apps/secrets")
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "lag")
+	waitFor(t, w.ns, "lag", "AutomaticRotation reporting the pending delete", func(c *v1.TableauConnection) bool {
+		a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation)
+		return a != nil && a.Status == metav1.ConditionFalse && a.Reason == "DeletePending"
+	})
+	id := w.automaticSettled(t, "lag", "lag-s1")
+	if got := w.appSecretIDs(t, "lag"); len(got) != 1 || got[0] != id {
+		t.Errorf("the app holds %v, want only %s", got, id)
+	}
+	// One create and one delete: the acknowledged delete is pending, and the secret is listed
+	// again after the gate's backoff (ceilings 0.2 s doubling to 30 s: about six listings
+	// in 12 s, each with an admin sign-in), never deleted in a loop.
+	secretN, signInN := w.sim.Calls("connected-apps/secrets")-secretCalls, w.sim.Calls("auth/signin")-signIns
+	t.Logf("during a 12 s delete lag: %d secret calls, %d sign-ins (admin and validation)", secretN, signInN)
+	if secretN > 3 {
+		t.Errorf("%d create and delete calls during a 12 s delete lag", secretN)
+	}
+	if signInN > 16 {
+		t.Errorf("%d sign-ins during a 12 s delete lag", signInN)
+	}
+	c := get(t, w.ns, "lag")
+	if a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation); a == nil || a.Status != metav1.ConditionTrue {
+		t.Errorf("after the delete took, AutomaticRotation = %+v; automatic %+v", a, c.Status.Rotation.Automatic)
+	}
+}
+
+// Tableau storms during validation: each fault answers every sign-in for 21 s while a new
+// PAT waits to be validated. Per tenant no more sign-ins than the backoff allows in each
+// 10 s window, no terminal verdict, and the new PAT is validated once the storm ends.
+func TestValidationStormsStayWithinTheBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault tableausim.Fault
+	}{
+		{"503", tableausim.Fault{Kind: tableausim.FaultServerError, Status: 503}},
+		{"502", tableausim.Fault{Kind: tableausim.FaultServerError, Status: 502}},
+		{"504", tableausim.Fault{Kind: tableausim.FaultServerError, Status: 504}},
+		{"429 HTML without Retry-After", tableausim.Fault{Kind: tableausim.FaultRateLimitHTML}},
+		{"429 XML with Retry-After", tableausim.Fault{Kind: tableausim.FaultRateLimitXML, RetryAfter: "4"}},
+		{"connection reset", tableausim.Fault{Kind: tableausim.FaultDrop}},
+		{"10 s answers", tableausim.Fault{Kind: tableausim.FaultLatency, Delay: 10 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			w.setSource(t, "storm", "storm-v1", w.pat(t, "storm", "storm-v1", false))
+			create(t, w.tenantConnection("storm", validationOnly))
+			waitFor(t, w.ns, "storm", "storm-v1 signed in", isReady)
+			fault := tc.fault
+			fault.Endpoint = "auth/signin"
+			w.sim.Inject(fault)
+			calls := countCalls(w, "auth/signin")
+			w.setSource(t, "storm", "storm-v2", w.pat(t, "storm", "storm-v2", false))
+			time.Sleep(21 * time.Second)
+			windows := calls.done()
+			c := get(t, w.ns, "storm")
+			slow := tc.fault.Kind == tableausim.FaultLatency
+			if f := c.Status.LastFailure; slow && (f != nil || c.Status.Credentials.TokenName != "storm-v2") {
+				t.Errorf("a slow answer within the client's timeout is an answer: %s", describe(c))
+			} else if f := c.Status.LastFailure; !slow && (f == nil || (f.Bucket != "ServerUnavailable" && f.Bucket != "RateOrQuotaLimit")) {
+				t.Errorf("during the storm: %s", describe(c))
+			}
+			t.Logf("sign-ins per 10 s window: %v", windows)
+			if windows[0] > 8 || windows[1] > 4 || windows[2] > 3 {
+				t.Errorf("sign-ins per 10 s window %v exceed the backoff (at most 8, 4, 3)", windows)
+			}
+			w.sim.ClearFaults()
+			waitFor(t, w.ns, "storm", "storm-v2 validated after the storm", func(c *v1.TableauConnection) bool {
+				return isReady(c) && c.Status.Credentials.TokenName == "storm-v2" && c.Status.LastFailure == nil
+			})
+		})
+	}
+}
+
+// Storms during the pre-promotion check and the 10 s answers of a slow Tableau: a fleet of
+// two tenants rotates through a burst of 503s and 429s on sign-in; no candidate is rejected,
+// nothing rolls back, the fleet is not left halted, and both end with their new PAT.
+func TestFleetRotationThroughAStormEndsWhereItWould(t *testing.T) {
+	names := []string{"st-a", "st-b"}
+	w := setupFleet(t, names...)
+	rejected := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"})
+	rolledBack := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rolled_back"})
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultServerError, Status: 503, Endpoint: "auth/signin", Times: 3})
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitHTML, Endpoint: "auth/signin", Times: 3})
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultLatency, Delay: 10 * time.Second, Endpoint: "auth/signin", Times: 2})
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultDrop, Endpoint: "auth/signin", Times: 2})
+	for _, n := range names {
+		w.setSource(t, n, n+"-v2", w.pat(t, n, n+"-v2", false))
+	}
+	for _, n := range names {
+		w.settled(t, n, n+"-v2")
+		if err := w.consumerSignsIn(t, n); err != nil {
+			t.Errorf("%s consumers cannot sign in: %v", n, err)
+		}
+	}
+	if got := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"}); got != rejected {
+		t.Errorf("%v candidates rejected during the storm", got-rejected)
+	}
+	if got := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rolled_back"}); got != rolledBack {
+		t.Errorf("%v rotations rolled back during the storm", got-rolledBack)
+	}
+	eventually(t, 20*time.Second, "the fleet not halted", func() (bool, string) {
+		f := getFleet(t, w.ns)
+		return !f.Status.Halted && !meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionHalted), fmt.Sprintf("%+v", f.Status)
+	})
+}
+
+// The API server stopped for 8 s in the middle of a fleet rotation: every watch and request
+// fails meanwhile; the rotation ends as it would have, and the fleet is not left halted.
+func TestFleetRotationSurvivesAnAPIServerOutage(t *testing.T) {
+	names := []string{"ao-a", "ao-b"}
+	w := setupFleet(t, names...)
+	o := withOutageProxy(t)
+	rejected := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"})
+	rolledBack := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rolled_back"})
+	for _, n := range names {
+		w.setSource(t, n, n+"-v2", w.pat(t, n, n+"-v2", false))
+	}
+	eventually(t, 30*time.Second, "a tenant rotating", func() (bool, string) {
+		for _, n := range names {
+			if p := rotationPhase(get(t, w.ns, n)); p != v1.RotationIdle {
+				return true, p
+			}
+		}
+		return false, "all idle"
+	})
+	o.lasting(t, 8*time.Second)
+	back := time.Now()
+	for _, n := range names {
+		w.settled(t, n, n+"-v2")
+		if err := w.consumerSignsIn(t, n); err != nil {
+			t.Errorf("%s consumers cannot sign in: %v", n, err)
+		}
+	}
+	t.Logf("both tenants settled %s after the API server came back", time.Since(back).Round(100*time.Millisecond))
+	if got := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"}); got != rejected {
+		t.Errorf("%v candidates rejected", got-rejected)
+	}
+	if got := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rolled_back"}); got != rolledBack {
+		t.Errorf("%v rotations rolled back", got-rolledBack)
+	}
+	eventually(t, 20*time.Second, "the fleet not halted", func() (bool, string) {
+		f := getFleet(t, w.ns)
+		return !f.Status.Halted && !meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionHalted), fmt.Sprintf("%+v", f.Status)
+	})
+}
+
+// The API server stopped for 6 s during an automatic rotation: it ends with one new secret on
+// the app, in the consumers' hands.
+func TestAutomaticRotationSurvivesAnAPIServerOutage(t *testing.T) {
+	w := automaticTenants(t, nil, "ao-auto")
+	o := withOutageProxy(t)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "ao-auto")
+	waitFor(t, w.ns, "ao-auto", "the automatic rotation under way", func(c *v1.TableauConnection) bool {
+		a := c.Status.Rotation.Automatic
+		return a != nil && a.Phase != "Idle"
+	})
+	o.lasting(t, 6*time.Second)
+	back := time.Now()
+	id := w.automaticSettled(t, "ao-auto", "ao-auto-s1")
+	t.Logf("settled %s after the API server came back", time.Since(back).Round(100*time.Millisecond))
+	if got := w.appSecretIDs(t, "ao-auto"); len(got) != 1 || got[0] != id {
+		t.Errorf("the app holds %v, want only %s", got, id)
+	}
+	if err := w.consumerAppSignsIn(t, "ao-auto"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}
+
+// Storms on the administrator's calls: 503s, a 429 page, resets and a 10 s answer on the
+// connected-app secrets endpoint during an automatic rotation. The rotation completes with
+// one new secret, and the endpoint is called no more than the backoff allows.
+func TestAutomaticRotationThroughAnAdminStorm(t *testing.T) {
+	w := automaticTenants(t, nil, "as")
+	for _, f := range []tableausim.Fault{
+		{Kind: tableausim.FaultServerError, Status: 503, Times: 2},
+		{Kind: tableausim.FaultRateLimitHTML, Times: 1},
+		{Kind: tableausim.FaultDrop, Times: 1},
+		{Kind: tableausim.FaultServerError, Status: 504, Times: 1},
+		{Kind: tableausim.FaultLatency, Delay: 10 * time.Second, Times: 1},
+	} {
+		f.Endpoint = "connected-apps/secrets"
+		w.sim.Inject(f)
+	}
+	calls := countCalls(w, "connected-apps/secrets")
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "as")
+	id := w.automaticSettled(t, "as", "as-s1")
+	windows := calls.done()
+	t.Logf("secret calls per 10 s window: %v", windows)
+	if windows[0] > 8 || windows[1] > 4 || windows[2] > 3 {
+		t.Errorf("secret calls per 10 s window %v exceed the backoff", windows)
+	}
+	if got := w.appSecretIDs(t, "as"); len(got) != 1 || got[0] != id {
+		t.Errorf("the app holds %v, want only %s", got, id)
+	}
+	if err := w.consumerAppSignsIn(t, "as"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}

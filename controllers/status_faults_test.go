@@ -1,0 +1,90 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// statusFaults makes the operator's status writes fail in chosen namespaces, as a webhook, a
+// conflict storm or an API server that is down would.
+var statusFaults = &statusFaultSet{}
+
+type statusFaultSet struct {
+	mu    sync.Mutex
+	ns    map[string]bool
+	fails int
+}
+
+func (f *statusFaultSet) set(ns string, failing bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ns == nil {
+		f.ns = map[string]bool{}
+	}
+	f.ns[ns] = failing
+}
+
+func (f *statusFaultSet) failing(ns string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ns[ns] {
+		f.fails++
+		return true
+	}
+	return false
+}
+
+func (f *statusFaultSet) count() int { f.mu.Lock(); defer f.mu.Unlock(); return f.fails }
+
+func (f *statusFaultSet) wrap(c client.Client) client.Client {
+	return &faultyClient{Client: c, faults: f}
+}
+
+type faultyClient struct {
+	client.Client
+	faults *statusFaultSet
+}
+
+func (c *faultyClient) Status() client.SubResourceWriter {
+	return &faultyStatus{SubResourceWriter: c.Client.Status(), faults: c.faults}
+}
+
+type faultyStatus struct {
+	client.SubResourceWriter
+	faults *statusFaultSet
+}
+
+var errStatusWriteRefused = errors.New("status write refused by the test (a webhook, a conflict storm, an API server that is down)")
+
+func (s *faultyStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if s.faults.failing(obj.GetNamespace()) {
+		return errStatusWriteRefused
+	}
+	return s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
+}
+
+func (s *faultyStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if s.faults.failing(obj.GetNamespace()) {
+		return errStatusWriteRefused
+	}
+	return s.SubResourceWriter.Update(ctx, obj, opts...)
+}
