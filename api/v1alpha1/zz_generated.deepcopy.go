@@ -649,6 +649,11 @@ func (in *TableauFleetStatus) DeepCopyInto(out *TableauFleetStatus) {
 		*out = make([]string, len(*in))
 		copy(*out, *in)
 	}
+	if in.Suspended != nil {
+		in, out := &in.Suspended, &out.Suspended
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Failed != nil {
 		in, out := &in.Failed, &out.Failed
 		*out = make([]string, len(*in))
