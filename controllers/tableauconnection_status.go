@@ -129,6 +129,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 	default:
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSucceeded, "")
 	}
+	setWriteConditions(conn, set)
 }
 
 // setAutomaticRotationCondition reports spec.rotation.automatic on its own condition, so a

@@ -64,7 +64,7 @@ var (
 // not define is reported as "Other", so nothing an object holds can grow a label's values.
 var (
 	connectionConditionTypes = []string{v1.ConditionReady, v1.ConditionReconciling, v1.ConditionStalled,
-		v1.ConditionSignedIn, v1.ConditionAPIVersionSupported, v1.ConditionRotationDue}
+		v1.ConditionSignedIn, v1.ConditionAPIVersionSupported, v1.ConditionRotationDue, v1.ConditionWritesAccepted}
 	fleetConditionTypes = []string{v1.ConditionReady, v1.ConditionReconciling, v1.ConditionStalled,
 		v1.ConditionHalted, v1.ConditionSuspectedVendorIncident}
 	conditionStatuses = []metav1.ConditionStatus{metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown}
