@@ -1,0 +1,88 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
+
+// A recorded refusal sets WritesAccepted, Ready and Stalled in the one place conditions are
+// computed; a conflict shows only after three in a row, and as a retry, not a stall.
+func TestRefusedWriteConditions(t *testing.T) {
+	healthy := func() *v1.TableauConnection {
+		signedIn := metav1.NewTime(now)
+		return &v1.TableauConnection{
+			ObjectMeta: metav1.ObjectMeta{Name: "c", Generation: 3},
+			Spec:       v1.TableauConnectionSpec{APIVersion: "3.24", Consumers: &v1.ConsumersSpec{SecretName: "c-tableau"}},
+			Status: v1.TableauConnectionStatus{
+				Server:      &v1.ServerStatus{RESTAPIVersion: "3.24"},
+				Credentials: &v1.CredentialStatus{Revision: "r2", LastSignInTime: &signedIn},
+				Rotation:    &v1.RotationStatus{Phase: v1.RotationStaged, ActiveRevision: "r1", CandidateRevision: "r2"},
+			},
+		}
+	}
+	refused := func(reason string, n int32) *v1.RefusedWriteStatus {
+		return &v1.RefusedWriteStatus{Reason: reason, Verb: "create", Kind: "Secret", Name: "c-tableau-candidate", Message: "refused. Next step: do it.", Consecutive: n}
+	}
+	cases := []struct {
+		name                               string
+		rw                                 *v1.RefusedWriteStatus
+		hadCondition                       bool
+		wantWrites, wantReady, wantStalled metav1.ConditionStatus // "" for no WritesAccepted condition
+		wantReason                         string
+		wantReconciling                    metav1.ConditionStatus
+	}{
+		{"never refused: no condition", nil, false, "", metav1.ConditionTrue, metav1.ConditionFalse, v1.ReasonSignedIn, metav1.ConditionFalse},
+		{"over quota", refused(v1.ReasonWriteQuotaExceeded, 1), false, metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionTrue, v1.ReasonWriteQuotaExceeded, metav1.ConditionFalse},
+		{"forbidden", refused(v1.ReasonWriteForbidden, 1), false, metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionTrue, v1.ReasonWriteForbidden, metav1.ConditionFalse},
+		{"two conflicts are retried silently", refused(v1.ReasonWriteConflict, 2), false, "", metav1.ConditionTrue, metav1.ConditionFalse, v1.ReasonSignedIn, metav1.ConditionFalse},
+		{"three conflicts are told as a retry", refused(v1.ReasonWriteConflict, 3), false, metav1.ConditionFalse, metav1.ConditionFalse, metav1.ConditionFalse, v1.ReasonWriteConflict, metav1.ConditionTrue},
+		{"accepted again", nil, true, metav1.ConditionTrue, metav1.ConditionTrue, metav1.ConditionFalse, v1.ReasonSignedIn, metav1.ConditionFalse},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := healthy()
+			c.Status.RefusedWrite = tc.rw
+			if tc.hadCondition {
+				c.Status.Conditions = []metav1.Condition{{Type: v1.ConditionWritesAccepted, Status: metav1.ConditionFalse, Reason: v1.ReasonWriteForbidden}}
+			}
+			setConditions(c, now)
+			wa := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionWritesAccepted)
+			switch {
+			case tc.wantWrites == "" && wa != nil:
+				t.Errorf("WritesAccepted = %+v, want none", wa)
+			case tc.wantWrites != "" && (wa == nil || wa.Status != tc.wantWrites || wa.ObservedGeneration != 3):
+				t.Errorf("WritesAccepted = %+v, want %s", wa, tc.wantWrites)
+			}
+			ready := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionReady)
+			if ready.Status != tc.wantReady || ready.Reason != tc.wantReason {
+				t.Errorf("Ready = %s/%s (%s), want %s/%s", ready.Status, ready.Reason, ready.Message, tc.wantReady, tc.wantReason)
+			}
+			if s := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionStalled); s.Status != tc.wantStalled {
+				t.Errorf("Stalled = %+v, want %s", s, tc.wantStalled)
+			}
+			if r := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionReconciling); r.Status != tc.wantReconciling {
+				t.Errorf("Reconciling = %+v, want %s", r, tc.wantReconciling)
+			}
+		})
+	}
+}
