@@ -230,10 +230,15 @@ func (w world) check(p params, admit func(Observation) Decision) string {
 	o := w.observation(p)
 	d := admit(o)
 	idx := func(name string) int { return slices.Index(names[:], name) }
-	rotating := 0
+	// held: the slots the world's members hold (rotating, in the fleet, not suspended),
+	// counted from the world, never from the decision under test.
+	rotating, held := 0, 0
 	for _, x := range w.m {
-		if x.eligible() && x.phase == pRotating && !x.resumed {
-			rotating++
+		if x.eligible() && x.phase == pRotating {
+			held++
+			if !x.resumed {
+				rotating++
+			}
 		}
 	}
 	if rotating > p.maxConcurrent {
@@ -263,12 +268,12 @@ func (w world) check(p params, admit func(Observation) Decision) string {
 			}
 		}
 	}
-	if newly > 0 && len(d.Rotating)+newly > max(p.maxConcurrent, 1) {
-		return fmt.Sprintf("%d rotating and %d granted, more than maxConcurrent %d", len(d.Rotating), newly, p.maxConcurrent)
+	if newly > 0 && held+newly > max(p.maxConcurrent, 1) {
+		return fmt.Sprintf("%d rotating and %d granted, more than maxConcurrent %d", held, newly, p.maxConcurrent)
 	}
 	// Progress: a wave with room, not halted before it and not paused, grants its first
 	// queued member; no immobile member holds it.
-	if !w.paused && len(d.Rotating) < max(p.maxConcurrent, 1) {
+	if !w.paused && held < max(p.maxConcurrent, 1) {
 		for i, x := range w.m {
 			if !x.queued() {
 				continue
@@ -399,7 +404,21 @@ func TestExplorationFindsTheDefects(t *testing.T) {
 			return Settled
 		})
 	}
-	for name, bad := range map[string]func(Observation) Decision{"suspended member holds a slot": suspendedHolds, "validating member loses its place": validatingLoses} {
+	// A suspended member that was rotating keeps counting against maxConcurrent: the wave
+	// has room it does not use.
+	suspendedRotatingHolds := func(o Observation) Decision {
+		return admit(o, func(m Member) State {
+			if m.Suspended && m.State == Rotating {
+				return Rotating
+			}
+			return m.Standing()
+		})
+	}
+	for name, bad := range map[string]func(Observation) Decision{
+		"suspended member holds a slot":          suspendedHolds,
+		"suspended rotating member holds a slot": suspendedRotatingHolds,
+		"validating member loses its place":      validatingLoses,
+	} {
 		t.Run(name, func(t *testing.T) {
 			res := explore(params{1, false, 2}, bad)
 			if res.violation == "" {
