@@ -89,6 +89,20 @@ func (r *TableauConnectionReconciler) noteRefusedWrite(ctx context.Context, s *s
 	return true
 }
 
+// noteSettledWrite records the outcome of the one write a settled rotation makes (the consumer
+// Secret's owner and mark). A refusal counts on from the refusals before it, so a repeated one
+// backs off, keeps its since, is told in one event and a conflict shows after
+// classify.ConflictsBeforeReport; only a write that went through (or none needed) clears it.
+func (r *TableauConnectionReconciler) noteSettledWrite(ctx context.Context, s *scope, err error) error {
+	if r.noteRefusedWrite(ctx, s, err) {
+		return nil
+	}
+	if err == nil {
+		noteWritesAccepted(s) // nothing is left to write
+	}
+	return err
+}
+
 // noteWritesAccepted clears a recorded refusal once a write of the rotation went through, or
 // the rotation needs no write any more.
 func noteWritesAccepted(s *scope) {

@@ -17,10 +17,16 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/tools/events"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -84,5 +90,52 @@ func TestRefusedWriteConditions(t *testing.T) {
 				t.Errorf("Reconciling = %+v, want %s", r, tc.wantReconciling)
 			}
 		})
+	}
+}
+
+// A write refused again and again while the rotation is settled (the consumer Secret's owner
+// reference) counts on: the refusals keep their since, back off, are told in one event, and a
+// conflict storm shows on WritesAccepted after classify.ConflictsBeforeReport. Only a write
+// that goes through clears the record.
+func TestSettledWriteRefusedAgainCountsOn(t *testing.T) {
+	clock := now
+	rec := events.NewFakeRecorder(10)
+	r := &TableauConnectionReconciler{Events: rec, Now: func() time.Time { return clock }}
+	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t"}}
+	s := &scope{conn: conn}
+	refuse := func(reason metav1.StatusReason) error {
+		var err error
+		if reason == metav1.StatusReasonConflict {
+			err = apierrors.NewConflict(schema.GroupResource{Resource: "secrets"}, "c-tableau", errors.New("the object has been modified"))
+		} else {
+			err = apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "c-tableau", errors.New("no"))
+		}
+		return wroteOrFailed(err, "update", "Secret", "c-tableau")
+	}
+	for i := 0; i < 3; i++ {
+		if err := r.noteSettledWrite(context.Background(), s, refuse(metav1.StatusReasonForbidden)); err != nil {
+			t.Fatalf("a refusal is handled, got %v", err)
+		}
+		clock = clock.Add(time.Minute)
+	}
+	rw := conn.Status.RefusedWrite
+	if rw == nil || rw.Consecutive != 3 || !rw.Since.Time.Equal(now) || !rw.Time.Time.Equal(now.Add(2*time.Minute)) {
+		t.Fatalf("after three forbidden updates: refusedWrite = %+v, want 3 in a row since %s", rw, now)
+	}
+	if n := len(rec.Events); n != 1 {
+		t.Errorf("%d events for one refusal repeated, want 1", n)
+	}
+	if err := r.noteSettledWrite(context.Background(), s, nil); err != nil || conn.Status.RefusedWrite != nil {
+		t.Fatalf("the write went through: err %v, refusedWrite = %+v", err, conn.Status.RefusedWrite)
+	}
+	for i := 0; i < 3; i++ {
+		_ = r.noteSettledWrite(context.Background(), s, refuse(metav1.StatusReasonConflict))
+	}
+	setConditions(conn, clock)
+	if wa := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted); wa == nil || wa.Reason != v1.ReasonWriteConflict {
+		t.Errorf("three conflicts in a row: WritesAccepted = %+v", wa)
+	}
+	if err := r.noteSettledWrite(context.Background(), s, errors.New("connection refused")); err == nil || conn.Status.RefusedWrite == nil {
+		t.Errorf("an error that is no refusal is returned and clears nothing: err %v, refusedWrite %+v", err, conn.Status.RefusedWrite)
 	}
 }

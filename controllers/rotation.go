@@ -96,11 +96,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 		step := rotation.Plan(o)
 		if step.Settled(o) {
 			r.noteWaiting(s, rsc, step)
-			noteWritesAccepted(s) // nothing is left to write
-			if err := r.convergeConsumerOwnership(ctx, conn, rsc.consumer); !r.noteRefusedWrite(ctx, s, err) {
-				return err
-			}
-			return nil
+			return r.noteSettledWrite(ctx, s, r.convergeConsumerOwnership(ctx, conn, rsc.consumer))
 		}
 		if !fresh {
 			// Decide again from fresh reads before acting.
