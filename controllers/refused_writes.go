@@ -75,7 +75,8 @@ func (r *TableauConnectionReconciler) noteRefusedWrite(ctx context.Context, s *s
 	prev := conn.Status.RefusedWrite
 	rw := &v1.RefusedWriteStatus{Reason: w.Reason, Verb: w.Verb, Kind: w.Kind, Name: w.Name, Message: bounded(w.Message(), 1000),
 		Time: now, Since: now, Consecutive: 1}
-	if prev != nil {
+	if prev != nil && prev.Reason == rw.Reason && prev.Verb == rw.Verb && prev.Kind == rw.Kind && prev.Name == rw.Name {
+		// The same write refused again; another write or reason starts its own count.
 		rw.Since, rw.Consecutive = prev.Since, prev.Consecutive+1
 	}
 	conn.Status.RefusedWrite = rw

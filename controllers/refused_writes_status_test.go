@@ -139,3 +139,23 @@ func TestSettledWriteRefusedAgainCountsOn(t *testing.T) {
 		t.Errorf("an error that is no refusal is returned and clears nothing: err %v, refusedWrite %+v", err, conn.Status.RefusedWrite)
 	}
 }
+
+// A refusal of another write, or for another reason, starts its own count: one conflict after
+// two forbidden writes is a race retried silently, not a third refusal in a row.
+func TestRefusalOfAnotherWriteStartsItsOwnCount(t *testing.T) {
+	r := &TableauConnectionReconciler{Now: func() time.Time { return now }}
+	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t"}}
+	s := &scope{conn: conn}
+	forbidden := wroteOrFailed(apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "c-tableau-candidate", errors.New("no")), "create", "Secret", "c-tableau-candidate")
+	conflict := wroteOrFailed(apierrors.NewConflict(schema.GroupResource{Resource: "secrets"}, "c-tableau", errors.New("modified")), "update", "Secret", "c-tableau")
+	r.noteRefusedWrite(context.Background(), s, forbidden)
+	r.noteRefusedWrite(context.Background(), s, forbidden)
+	r.noteRefusedWrite(context.Background(), s, conflict)
+	if rw := conn.Status.RefusedWrite; rw == nil || rw.Reason != v1.ReasonWriteConflict || rw.Consecutive != 1 {
+		t.Fatalf("refusedWrite = %+v, want one conflict", rw)
+	}
+	setConditions(conn, now)
+	if wa := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted); wa != nil && wa.Status == metav1.ConditionFalse {
+		t.Errorf("one conflict shows on WritesAccepted: %+v", wa)
+	}
+}
