@@ -87,6 +87,11 @@ func KubernetesWrite(err error, verb, kind, name string) (WriteRefusal, bool) {
 	}
 	switch st.Reason {
 	case metav1.StatusReasonForbidden:
+		if strings.Contains(st.Message, "status unknown for quota") {
+			// A quota the quota controller has not counted yet (just created or changed):
+			// the next retry is admitted or refused for good, no person needs to act.
+			return WriteRefusal{}, false
+		}
 		w.Reason = v1.ReasonWriteForbidden
 		// The quota admission plugin answers Forbidden with "exceeded quota: <name>, ...".
 		if strings.Contains(st.Message, "exceeded quota") {

@@ -45,6 +45,7 @@ func TestKubernetesWrite(t *testing.T) {
 		{"invalid", apierrors.NewInvalid(schema.GroupKind{Kind: "Secret"}, "t-candidate", field.ErrorList{field.Invalid(field.NewPath("metadata", "labels"), "x", "denied")}), v1.ReasonWriteInvalid, false, "admission webhook"},
 		{"webhook denial with an odd code", &apierrors.StatusError{ErrStatus: apierrors.NewForbidden(secrets, "x", errors.New("x")).ErrStatus}, v1.ReasonWriteForbidden, false, ""},
 		{"wrapped", fmt.Errorf("writing: %w", apierrors.NewForbidden(secrets, "t", errors.New("exceeded quota: q"))), v1.ReasonWriteQuotaExceeded, false, ""},
+		{"a quota the quota controller has not counted yet is no refusal", apierrors.NewForbidden(secrets, "t-candidate", errors.New("status unknown for quota: secrets, resources: secrets")), "", false, ""},
 		{"not found is no refusal", apierrors.NewNotFound(secrets, "t"), "", false, ""},
 		{"already exists is no refusal", apierrors.NewAlreadyExists(secrets, "t"), "", false, ""},
 		{"server unavailable is no refusal", apierrors.NewServiceUnavailable("down"), "", false, ""},
