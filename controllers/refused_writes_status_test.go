@@ -159,3 +159,31 @@ func TestRefusalOfAnotherWriteStartsItsOwnCount(t *testing.T) {
 		t.Errorf("one conflict shows on WritesAccepted: %+v", wa)
 	}
 }
+
+// A refusal recorded while the connection rotated is no observation once spec.consumers is
+// removed: nothing of the rotation is written any more, so Ready and Stalled do not keep
+// saying that a write is refused.
+func TestRefusalClearsWhenConsumersAreRemoved(t *testing.T) {
+	r := &TableauConnectionReconciler{Now: func() time.Time { return now }}
+	signedIn := metav1.NewTime(now)
+	conn := &v1.TableauConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t", Generation: 2},
+		Spec:       v1.TableauConnectionSpec{APIVersion: "3.24"},
+		Status: v1.TableauConnectionStatus{
+			Server:       &v1.ServerStatus{RESTAPIVersion: "3.24"},
+			Credentials:  &v1.CredentialStatus{Revision: "r2", LastSignInTime: &signedIn},
+			Rotation:     &v1.RotationStatus{Phase: v1.RotationStaged, ActiveRevision: "r1", CandidateRevision: "r2"},
+			RefusedWrite: &v1.RefusedWriteStatus{Reason: v1.ReasonWriteQuotaExceeded, Verb: "create", Kind: "Secret", Name: "c-tableau-candidate", Message: "refused", Consecutive: 4},
+		},
+	}
+	if err := r.reconcileRotation(context.Background(), &scope{conn: conn, now: now}); err != nil {
+		t.Fatal(err)
+	}
+	setConditions(conn, now)
+	if rw := conn.Status.RefusedWrite; rw != nil {
+		t.Errorf("refusedWrite = %+v after spec.consumers was removed", rw)
+	}
+	if s := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionStalled); s.Status != metav1.ConditionFalse {
+		t.Errorf("Stalled = %+v", s)
+	}
+}
