@@ -134,7 +134,10 @@ func setWriteConditions(conn *v1.TableauConnection, set setCondition) {
 	set(v1.ConditionWritesAccepted, metav1.ConditionFalse, rw.Reason, rw.Message)
 	set(v1.ConditionReady, metav1.ConditionFalse, rw.Reason, rw.Message)
 	if rw.Reason == v1.ReasonWriteConflict {
-		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
+		if meta.IsStatusConditionTrue(conn.Status.Conditions, v1.ConditionStalled) {
+			// A conflict is retried; it does not hide a stall found on its own.
+			return
+		}
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressingRetry,
 			fmt.Sprintf("%s %s %q conflicted %d times in a row; retrying with backoff.", rw.Verb, rw.Kind, rw.Name, rw.Consecutive))
 		return

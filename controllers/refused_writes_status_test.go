@@ -29,6 +29,7 @@ import (
 	"k8s.io/client-go/tools/events"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
 )
 
 // A recorded refusal sets WritesAccepted, Ready and Stalled in the one place conditions are
@@ -185,5 +186,30 @@ func TestRefusalClearsWhenConsumersAreRemoved(t *testing.T) {
 	}
 	if s := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionStalled); s.Status != metav1.ConditionFalse {
 		t.Errorf("Stalled = %+v", s)
+	}
+}
+
+// A conflict storm is retried, but it does not hide a stall found on its own: a connection
+// whose endpoint is misconfigured stays Stalled while a restart annotation keeps conflicting.
+func TestConflictStormKeepsAStallOfItsOwn(t *testing.T) {
+	signedIn := metav1.NewTime(now)
+	conn := &v1.TableauConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t", Generation: 2},
+		Spec:       v1.TableauConnectionSpec{APIVersion: "3.24", Consumers: &v1.ConsumersSpec{SecretName: "c-tableau"}},
+		Status: v1.TableauConnectionStatus{
+			Server:      &v1.ServerStatus{RESTAPIVersion: "3.24"},
+			Credentials: &v1.CredentialStatus{Revision: "r2", LastSignInTime: &signedIn},
+			Rotation:    &v1.RotationStatus{Phase: v1.RotationRestarting, ActiveRevision: "r2", PreviousRevision: "r1"},
+			LastFailure: &v1.FailureStatus{Stage: v1.StageServer, Bucket: string(classify.EndpointMisconfigured), Reason: "TLSHandshakeFailed", Message: "x"},
+			RefusedWrite: &v1.RefusedWriteStatus{Reason: v1.ReasonWriteConflict, Verb: "patch", Kind: "Deployment", Name: "app",
+				Message: "conflict", Consecutive: classify.ConflictsBeforeReport},
+		},
+	}
+	setConditions(conn, now)
+	if wa := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted); wa == nil || wa.Reason != v1.ReasonWriteConflict {
+		t.Errorf("WritesAccepted = %+v", wa)
+	}
+	if s := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionStalled); s.Status != metav1.ConditionTrue || s.Reason != "TLSHandshakeFailed" {
+		t.Errorf("Stalled = %+v, want the endpoint's stall", s)
 	}
 }
