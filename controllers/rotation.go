@@ -79,7 +79,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 	conn := s.conn
 	if conn.Spec.Consumers == nil {
 		conn.Status.Rotation = nil
-		noteWritesAccepted(s) // no rotation, nothing of it to write
+		conn.Status.RefusedWrite = nil // no rotation, nothing of it to write
 		return nil
 	}
 	if conn.Status.Rotation == nil {
