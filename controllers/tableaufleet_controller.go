@@ -82,10 +82,6 @@ func memberFailed(c *v1.TableauConnection) (bool, string) {
 	return true, detail
 }
 
-// ValidationHold bounds how long a member whose new revision is still validating holds its
-// place in the wave, so one slow member cannot stop a fleet for good.
-const ValidationHold = fleet.ValidationHold
-
 // memberOf is what the wave needs of a member: its rotation's state, as its status says, and
 // whether it stands apart (suspended, being deleted, or selected by another fleet too). A
 // member whose source holds a revision it has not validated yet is Validating from the moment
@@ -285,7 +281,7 @@ func decideFleet(tf *v1.TableauFleet, v fleetView, now time.Time) time.Duration 
 	case len(d.Rotating) > 0 || len(d.Queued) > 0:
 		msg := fmt.Sprintf("Rotating %s; %d pending.", strings.Join(append(slices.Clone(d.Rotating), d.Current...), ", "), len(d.Queued))
 		if len(d.Validating) > 0 {
-			msg += fmt.Sprintf(" %s still validating and holding its place (at most %s).", strings.Join(d.Validating, ", "), ValidationHold)
+			msg += fmt.Sprintf(" %s still validating and holding its place (at most %s).", strings.Join(d.Validating, ", "), fleet.ValidationHold)
 		}
 		if len(d.Suspended) > 0 {
 			msg += fmt.Sprintf(" Suspended, holding no slot: %s.", strings.Join(d.Suspended, ", "))
