@@ -138,14 +138,18 @@ func reported(rw *v1.RefusedWriteStatus) bool {
 // unless the refusal is a conflict. A connection that never had a write refused has no
 // WritesAccepted condition; one whose writes go through again has it True.
 func setWriteConditions(conn *v1.TableauConnection, set setCondition) {
+	if conn.Spec.Suspend {
+		// Suspended, the operator writes nothing: a refusal recorded before is not current.
+		if meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted) != nil {
+			set(v1.ConditionWritesAccepted, metav1.ConditionUnknown, v1.ReasonSuspended, "Suspended: the operator writes nothing.")
+		}
+		return
+	}
 	rw := conn.Status.RefusedWrite
 	if rw == nil || !reported(rw) {
 		if meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted) != nil {
 			set(v1.ConditionWritesAccepted, metav1.ConditionTrue, v1.ReasonWritesAccepted, "The API server accepts the operator's writes of the rotation.")
 		}
-		return
-	}
-	if conn.Spec.Suspend {
 		return
 	}
 	set(v1.ConditionWritesAccepted, metav1.ConditionFalse, rw.Reason, rw.Message)

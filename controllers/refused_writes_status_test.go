@@ -213,3 +213,25 @@ func TestConflictStormKeepsAStallOfItsOwn(t *testing.T) {
 		t.Errorf("Stalled = %+v, want the endpoint's stall", s)
 	}
 }
+
+// A suspended connection writes nothing, so WritesAccepted does not keep saying False (and
+// TableauKubernetesWriteRefused firing) from a refusal recorded before the suspension.
+func TestSuspendedConnectionReportsNoRefusedWrite(t *testing.T) {
+	conn := &v1.TableauConnection{
+		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t", Generation: 3},
+		Spec:       v1.TableauConnectionSpec{APIVersion: "3.24", Suspend: true, Consumers: &v1.ConsumersSpec{SecretName: "c-tableau"}},
+		Status: v1.TableauConnectionStatus{
+			Rotation:     &v1.RotationStatus{Phase: v1.RotationStaged, ActiveRevision: "r1", CandidateRevision: "r2"},
+			RefusedWrite: &v1.RefusedWriteStatus{Reason: v1.ReasonWriteQuotaExceeded, Verb: "create", Kind: "Secret", Name: "c-tableau-candidate", Message: "refused", Consecutive: 2},
+			Conditions:   []metav1.Condition{{Type: v1.ConditionWritesAccepted, Status: metav1.ConditionFalse, Reason: v1.ReasonWriteQuotaExceeded, ObservedGeneration: 2}},
+		},
+	}
+	setConditions(conn, now)
+	wa := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted)
+	if wa.Status == metav1.ConditionFalse || wa.ObservedGeneration != 3 {
+		t.Errorf("WritesAccepted = %+v while suspended", wa)
+	}
+	if r := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionReady); r.Reason != v1.ReasonSuspended {
+		t.Errorf("Ready = %+v", r)
+	}
+}

@@ -46,6 +46,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time) {
 				set(t, metav1.ConditionUnknown, v1.ReasonSuspended, "Suspended before the first check.")
 			}
 		}
+		setWriteConditions(conn, set)
 		return
 	}
 	if rs := st.Rotation; rs != nil && rs.DueTime != nil {
