@@ -131,3 +131,33 @@ func TestSlowValidationKeepsItsPlaceInTheWave(t *testing.T) {
 		t.Error("bravo's consumers were restarted while alpha validated")
 	}
 }
+
+// While a slow sign-in of a new PAT runs, status says which revision is being validated and
+// nothing more: it does not say that the new PAT signed in (the old sign-in's time under the
+// new token's name).
+func TestValidatingRevisionClaimsNoSignInOfTheNewPAT(t *testing.T) {
+	w := newWorld(t)
+	w.soloTenant(t, "slowpat")
+	old := get(t, w.ns, "slowpat").Status.Credentials.Revision
+	before := w.sim.Calls("auth/signin")
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultLatency, Endpoint: "auth/signin", Times: 1, Delay: 8 * time.Second})
+	t.Cleanup(w.sim.ClearFaults)
+	w.setSource(t, "slowpat", "slowpat-v2", w.pat(t, "slowpat", "slowpat-v2", false))
+	eventually(t, 20*time.Second, "the sign-in to start", func() (bool, string) {
+		n := w.sim.Calls("auth/signin")
+		return n > before, fmt.Sprint(n, " sign-ins")
+	})
+	c := get(t, w.ns, "slowpat")
+	if c.Status.Credentials.Revision == old || c.Status.Credentials.RevisionChangedAt == nil {
+		t.Fatalf("the revision being validated is not in status before the sign-in: %s", describe(c))
+	}
+	if c.Status.Credentials.LastAttemptRevision != c.Status.Credentials.Revision {
+		if s := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionSignedIn); s != nil && s.Status == metav1.ConditionTrue && strings.Contains(s.Message, "slowpat-v2") {
+			t.Errorf("during the new PAT's first sign-in, SignedIn says: %s", s.Message)
+		}
+		if c.Status.Credentials.TokenName == "slowpat-v2" {
+			t.Errorf("status names the new PAT as the one that signed in before it did: %+v", c.Status.Credentials)
+		}
+	}
+	w.settled(t, "slowpat", "slowpat-v2")
+}

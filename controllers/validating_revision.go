@@ -16,17 +16,37 @@ limitations under the License.
 
 package controllers
 
-import "context"
+import (
+	"context"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
 
 // persistValidating records "validating revision X" (status.credentials.revision and
 // revisionChangedAt) before a sign-in with a revision status does not hold yet. A sign-in can
 // take many seconds; the fleet reads the recorded revision and keeps the member's place in
 // the wave from this moment on, so a later member does not promote before this one is staged
 // or rejected.
+//
+// Only the revision and since when are written: what else this reconcile learned of the new
+// credential (its token name, its expiry) waits for the sign-in's answer, or status would say
+// the new PAT signed in at the old one's time. The reconcile's status write adds the rest.
 func (r *TableauConnectionReconciler) persistValidating(ctx context.Context, s *scope) error {
 	before, now := s.before.Status.Credentials, s.conn.Status.Credentials
 	if now == nil || now.Revision == "" || (before != nil && before.Revision == now.Revision) {
 		return nil
 	}
-	return r.persist(ctx, s)
+	marked := s.before.DeepCopy()
+	c := marked.Status.Credentials
+	if c == nil {
+		c = &v1.CredentialStatus{}
+		marked.Status.Credentials = c
+	}
+	c.Revision, c.RevisionChangedAt = now.Revision, now.RevisionChangedAt.DeepCopy()
+	if err := r.patchStatus(ctx, s.before, marked, false); err != nil {
+		return err
+	}
+	s.before = marked
+	s.conn.ResourceVersion = marked.ResourceVersion
+	return nil
 }
