@@ -42,8 +42,12 @@ var outage struct {
 	cur *apiOutage
 }
 
-// operatorConfig is the operator's rest config: through the outage proxy when a test set one.
+// operatorConfig is the operator's rest config: another control plane or identity when a
+// test set one, else through the outage proxy when a test set one.
 func operatorConfig() *rest.Config {
+	if otherPlane != nil {
+		return otherPlane
+	}
 	outage.mu.Lock()
 	defer outage.mu.Unlock()
 	if outage.cur == nil {

@@ -88,6 +88,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		if rs != nil {
 			rs.Automatic = nil
 		}
+		noteIssueWritesAccepted(s)
 		return nil
 	}
 	if rs.Automatic == nil {
@@ -118,6 +119,7 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		}
 		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.IssueNone {
 			issueSucceeded(st)
+			noteIssueWritesAccepted(s) // nothing is left to write
 			if step.Phase == rotation.IssueIdle {
 				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", due.UTC().Format(time.RFC3339), adminNote(a))
 				if wait := due.Sub(r.now()); wait > 0 {
@@ -156,7 +158,14 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 			if errors.Is(err, ErrCrash) {
 				return err
 			}
+			if r.noteRefusedWrite(ctx, s, err) {
+				// The -issued Secret's write refused: on WritesAccepted, retried with backoff.
+				return nil
+			}
 			return r.issueFailed(ctx, s, err)
+		}
+		if step.Action == rotation.CreateSecret || step.Action == rotation.RestoreIssued {
+			noteIssueWritesAccepted(s)
 		}
 		issueSucceeded(st)
 		isc.ok = false // what is on the app changed: list again when needed

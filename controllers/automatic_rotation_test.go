@@ -302,3 +302,31 @@ func TestAutomaticRotationThrottledCreateRetriesOnItsConditionAndCompletes(t *te
 		t.Errorf("the app holds %v, want only the new secret %s", got, id)
 	}
 }
+
+// The automatic rotation's write of the -issued Secret, refused because the namespace's Secret
+// quota is used up, reaches WritesAccepted and counts on from one reconcile to the next (the
+// settled bundle rotation, which runs first, does not clear it); once the quota allows the
+// write the rotation completes.
+func TestAutomaticRotationRefusedIssuedWriteReachesStatus(t *testing.T) {
+	w := automaticTenants(t, nil, "capped")
+	q := secretQuotaUsedUp(t, w.ns)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "capped")
+	c := waitFor(t, w.ns, "capped", "the refused -issued write on WritesAccepted, twice in a row", func(c *v1.TableauConnection) bool {
+		wa := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionWritesAccepted)
+		rw := c.Status.RefusedWrite
+		return wa != nil && wa.Status == metav1.ConditionFalse && wa.Reason == v1.ReasonWriteQuotaExceeded && rw != nil && rw.Consecutive >= 2
+	})
+	if rw := c.Status.RefusedWrite; rw.Verb != "create" || rw.Name != "capped-tableau-issued" {
+		t.Errorf("refusedWrite = %+v, want the create of capped-tableau-issued", rw)
+	}
+	if err := k8s.Delete(context.Background(), q); err != nil {
+		t.Fatal(err)
+	}
+	w.automaticSettled(t, "capped", "capped-s1")
+	c = get(t, w.ns, "capped")
+	if wa := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionWritesAccepted); wa == nil || wa.Status != metav1.ConditionTrue || c.Status.RefusedWrite != nil {
+		t.Errorf("after the quota went: WritesAccepted = %+v, refusedWrite = %+v", wa, c.Status.RefusedWrite)
+	}
+}

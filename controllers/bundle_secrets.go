@@ -161,14 +161,9 @@ func (r *TableauConnectionReconciler) putSecret(ctx context.Context, conn *v1.Ta
 		return err
 	}
 	if existing == nil {
-		err = r.Create(ctx, sec)
-	} else {
-		err = r.Update(ctx, sec)
+		return wroteOrFailed(r.Create(ctx, sec), "create", "Secret", name)
 	}
-	if err != nil {
-		return fmt.Errorf("writing Secret %q: %w", name, err)
-	}
-	return nil
+	return wroteOrFailed(r.Update(ctx, sec), "update", "Secret", name)
 }
 
 // mark sets the operator's mark for conn on a Secret.
@@ -225,10 +220,7 @@ func (r *TableauConnectionReconciler) convergeConsumerOwnership(ctx context.Cont
 	if err := r.setOwnership(conn, sec); err != nil {
 		return err
 	}
-	if err := r.Update(ctx, sec); err != nil {
-		return fmt.Errorf("updating the owner of Secret %q: %w", sec.Name, err)
-	}
-	return nil
+	return wroteOrFailed(r.Update(ctx, sec), "update", "Secret", sec.Name)
 }
 
 // deleteOwn deletes a Secret the operator created for conn, with UID and resourceVersion
@@ -241,7 +233,7 @@ func (r *TableauConnectionReconciler) deleteOwn(ctx context.Context, conn *v1.Ta
 	uid, rv := sec.UID, sec.ResourceVersion
 	err = r.Delete(ctx, sec, client.Preconditions{UID: &uid, ResourceVersion: &rv})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("deleting Secret %q: %w", name, err)
+		return wroteOrFailed(err, "delete", "Secret", name)
 	}
 	return nil
 }

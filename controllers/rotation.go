@@ -81,6 +81,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 	conn := s.conn
 	if conn.Spec.Consumers == nil {
 		conn.Status.Rotation = nil
+		conn.Status.RefusedWrite = nil // no rotation, nothing of it to write
 		return nil
 	}
 	if conn.Status.Rotation == nil {
@@ -99,7 +100,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 		step := rotation.Plan(o)
 		if step.Settled(o) {
 			r.noteWaiting(s, rsc, step)
-			return r.convergeConsumerOwnership(ctx, conn, rsc.consumer)
+			return r.noteSettledWrite(ctx, s, r.convergeConsumerOwnership(ctx, conn, rsc.consumer))
 		}
 		if !fresh {
 			// Decide again from fresh reads before acting.
@@ -112,8 +113,16 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 		if err := r.persistStep(ctx, s, rsc, o, step); err != nil {
 			return err
 		}
-		if err := r.applyAction(ctx, s, rsc, step.Action); err != nil && !errors.Is(err, errNameTaken) {
+		err = r.applyAction(ctx, s, rsc, step.Action)
+		if r.noteRefusedWrite(ctx, s, err) {
+			// Recorded for the deferred status patch; retried with backoff.
+			return nil
+		}
+		if err != nil && !errors.Is(err, errNameTaken) {
 			return err
+		}
+		if err == nil && step.Action != rotation.None && step.Action != rotation.CheckCandidate {
+			noteWritesAccepted(s)
 		}
 	}
 	s.requeueIn(time.Second) // more steps than one reconcile takes: go on shortly

@@ -35,6 +35,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -128,6 +129,9 @@ var (
 	stopCurrent func()
 	// clockOffset moves the operator's clock forward, for tests of schedules longer than a test.
 	clockOffset atomic.Int64
+	// otherPlane, when set, is how the next manager reaches an API server (another
+	// control plane, or an impersonated ServiceAccount) instead of env.Config.
+	otherPlane *rest.Config
 )
 
 func operatorNow() time.Time { return time.Now().Add(time.Duration(clockOffset.Load())) }

@@ -58,6 +58,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 				set(t, metav1.ConditionUnknown, v1.ReasonSuspended, "Suspended before the first check.")
 			}
 		}
+		setWriteConditions(conn, set)
 		return
 	}
 	if rs := st.Rotation; rs != nil && rs.DueTime != nil {
@@ -157,6 +158,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 	default:
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonSucceeded, "")
 	}
+	setWriteConditions(conn, set)
 }
 
 // setAutomaticRotationCondition reports spec.rotation.automatic on its own condition, so a

@@ -470,6 +470,9 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
 		return true, nil
 	}
+	if err := r.persistValidating(ctx, s); err != nil {
+		return true, err
+	}
 	started := time.Now()
 	sess, err := r.signInOut(ctx, s.client, callgate.SignIn, conn.Spec.Site, *cred)
 	latency := time.Since(started)

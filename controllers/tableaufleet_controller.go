@@ -37,6 +37,7 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
+	"github.com/tableau-operator/tableau-operator/internal/fleet"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
 
@@ -54,13 +55,12 @@ type TableauFleetReconciler struct {
 	Now    func() time.Time
 }
 
-// fleetView is what the fleet decides from its members, in rollout order.
+// fleetView is what the fleet observed of its members, in rollout order.
 type fleetView struct {
 	members                        []v1.TableauConnection
-	ready, rotating, pending       []string
-	validating                     []string
+	admission                      fleet.Observation
+	ready                          []string
 	conflicted                     []string // also selected by another fleet: rotates under neither
-	failed                         []string
 	failedDetail                   map[string]string
 	lastCompletion                 *metav1.Time
 	incidentMembers                []string
@@ -82,30 +82,33 @@ func memberFailed(c *v1.TableauConnection) (bool, string) {
 	return true, detail
 }
 
-// ValidationHold bounds how long a member whose new revision is still validating holds its
-// place in the wave, so one slow member cannot stop a fleet for good.
-const ValidationHold = 10 * time.Minute
-
-// memberPending reports whether a member has a new revision to roll out: validated and staged,
-// or still validating (then it holds its place, for at most ValidationHold).
-func memberPending(c *v1.TableauConnection, now time.Time) (pending, validating bool) {
+// memberOf is what the wave needs of a member: its rotation's state, as its status says, and
+// whether it stands apart (suspended, being deleted, or selected by another fleet too). A
+// member whose source holds a revision it has not validated yet is Validating from the moment
+// the connection persisted that revision, before its sign-in (see persistValidating), so a
+// slow sign-in does not let a later member overtake it.
+func memberOf(c *v1.TableauConnection, conflicted bool, now time.Time) fleet.Member {
+	m := fleet.Member{Name: c.Name, State: fleet.Settled, Suspended: c.Spec.Suspend, Deleting: !c.DeletionTimestamp.IsZero(), Conflicted: conflicted}
 	rs, cr := c.Status.Rotation, c.Status.Credentials
-	if rs == nil {
-		return false, false
+	switch {
+	case rs == nil:
+	case rs.Phase == v1.RotationFailed:
+		m.State = fleet.Failed
+	case rotation.Phase(rs.Phase).Rotating():
+		m.State = fleet.Rotating
+	case rs.Phase == v1.RotationStaged:
+		m.State = fleet.Staged
+	case rs.Phase != v1.RotationIdle || rs.ActiveRevision == "" || cr == nil || cr.Revision == "" || cr.Revision == rs.ActiveRevision:
+	case c.Status.LastFailure != nil && c.Status.LastFailure.Revision == cr.Revision && !classify.Bucket(c.Status.LastFailure.Bucket).Transient():
+		// Validation failed for good (not a rejected candidate: a Secret or server problem):
+		// nothing will stage until a person acts.
+	default:
+		m.State = fleet.Validating
+		if cr.RevisionChangedAt != nil {
+			m.ValidatingFor = now.Sub(cr.RevisionChangedAt.Time)
+		}
 	}
-	if rs.Phase == v1.RotationStaged {
-		return true, false
-	}
-	if rs.Phase != v1.RotationIdle || rs.ActiveRevision == "" || cr == nil || cr.Revision == "" || cr.Revision == rs.ActiveRevision {
-		return false, false
-	}
-	if f := c.Status.LastFailure; f != nil && !classify.Bucket(f.Bucket).Transient() {
-		return false, false
-	}
-	if cr.RevisionChangedAt != nil && now.Sub(cr.RevisionChangedAt.Time) > ValidationHold {
-		return false, false
-	}
-	return true, true
+	return m
 }
 
 func viewOf(members []v1.TableauConnection, conflicted []string, now time.Time) fleetView {
@@ -118,23 +121,11 @@ func viewOf(members []v1.TableauConnection, conflicted []string, now time.Time) 
 		if meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionReady) {
 			v.ready = append(v.ready, c.Name)
 		}
-		if rs := c.Status.Rotation; rs != nil && !slices.Contains(conflicted, c.Name) {
-			pending, validating := memberPending(c, now)
-			switch {
-			case rotation.Phase(rs.Phase).Rotating():
-				v.rotating = append(v.rotating, c.Name)
-			case pending:
-				v.pending = append(v.pending, c.Name)
-				if validating {
-					v.validating = append(v.validating, c.Name)
-				}
-			}
-			if rs.LastCompletionTime != nil && (v.lastCompletion == nil || v.lastCompletion.Before(rs.LastCompletionTime)) {
-				v.lastCompletion = rs.LastCompletionTime
-			}
+		v.admission.Members = append(v.admission.Members, memberOf(c, slices.Contains(conflicted, c.Name), now))
+		if rs := c.Status.Rotation; rs != nil && rs.LastCompletionTime != nil && (v.lastCompletion == nil || v.lastCompletion.Before(rs.LastCompletionTime)) {
+			v.lastCompletion = rs.LastCompletionTime
 		}
 		if failed, detail := memberFailed(c); failed {
-			v.failed = append(v.failed, c.Name)
 			v.failedDetail[c.Name] = detail
 		}
 		if f := c.Status.LastFailure; f != nil && now.Sub(f.Time.Time) <= VendorIncidentWindow {
@@ -204,78 +195,59 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 }
 
 // decideFleet sets the fleet's status from its members: counts, the failed and acknowledged
-// members, whether the wave is halted, who may promote now, and the conditions.
-func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Duration {
-	st := &fleet.Status
-	gen := fleet.Generation
+// members, whether the wave is halted, who may promote now (fleet.Admit), and the conditions.
+func decideFleet(tf *v1.TableauFleet, v fleetView, now time.Time) time.Duration {
+	st := &tf.Status
+	gen := tf.Generation
 	set := conditionSetter(&st.Conditions, gen)
 	st.ObservedGeneration = gen
-	st.Members, st.Ready, st.Rotating, st.Pending = int32(len(v.members)), int32(len(v.ready)), int32(len(v.rotating)), int32(len(v.pending))
-	st.Failed = v.failed
 
-	if resume := fleet.Annotations[v1.AnnotationResume]; resume != "" && resume != st.LastHandledResume {
+	var failed []string
+	for _, m := range v.admission.Members {
+		if m.State == fleet.Failed {
+			failed = append(failed, m.Name)
+		}
+	}
+	if resume := tf.Annotations[v1.AnnotationResume]; resume != "" && resume != st.LastHandledResume {
 		st.LastHandledResume = resume
-		st.Acknowledged = append([]string(nil), v.failed...)
+		st.Acknowledged = append([]string(nil), failed...)
 	}
 	var ack []string
 	for _, name := range st.Acknowledged {
-		if slices.Contains(v.failed, name) {
+		if slices.Contains(failed, name) {
 			ack = append(ack, name)
 		}
 	}
 	st.Acknowledged = ack
-	var blocking []string
-	for _, name := range v.failed {
-		if !slices.Contains(ack, name) {
-			blocking = append(blocking, name)
-		}
-	}
-	sort.Strings(blocking)
-	halt := fleet.Spec.Rollout.HaltOnFailure == nil || *fleet.Spec.Rollout.HaltOnFailure
-	st.Halted = halt && len(blocking) > 0
 	if st.LastCompletionTime == nil || (v.lastCompletion != nil && st.LastCompletionTime.Before(v.lastCompletion)) {
 		st.LastCompletionTime = v.lastCompletion
 	}
-
-	// Who may promote: members already rotating keep their place; new ones join in order
-	// while there is room, the wave is not halted, and the pause since the last completion is over.
-	maxConcurrent := int(fleet.Spec.Rollout.MaxConcurrent)
-	if maxConcurrent < 1 {
-		maxConcurrent = 1
-	}
-	current := append([]string(nil), v.rotating...)
-	var requeue time.Duration
-	if len(v.rotating) > 0 || len(v.pending) > 0 {
-		requeue = 10 * time.Second
-	}
 	pauseLeft := time.Duration(0)
-	if p := fleet.Spec.Rollout.PauseBetween; p != nil && st.LastCompletionTime != nil {
+	if p := tf.Spec.Rollout.PauseBetween; p != nil && st.LastCompletionTime != nil {
 		pauseLeft = st.LastCompletionTime.Add(p.Duration).Sub(now)
 	}
-	if pauseLeft <= 0 {
-		for _, name := range v.pending {
-			if len(current) >= maxConcurrent {
-				break
-			}
-			// A halted wave stops before its first failed member: members earlier in the
-			// order go on, later ones keep their active credentials.
-			if st.Halted && name > blocking[0] {
-				break
-			}
-			// A member still validating holds its place: admitted, it promotes as soon as
-			// it is staged, and if it fails, the halt comes before later members promote.
-			current = append(current, name)
-		}
-	} else {
-		requeue = pauseLeft
-		// Members admitted before the pause began keep their grant.
-		for _, name := range st.Current {
-			if slices.Contains(v.pending, name) && !slices.Contains(current, name) && len(current) < maxConcurrent {
-				current = append(current, name)
-			}
+
+	o := v.admission
+	o.MaxConcurrent = int(tf.Spec.Rollout.MaxConcurrent)
+	o.HaltOnFailure = tf.Spec.Rollout.HaltOnFailure == nil || *tf.Spec.Rollout.HaltOnFailure
+	o.Acknowledged = ack
+	o.Paused = pauseLeft > 0
+	o.Granted = st.Current
+	d := fleet.Admit(o)
+
+	st.Members, st.Ready, st.Rotating, st.Pending = int32(len(v.members)), int32(len(v.ready)), int32(len(d.Rotating)), int32(len(d.Queued))
+	st.Failed = d.Failed
+	st.Halted = d.Halted
+	st.Current = d.Current
+	st.Suspended = d.Suspended
+	blocking := d.Blocking
+	var requeue time.Duration
+	if len(d.Rotating) > 0 || len(d.Queued) > 0 {
+		requeue = 10 * time.Second
+		if o.Paused {
+			requeue = pauseLeft
 		}
 	}
-	st.Current = current
 
 	if st.Halted {
 		var parts []string
@@ -306,16 +278,23 @@ func decideFleet(fleet *v1.TableauFleet, v fleetView, now time.Time) time.Durati
 		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetConflict, msg)
 		set(v1.ConditionStalled, metav1.ConditionTrue, v1.ReasonFleetConflict, msg)
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonFleetConflict, "")
-	case len(v.rotating) > 0 || len(v.pending) > 0:
-		msg := fmt.Sprintf("Rotating %s; %d pending.", strings.Join(current, ", "), len(v.pending))
-		if len(v.validating) > 0 {
-			msg += fmt.Sprintf(" %s still validating and holding its place (at most %s).", strings.Join(v.validating, ", "), ValidationHold)
+	case len(d.Rotating) > 0 || len(d.Queued) > 0:
+		msg := fmt.Sprintf("Rotating %s; %d pending.", strings.Join(append(slices.Clone(d.Rotating), d.Current...), ", "), len(d.Queued))
+		if len(d.Validating) > 0 {
+			msg += fmt.Sprintf(" %s still validating and holding its place (at most %s).", strings.Join(d.Validating, ", "), fleet.ValidationHold)
+		}
+		if len(d.Suspended) > 0 {
+			msg += fmt.Sprintf(" Suspended, holding no slot: %s.", strings.Join(d.Suspended, ", "))
 		}
 		set(v1.ConditionReady, metav1.ConditionFalse, v1.ReasonFleetRolling, msg)
 		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonFleetRolling, "A wave is rolling.")
 	default:
-		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonFleetSettled, fmt.Sprintf("%d members, %d ready, no rotation pending.", st.Members, st.Ready))
+		msg := fmt.Sprintf("%d members, %d ready, no rotation pending.", st.Members, st.Ready)
+		if len(d.Suspended) > 0 {
+			msg += fmt.Sprintf(" Suspended: %s.", strings.Join(d.Suspended, ", "))
+		}
+		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonFleetSettled, msg)
 		set(v1.ConditionStalled, metav1.ConditionFalse, v1.ReasonNotStalled, "")
 		set(v1.ConditionReconciling, metav1.ConditionFalse, v1.ReasonFleetSettled, "")
 	}

@@ -74,9 +74,11 @@ func TestDecideFleet(t *testing.T) {
 	}{
 		{"all idle", nil, []v1.TableauConnection{member("a", v1.RotationIdle), member("b", v1.RotationIdle)}, "", false, metav1.ConditionTrue},
 		{"first pending in name order", nil, []v1.TableauConnection{member("c", v1.RotationStaged), member("b", v1.RotationStaged), member("a", v1.RotationIdle)}, "b", false, metav1.ConditionFalse},
-		{"one rotating blocks the next", nil, []v1.TableauConnection{member("a", v1.RotationGating), member("b", v1.RotationStaged)}, "a", false, metav1.ConditionFalse},
+		{"one rotating blocks the next", nil, []v1.TableauConnection{member("a", v1.RotationGating), member("b", v1.RotationStaged)}, "", false, metav1.ConditionFalse},
 		{"maxConcurrent 2", func(f *v1.TableauFleet) { f.Spec.Rollout.MaxConcurrent = 2 },
-			[]v1.TableauConnection{member("a", v1.RotationGating), member("b", v1.RotationStaged), member("c", v1.RotationStaged)}, "a,b", false, metav1.ConditionFalse},
+			[]v1.TableauConnection{member("a", v1.RotationGating), member("b", v1.RotationStaged), member("c", v1.RotationStaged)}, "b", false, metav1.ConditionFalse},
+		{"a suspended staged member holds no slot", nil,
+			[]v1.TableauConnection{member("a", v1.RotationStaged, func(c *v1.TableauConnection) { c.Spec.Suspend = true }), member("b", v1.RotationStaged)}, "b", false, metav1.ConditionFalse},
 		{"a rejected candidate halts the members after it", nil, []v1.TableauConnection{member("a", v1.RotationIdle, rejected), member("b", v1.RotationStaged)}, "", true, metav1.ConditionFalse},
 		{"members before the failed one go on", nil, []v1.TableauConnection{member("a", v1.RotationStaged), member("b", v1.RotationIdle, rejected), member("c", v1.RotationStaged)}, "a", true, metav1.ConditionFalse},
 		{"a failed rotation halts", nil, []v1.TableauConnection{member("a", v1.RotationFailed), member("b", v1.RotationStaged)}, "", true, metav1.ConditionFalse},

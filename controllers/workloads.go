@@ -101,7 +101,7 @@ func (r *TableauConnectionReconciler) restartTargets(ctx context.Context, conn *
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("restarting %s %q: %w", t.Kind, t.Name, err)
+			return wroteOrFailed(err, "patch", t.Kind, t.Name)
 		}
 		metrics.ConsumerRestarted(conn.Namespace, conn.Name)
 	}

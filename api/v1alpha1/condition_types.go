@@ -35,6 +35,11 @@ const (
 	// CandidateValid says whether the new credential in the source may replace the active
 	// one; False names the failure and the next step while consumers keep working.
 	ConditionCandidateValid = "CandidateValid"
+	// WritesAccepted says whether the API server accepted the operator's writes of the
+	// rotation (the candidate, previous and consumer Secrets, the restart annotation). False
+	// names the API's reason (Forbidden, QuotaExceeded, Conflict, Invalid) and the next step;
+	// it appears with the first refusal and turns True once the writes go through again.
+	ConditionWritesAccepted = "WritesAccepted"
 	// Fleet conditions.
 	ConditionHalted                  = "Halted"
 	ConditionSuspectedVendorIncident = "SuspectedVendorIncident"
@@ -122,6 +127,15 @@ const (
 	ReasonConsumersNotObserved = "ConsumersNotObserved"
 	ReasonSecretNameTaken      = "SecretNameTaken"
 	ReasonFleetConflict        = "SelectedByTwoFleets"
+
+	// Reasons of WritesAccepted: the API server's status reason of a refused write, an
+	// exceeded ResourceQuota (which the API reports as Forbidden) told apart.
+	ReasonWritesAccepted     = "WritesAccepted"
+	ReasonWriteForbidden     = "Forbidden"
+	ReasonWriteQuotaExceeded = "QuotaExceeded"
+	ReasonWriteConflict      = "Conflict"
+	ReasonWriteInvalid       = "Invalid"
+	ReasonWriteRefused       = "WriteRefused"
 
 	ReasonFleetHalted      = "MemberFailed"
 	ReasonFleetNotHalted   = "NoFailedMember"

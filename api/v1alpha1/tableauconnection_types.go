@@ -429,6 +429,11 @@ type TableauConnectionStatus struct {
 	// +optional
 	LastHandledRequest string `json:"lastHandledRequest,omitempty"`
 
+	// refusedWrite is the operator's last write of the rotation that the API server refused
+	// (forbidden, over quota, invalid, or conflicting after retries), until a write goes
+	// through again. The WritesAccepted condition reports it.
+	// +optional
+	RefusedWrite *RefusedWriteStatus `json:"refusedWrite,omitempty"`
 	// callGate is the one clock of the connection's Tableau calls (validation, the
 	// pre-promotion check, serverinfo and the administrator's calls): after a throttled,
 	// unavailable or timed-out answer, or a delete Tableau acknowledged and still lists, no
@@ -484,6 +489,26 @@ type CallGateHold struct {
 	Class string `json:"class"`
 	// until is when the class may call again.
 	Until metav1.Time `json:"until"`
+}
+
+// RefusedWriteStatus is a Kubernetes write the API server refused.
+type RefusedWriteStatus struct {
+	// reason is the API's reason: Forbidden, QuotaExceeded, Conflict, Invalid or WriteRefused.
+	Reason string `json:"reason"`
+	// verb, kind and name say which write: create, update, patch or delete of a Secret or a
+	// restart target.
+	Verb string `json:"verb"`
+	Kind string `json:"kind"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// message is what was refused and the next step, with the API server's message (bounded).
+	// +kubebuilder:validation:MaxLength=1024
+	Message string `json:"message"`
+	// time is when it was last refused; since when the refusals began.
+	Time  metav1.Time `json:"time"`
+	Since metav1.Time `json:"since"`
+	// consecutive counts the refusals in a row.
+	Consecutive int32 `json:"consecutive"`
 }
 
 // Rotation phases. Each is persisted in status before the action it names, so a restarted

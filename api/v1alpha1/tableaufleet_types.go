@@ -76,10 +76,16 @@ type TableauFleetStatus struct {
 	// +optional
 	Halted bool `json:"halted,omitempty"`
 
-	// current lists the members allowed to promote now, in rollout order.
+	// current lists the members granted a slot to promote now, in rollout order. Members
+	// already rotating hold their slots (counted in rotating) without being listed.
 	// +optional
 	// +listType=atomic
 	Current []string `json:"current,omitempty"`
+	// suspended lists the members with spec.suspend: they take no slot and hold no place in
+	// the wave until they are resumed.
+	// +optional
+	// +listType=atomic
+	Suspended []string `json:"suspended,omitempty"`
 	// failed lists the members whose rotation failed or whose candidate was rejected.
 	// +optional
 	// +listType=atomic

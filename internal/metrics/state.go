@@ -64,7 +64,8 @@ var (
 // not define is reported as "Other", so nothing an object holds can grow a label's values.
 var (
 	connectionConditionTypes = []string{v1.ConditionReady, v1.ConditionReconciling, v1.ConditionStalled,
-		v1.ConditionSignedIn, v1.ConditionAPIVersionSupported, v1.ConditionRotationDue, v1.ConditionConsumersReady}
+		v1.ConditionSignedIn, v1.ConditionAPIVersionSupported, v1.ConditionRotationDue, v1.ConditionConsumersReady,
+		v1.ConditionWritesAccepted}
 	fleetConditionTypes = []string{v1.ConditionReady, v1.ConditionReconciling, v1.ConditionStalled,
 		v1.ConditionHalted, v1.ConditionSuspectedVendorIncident}
 	statusLabels   = []string{string(metav1.ConditionTrue), string(metav1.ConditionFalse), string(metav1.ConditionUnknown)}

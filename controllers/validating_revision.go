@@ -1,0 +1,52 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
+
+// persistValidating records "validating revision X" (status.credentials.revision and
+// revisionChangedAt) before a sign-in with a revision status does not hold yet. A sign-in can
+// take many seconds; the fleet reads the recorded revision and keeps the member's place in
+// the wave from this moment on, so a later member does not promote before this one is staged
+// or rejected.
+//
+// Only the revision and since when are written: what else this reconcile learned of the new
+// credential (its token name, its expiry) waits for the sign-in's answer, or status would say
+// the new PAT signed in at the old one's time. The reconcile's status write adds the rest.
+func (r *TableauConnectionReconciler) persistValidating(ctx context.Context, s *scope) error {
+	before, now := s.before.Status.Credentials, s.conn.Status.Credentials
+	if now == nil || now.Revision == "" || (before != nil && before.Revision == now.Revision) {
+		return nil
+	}
+	marked := s.before.DeepCopy()
+	c := marked.Status.Credentials
+	if c == nil {
+		c = &v1.CredentialStatus{}
+		marked.Status.Credentials = c
+	}
+	c.Revision, c.RevisionChangedAt = now.Revision, now.RevisionChangedAt.DeepCopy()
+	if err := r.patchStatus(ctx, s.before, marked, false); err != nil {
+		return err
+	}
+	s.before = marked
+	s.conn.ResourceVersion = marked.ResourceVersion
+	return nil
+}
