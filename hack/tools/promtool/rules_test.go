@@ -85,7 +85,7 @@ func TestPrometheusRuleMatchesRulesFile(t *testing.T) {
 
 // The alerts the issue asks for; the rules file has exactly these.
 var wantAlerts = []string{"TableauPATExpiringSoon", "TableauPATExpiryImminent", "TableauRotationDue",
-	"TableauRotationFailed", "TableauConnectionNotReady", "TableauKubernetesWriteRefused", "TableauFleetHalted",
+	"TableauRotationFailed", "TableauConnectionNotReady", "TableauConsumerSecretNotReady", "TableauKubernetesWriteRefused", "TableauFleetHalted",
 	"TableauSuspectedVendorIncident", "TableauOperatorAbsent", "TableauRateLimited"}
 
 // TestAlertsAnnotatedWithRunbook checks every alert's severity, summary and description (with
