@@ -117,14 +117,22 @@ func runManager(args []string) int {
 		fmt.Fprintln(fs.Output(), err)
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
-	log := ctrl.Log.WithName("setup")
-	rt.applyMemoryLimit(log)
 	namespaces, err := watchnamespaces.Parse(watchNamespaces)
 	if err != nil {
-		log.Error(err, "invalid flag")
+		fmt.Fprintln(fs.Output(), err)
 		return 2
 	}
+	// GetConfig honours KUBECONFIG, in-cluster config and ~/.kube/config, in that order. It runs
+	// before the logger is set: its own error log (a JSON stack trace when KUBECONFIG is unset and
+	// the process is not in a pod) is dropped, and a person at a shell reads one line.
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		// One line that says what to do; a stack trace tells a person at a shell nothing more.
+		fmt.Fprintf(os.Stderr, "tableau-operator: no Kubernetes configuration: run it in a cluster, set KUBECONFIG, or write ~/.kube/config (%s)\n", oneLine(err))
+		return 1
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	log := ctrl.Log.WithName("setup")
 
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -140,14 +148,10 @@ func runManager(args []string) int {
 		metricsOpts.TLSOpts = append(metricsOpts.TLSOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
 	}
 
-	// GetConfig honours --kubeconfig, KUBECONFIG, in-cluster config and ~/.kube/config, in that order.
-	cfg, err := ctrl.GetConfig()
-	if err != nil {
-		// One line that says what to do; a stack trace tells a person at a shell nothing more.
-		fmt.Fprintf(os.Stderr, "tableau-operator: no Kubernetes configuration: run it in a cluster, set KUBECONFIG, or write ~/.kube/config (%s)\n", oneLine(err))
-		return 1
-	}
 	cfg.QPS, cfg.Burst = float32(qps), burst
+	// After the configuration is known, so a person at a shell without one reads one line;
+	// before the manager allocates its caches, so the garbage collector knows the limit.
+	rt.applyMemoryLimit(log)
 	ctx := ctrl.SetupSignalHandler()
 	// A pod that starts during an API server outage waits here (liveness answering, readiness
 	// failing, one log line per attempt) instead of exiting into a crash loop.

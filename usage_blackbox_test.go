@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -56,16 +57,31 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 }
 
 // TestManagerWithoutKubeconfigSaysWhatToDo: one line on stderr, exit 1, no stack trace.
+// Both with KUBECONFIG naming a missing file and with KUBECONFIG unset outside a pod, where
+// controller-runtime tries the in-cluster configuration first and logs its failure.
 func TestManagerWithoutKubeconfigSaysWhatToDo(t *testing.T) {
-	cmd := exec.Command(binary, "--metrics-bind-address=0", "--health-probe-bind-address=0")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "absent"), "HOME="+t.TempDir(), "KUBERNETES_SERVICE_HOST=")
-	out, err := cmd.CombinedOutput()
-	var exitErr *exec.ExitError
-	if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
-		t.Fatalf("exit %v, want 1\n%s", err, out)
+	var base []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "KUBECONFIG=") && !strings.HasPrefix(kv, "KUBERNETES_SERVICE_") && !strings.HasPrefix(kv, "HOME=") {
+			base = append(base, kv)
+		}
 	}
-	if strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "KUBECONFIG") || strings.Contains(string(out), "stacktrace") {
-		t.Errorf("want one line naming KUBECONFIG, got:\n%s", out)
+	for name, env := range map[string][]string{
+		"missing file": {"KUBECONFIG=" + filepath.Join(t.TempDir(), "absent")},
+		"unset":        nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(binary, "--metrics-bind-address=0", "--health-probe-bind-address=0")
+			cmd.Env = append(append(slices.Clone(base), "HOME="+t.TempDir()), env...)
+			out, err := cmd.CombinedOutput()
+			var exitErr *exec.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitCode() != 1 {
+				t.Fatalf("exit %v, want 1\n%s", err, out)
+			}
+			if strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "KUBECONFIG") || strings.Contains(string(out), "stacktrace") {
+				t.Errorf("want one line naming KUBECONFIG, got:\n%s", out)
+			}
+		})
 	}
 }
 
