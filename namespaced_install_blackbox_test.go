@@ -155,7 +155,7 @@ spec:
 // touches the cluster, with exit code 2 and the offending name.
 func TestWatchNamespacesFlagRejectsBadNames(t *testing.T) {
 	for flag, want := range map[string]string{
-		"--watch-namespaces=team-a,Team_B": `\"Team_B\" is not a namespace name`,
+		"--watch-namespaces=team-a,Team_B": `"Team_B" is not a namespace name`,
 		"--watch-namespaces=team-a,,b":     "has an empty entry",
 	} {
 		cmd := exec.Command(binary, flag)
