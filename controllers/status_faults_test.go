@@ -31,34 +31,26 @@ var statusFaults = &statusFaultSet{}
 type statusFaultSet struct {
 	mu    sync.Mutex
 	ns    map[string]bool
-	allow map[string]int // writes that still go through in a failing namespace
 	fails int
 }
 
-func (f *statusFaultSet) set(ns string, failing bool) { f.setAfter(ns, failing, 0) }
-
-// setAfter refuses a namespace's status writes after the next `allowed` ones have gone through.
-func (f *statusFaultSet) setAfter(ns string, failing bool, allowed int) {
+func (f *statusFaultSet) set(ns string, failing bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.ns == nil {
-		f.ns, f.allow = map[string]bool{}, map[string]int{}
+		f.ns = map[string]bool{}
 	}
-	f.ns[ns], f.allow[ns] = failing, allowed
+	f.ns[ns] = failing
 }
 
 func (f *statusFaultSet) failing(ns string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !f.ns[ns] {
-		return false
+	if f.ns[ns] {
+		f.fails++
+		return true
 	}
-	if f.allow[ns] > 0 {
-		f.allow[ns]--
-		return false
-	}
-	f.fails++
-	return true
+	return false
 }
 
 func (f *statusFaultSet) count() int { f.mu.Lock(); defer f.mu.Unlock(); return f.fails }
