@@ -262,3 +262,35 @@ func equalCounts(a, b map[string]int) bool {
 	}
 	return true
 }
+
+// TestAdminVerdictHoldOpensOnChangedInputs: a verdict on the administrator's calls that the
+// automatic rotation recorded (a rejected administrator PAT, its next attempt in an hour)
+// holds them in memory, but a change of the connection's spec, Secret or requested-at opens
+// the gate, as it does for every other hold: a person who fixed the administrator's rights
+// and asked for a retry is not kept waiting an hour.
+func TestAdminVerdictHoldOpensOnChangedInputs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client("ns/a")
+	admin, err := c.SignInWithPAT(ctx, callgate.Admin, site, adminPAT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SignOut(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	f.failWrites = true
+	c.HoldAdmin(f.now.Add(time.Hour))
+	f.now = f.now.Add(time.Minute)
+	if _, err := f.client("ns/a").SignInWithPAT(ctx, callgate.Admin, site, adminPAT); held(t, err).Until.Sub(f.now) < 58*time.Minute {
+		t.Fatalf("the verdict's hold ends at %v", held(t, err).Until)
+	}
+	f.inputs = "requested-at-2"
+	admin, err = f.client("ns/a").SignInWithPAT(ctx, callgate.Admin, site, adminPAT)
+	if err != nil {
+		t.Fatalf("after the inputs changed the administrator's sign-in is still held: %v", err)
+	}
+	if err := f.client("ns/a").SignOut(ctx, admin); err != nil {
+		t.Logf("sign-out: %v", err)
+	}
+}
