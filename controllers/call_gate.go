@@ -110,6 +110,17 @@ func ceilSecond(t time.Time) metav1.Time {
 	return metav1.NewTime(t)
 }
 
+// syncGateStatus writes the gate this process holds into status. Memory wins: a status
+// write that failed left status.callGate behind (or without the hold at all), and the
+// reconciles the gate then stops make no call that would persist it again, so a process that
+// started from that status would call earlier than the gate allowed.
+func (r *TableauConnectionReconciler) syncGateStatus(s *scope) {
+	if s.client == nil {
+		return
+	}
+	s.conn.Status.CallGate = gateToStatus(s.client.State())
+}
+
 // gateNext is the next attempt a caller records after a failed call of class: the gate's time
 // when the answer closed it (throttled, unavailable, timed out: one clock for every path), and
 // otherwise next, which the gate then holds in memory, so a status write that fails never

@@ -18,6 +18,7 @@ package controllers_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -84,26 +85,38 @@ func validationOnly(c *v1.TableauConnection) { c.Labels, c.Spec.Consumers = nil,
 // A status write that fails (a webhook, a conflict storm, the API server down) never turns
 // into a sign-in loop: the gate holds the failed sign-in's next attempt in memory. Before
 // the gate, controller-runtime's error retries signed in again and again (12 sign-ins in
-// 20 s with a PAT, each ending its consumers' sessions).
+// 20 s with a PAT, each ending its consumers' sessions). The writes fail from the first
+// sign-in on: the claim written before it goes through (no claim, no sign-in), the verdict's
+// write after it does not. Once status can be written it shows the gate memory kept.
 func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
 	w := newWorld(t)
 	w.setSource(t, "nowrite", "nowrite-v1", w.pat(t, "nowrite", "nowrite-v1", true))
-	statusFaults.set(w.ns, true)
+	statusFaults.failAfter(w.ns, func() bool { return w.sim.Calls("auth/signin") >= 1 })
 	t.Cleanup(func() { statusFaults.set(w.ns, false) })
 	refusedBefore := statusFaults.count()
 	create(t, w.tenantConnection("nowrite", validationOnly))
-	time.Sleep(15 * time.Second)
+	eventually(t, 30*time.Second, "the first sign-in", func() (bool, string) { return w.sim.Calls("auth/signin") >= 1, "" })
+	time.Sleep(8 * time.Second)
 	if n := w.sim.Calls("auth/signin"); n != 1 {
-		t.Errorf("%d sign-ins in 15 s while status could not be written, want 1", n)
+		t.Errorf("%d sign-ins in 8 s while status could not be written, want 1", n)
 	}
 	if refused := statusFaults.count() - refusedBefore; refused < 3 {
 		t.Fatalf("only %d status writes were refused: the test did not make the operator retry", refused)
 	}
 	statusFaults.set(w.ns, false)
 	poke(t, w.ns, "nowrite")
-	waitFor(t, w.ns, "nowrite", "the failure recorded once status can be written", readyReason("SignInRejected"))
+	c := waitFor(t, w.ns, "nowrite", "the failure recorded once status can be written", readyReason("SignInRejected"))
 	if n := w.sim.Calls("auth/signin"); n != 1 {
 		t.Errorf("%d sign-ins after status could be written again, want still 1", n)
+	}
+	// Status shows the hold memory kept, so a process that starts now keeps it too.
+	c = waitFor(t, w.ns, "nowrite", "status.callGate holding sign-ins", func(c *v1.TableauConnection) bool {
+		g := c.Status.CallGate
+		return g != nil && slices.ContainsFunc(g.Holds, func(h v1.CallGateHold) bool { return h.Class == "signin" })
+	})
+	i := slices.IndexFunc(c.Status.CallGate.Holds, func(h v1.CallGateHold) bool { return h.Class == "signin" })
+	if f := c.Status.LastFailure; f == nil || f.NextAttemptTime == nil || c.Status.CallGate.Holds[i].Until.Before(f.NextAttemptTime) {
+		t.Errorf("status.callGate %+v does not hold sign-ins until lastFailure.nextAttemptTime (%+v)", c.Status.CallGate, f)
 	}
 }
 
