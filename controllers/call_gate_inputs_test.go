@@ -26,6 +26,7 @@ import (
 // memory, and a fixed Secret is validated at once, not when that hold ends. The gate's inputs
 // are the Secret read now, not the revision status recorded for the rejected sign-in.
 func TestFixedSecretAfterARejectionPassesTheGateAtOnce(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	w.setSource(t, "fix", "fix-v1", w.pat(t, "fix", "fix-v1", true))
 	create(t, w.tenantConnection("fix", validationOnly))
