@@ -95,6 +95,8 @@ func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
 	statusFaults.failAfter(w.ns, func() bool { return w.sim.Calls("auth/signin") >= 1 })
 	t.Cleanup(func() { statusFaults.set(w.ns, false) })
 	refusedBefore := statusFaults.count()
+	heldSignIns := map[string]string{"class": "signin", "decision": "held"}
+	heldBefore := counterValue(t, "tableau_operator_gate_calls_total", heldSignIns)
 	create(t, w.tenantConnection("nowrite", validationOnly))
 	eventually(t, 30*time.Second, "the first sign-in", func() (bool, string) { return w.sim.Calls("auth/signin") >= 1, "" })
 	time.Sleep(8 * time.Second)
@@ -103,6 +105,10 @@ func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
 	}
 	if refused := statusFaults.count() - refusedBefore; refused < 3 {
 		t.Fatalf("only %d status writes were refused: the test did not make the operator retry", refused)
+	}
+	// The metric shows the gate at work: the retries' sign-ins were held back.
+	if held := counterValue(t, "tableau_operator_gate_calls_total", heldSignIns) - heldBefore; held < 2 {
+		t.Errorf("the gate metric counted %v sign-ins held back while it held every retry", held)
 	}
 	statusFaults.set(w.ns, false)
 	poke(t, w.ns, "nowrite")

@@ -196,6 +196,17 @@ func (c *Client) Until(class callgate.Class) time.Time {
 	return c.State().Until(class, c.o.Now())
 }
 
+// HoldsBack is Until for a caller that skips its call when the gate is closed: the call it
+// skips is counted as held back, like one the gate refused, so the metric shows the gate
+// at work on the paths that ask before calling (validation, serverinfo).
+func (c *Client) HoldsBack(class callgate.Class) time.Time {
+	until := c.Until(class)
+	if !until.IsZero() {
+		c.observe(class, true)
+	}
+	return until
+}
+
 // Hold closes class until t: a verdict the caller records (a rejected sign-in's next attempt)
 // holds in memory even when status cannot be written.
 func (c *Client) Hold(class callgate.Class, until time.Time) {

@@ -294,3 +294,26 @@ func TestAdminVerdictHoldOpensOnChangedInputs(t *testing.T) {
 		t.Logf("sign-out: %v", err)
 	}
 }
+
+// TestHoldsBackCountsTheSkippedCall: a caller that asks the gate before calling and skips the
+// call is counted as held back, like a call the gate refused; an open gate counts nothing.
+func TestHoldsBackCountsTheSkippedCall(t *testing.T) {
+	f := newFixture(t)
+	held := map[callgate.Class]int{}
+	c := gatedclient.New(f.raw, gatedclient.Options{Keeper: f.keeper, Connection: "ns/a", Now: func() time.Time { return f.now },
+		Policy: backoff.Default, Observe: func(class callgate.Class, h bool) {
+			if h {
+				held[class]++
+			}
+		}})
+	if until := c.HoldsBack(callgate.SignIn); !until.IsZero() || held[callgate.SignIn] != 0 {
+		t.Fatalf("an open gate: until %v, held %v", until, held)
+	}
+	c.Hold(callgate.SignIn, f.now.Add(time.Minute))
+	if until := c.HoldsBack(callgate.SignIn); until.IsZero() || held[callgate.SignIn] != 1 {
+		t.Fatalf("a closed gate: until %v, held %v", until, held)
+	}
+	if c.HoldsBack(callgate.ServerInfo); held[callgate.ServerInfo] != 0 {
+		t.Fatalf("serverinfo is not held by a sign-in hold: held %v", held)
+	}
+}
