@@ -161,8 +161,14 @@ func runManager(args []string) int {
 		return 1
 	}
 	if err := apiwait.Wait(ctx, probe, probeAddr, apiwait.Policy, log); err != nil {
-		log.Info("stopped while waiting for the Kubernetes API server")
-		return 0
+		if ctx.Err() != nil {
+			log.Info("stopped while waiting for the Kubernetes API server")
+			return 0
+		}
+		// The health probes could not be served while waiting: the kubelet would see a
+		// pod that neither lives nor is ready, so say why and exit.
+		log.Error(err, "unable to wait for the Kubernetes API server")
+		return 1
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,

@@ -78,12 +78,17 @@ func gateFromStatus(g *v1.CallGateStatus) callgate.State {
 	return st
 }
 
+// gateToStatus fits the gate into the CRD's bounds. A pending secret id longer than status
+// allows (Tableau listed it; Tableau's are 36-character LUIDs) is recorded cut, since the API
+// server would refuse every status write otherwise: memory keeps the whole id, and a process
+// that restarts from the cut one settles the pending delete at the next listing, which still
+// waits for the administrator hold that status keeps.
 func gateToStatus(st callgate.State) *v1.CallGateStatus {
 	if st.Zero() {
 		return nil
 	}
 	g := &v1.CallGateStatus{ConsecutiveFailures: int32(min(st.Failures, 1<<20)), Reason: bounded(st.Reason, 60),
-		Endpoint: bounded(st.Endpoint, 28), PendingDeleteSecretID: st.PendingDelete,
+		Endpoint: bounded(st.Endpoint, 28), PendingDeleteSecretID: bounded(st.PendingDelete, maxSecretIDLength-4),
 		PendingChecks: int32(min(st.PendingChecks, 1<<20)), Inputs: st.Inputs}
 	if !st.NotBefore.IsZero() {
 		t := ceilSecond(st.NotBefore)
@@ -103,6 +108,17 @@ func ceilSecond(t time.Time) metav1.Time {
 		t = r.Add(time.Second)
 	}
 	return metav1.NewTime(t)
+}
+
+// syncGateStatus writes the gate this process holds into status. Memory wins: a status
+// write that failed left status.callGate behind (or without the hold at all), and the
+// reconciles the gate then stops make no call that would persist it again, so a process that
+// started from that status would call earlier than the gate allowed.
+func (r *TableauConnectionReconciler) syncGateStatus(s *scope) {
+	if s.client == nil {
+		return
+	}
+	s.conn.Status.CallGate = gateToStatus(s.client.State())
 }
 
 // gateNext is the next attempt a caller records after a failed call of class: the gate's time

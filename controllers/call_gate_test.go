@@ -18,6 +18,7 @@ package controllers_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -84,26 +85,45 @@ func validationOnly(c *v1.TableauConnection) { c.Labels, c.Spec.Consumers = nil,
 // A status write that fails (a webhook, a conflict storm, the API server down) never turns
 // into a sign-in loop: the gate holds the failed sign-in's next attempt in memory. Before
 // the gate, controller-runtime's error retries signed in again and again (12 sign-ins in
-// 20 s with a PAT, each ending its consumers' sessions).
+// 20 s with a PAT, each ending its consumers' sessions). The writes fail from the first
+// sign-in on: the claim written before it goes through (no claim, no sign-in), the verdict's
+// write after it does not. Once status can be written it shows the gate memory kept.
 func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
+	t.Parallel() // touches no shared clock, manager or fault: runs beside the other parallel tests
 	w := newWorld(t)
 	w.setSource(t, "nowrite", "nowrite-v1", w.pat(t, "nowrite", "nowrite-v1", true))
-	statusFaults.set(w.ns, true)
+	statusFaults.failAfter(w.ns, func() bool { return w.sim.Calls("auth/signin") >= 1 })
 	t.Cleanup(func() { statusFaults.set(w.ns, false) })
 	refusedBefore := statusFaults.count()
+	heldSignIns := map[string]string{"class": "signin", "decision": "held"}
+	heldBefore := counterValue(t, "tableau_operator_gate_calls_total", heldSignIns)
 	create(t, w.tenantConnection("nowrite", validationOnly))
-	time.Sleep(15 * time.Second)
+	eventually(t, 30*time.Second, "the first sign-in", func() (bool, string) { return w.sim.Calls("auth/signin") >= 1, "" })
+	time.Sleep(8 * time.Second)
 	if n := w.sim.Calls("auth/signin"); n != 1 {
-		t.Errorf("%d sign-ins in 15 s while status could not be written, want 1", n)
+		t.Errorf("%d sign-ins in 8 s while status could not be written, want 1", n)
 	}
 	if refused := statusFaults.count() - refusedBefore; refused < 3 {
 		t.Fatalf("only %d status writes were refused: the test did not make the operator retry", refused)
 	}
+	// The metric shows the gate at work: the retries' sign-ins were held back.
+	if held := counterValue(t, "tableau_operator_gate_calls_total", heldSignIns) - heldBefore; held < 2 {
+		t.Errorf("the gate metric counted %v sign-ins held back while it held every retry", held)
+	}
 	statusFaults.set(w.ns, false)
 	poke(t, w.ns, "nowrite")
-	waitFor(t, w.ns, "nowrite", "the failure recorded once status can be written", readyReason("SignInRejected"))
+	c := waitFor(t, w.ns, "nowrite", "the failure recorded once status can be written", readyReason("SignInRejected"))
 	if n := w.sim.Calls("auth/signin"); n != 1 {
 		t.Errorf("%d sign-ins after status could be written again, want still 1", n)
+	}
+	// Status shows the hold memory kept, so a process that starts now keeps it too.
+	c = waitFor(t, w.ns, "nowrite", "status.callGate holding sign-ins", func(c *v1.TableauConnection) bool {
+		g := c.Status.CallGate
+		return g != nil && slices.ContainsFunc(g.Holds, func(h v1.CallGateHold) bool { return h.Class == "signin" })
+	})
+	i := slices.IndexFunc(c.Status.CallGate.Holds, func(h v1.CallGateHold) bool { return h.Class == "signin" })
+	if f := c.Status.LastFailure; f == nil || f.NextAttemptTime == nil || c.Status.CallGate.Holds[i].Until.Before(f.NextAttemptTime) {
+		t.Errorf("status.callGate %+v does not hold sign-ins until lastFailure.nextAttemptTime (%+v)", c.Status.CallGate, f)
 	}
 }
 
@@ -111,6 +131,7 @@ func TestFailedStatusWritesNeverLoopSignIns(t *testing.T) {
 // 900 KB code, summary, detail, request id or HTML title is recorded in status, and the one
 // sign-in is not repeated.
 func TestOversizedAnswersAreRecordedOnce(t *testing.T) {
+	t.Parallel() // touches no shared clock, manager or fault: runs beside the other parallel tests
 	for _, field := range []string{"code", "summary", "detail", "requestId", "title"} {
 		t.Run(field, func(t *testing.T) {
 			t.Parallel()
@@ -222,50 +243,64 @@ func TestDeleteThatDoesNotTakeIsPendingNotAStorm(t *testing.T) {
 	}
 }
 
-// Tableau storms during validation: each fault answers every sign-in for 21 s while a new
-// PAT waits to be validated. Per tenant no more sign-ins than the backoff allows in each
-// 10 s window, no terminal verdict, and the new PAT is validated once the storm ends.
+// Tableau storms during validation: each fault answers every sign-in for at least 21 s while
+// a new PAT waits to be validated. Per tenant no more sign-ins than the backoff allows in each
+// 10 s window, no terminal verdict, and the new PAT is validated once the storm ends. The
+// seven storms blow at once, one tenant on its own simulator each, and share their waiting:
+// as parallel subtests they ran two at a time on two cores (go test's -parallel), about
+// 105 s of mostly sleeping.
 func TestValidationStormsStayWithinTheBackoff(t *testing.T) {
-	for _, tc := range []struct {
+	t.Parallel() // touches no shared clock, manager or fault: runs beside the other parallel tests
+	type storm struct {
 		name  string
 		fault tableausim.Fault
-	}{
-		{"503", tableausim.Fault{Kind: tableausim.FaultServerError, Status: 503}},
-		{"502", tableausim.Fault{Kind: tableausim.FaultServerError, Status: 502}},
-		{"504", tableausim.Fault{Kind: tableausim.FaultServerError, Status: 504}},
-		{"429 HTML without Retry-After", tableausim.Fault{Kind: tableausim.FaultRateLimitHTML}},
-		{"429 XML with Retry-After", tableausim.Fault{Kind: tableausim.FaultRateLimitXML, RetryAfter: "4"}},
-		{"connection reset", tableausim.Fault{Kind: tableausim.FaultDrop}},
-		{"10 s answers", tableausim.Fault{Kind: tableausim.FaultLatency, Delay: 10 * time.Second}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			w := newWorld(t)
-			w.setSource(t, "storm", "storm-v1", w.pat(t, "storm", "storm-v1", false))
-			create(t, w.tenantConnection("storm", validationOnly))
-			waitFor(t, w.ns, "storm", "storm-v1 signed in", isReady)
-			fault := tc.fault
-			fault.Endpoint = "auth/signin"
-			w.sim.Inject(fault)
-			calls := countCalls(w, "auth/signin")
-			w.setSource(t, "storm", "storm-v2", w.pat(t, "storm", "storm-v2", false))
-			time.Sleep(21 * time.Second)
-			windows := calls.done()
-			c := get(t, w.ns, "storm")
-			slow := tc.fault.Kind == tableausim.FaultLatency
-			if f := c.Status.LastFailure; slow && (f != nil || c.Status.Credentials.TokenName != "storm-v2") {
-				t.Errorf("a slow answer within the client's timeout is an answer: %s", describe(c))
-			} else if f := c.Status.LastFailure; !slow && (f == nil || (f.Bucket != "ServerUnavailable" && f.Bucket != "RateOrQuotaLimit")) {
-				t.Errorf("during the storm: %s", describe(c))
-			}
-			t.Logf("sign-ins per 10 s window: %v", windows)
-			if windows[0] > 8 || windows[1] > 4 || windows[2] > 3 {
-				t.Errorf("sign-ins per 10 s window %v exceed the backoff (at most 8, 4, 3)", windows)
-			}
-			w.sim.ClearFaults()
-			waitFor(t, w.ns, "storm", "storm-v2 validated after the storm", func(c *v1.TableauConnection) bool {
-				return isReady(c) && c.Status.Credentials.TokenName == "storm-v2" && c.Status.LastFailure == nil
-			})
+		w     *world
+		calls *callWindows
+	}
+	storms := []*storm{
+		{name: "503", fault: tableausim.Fault{Kind: tableausim.FaultServerError, Status: 503}},
+		{name: "502", fault: tableausim.Fault{Kind: tableausim.FaultServerError, Status: 502}},
+		{name: "504", fault: tableausim.Fault{Kind: tableausim.FaultServerError, Status: 504}},
+		{name: "429 HTML without Retry-After", fault: tableausim.Fault{Kind: tableausim.FaultRateLimitHTML}},
+		{name: "429 XML with Retry-After", fault: tableausim.Fault{Kind: tableausim.FaultRateLimitXML, RetryAfter: "4"}},
+		{name: "connection reset", fault: tableausim.Fault{Kind: tableausim.FaultDrop}},
+		{name: "10 s answers", fault: tableausim.Fault{Kind: tableausim.FaultLatency, Delay: 10 * time.Second}},
+	}
+	for _, st := range storms {
+		st.w = newWorld(t)
+		st.w.setSource(t, "storm", "storm-v1", st.w.pat(t, "storm", "storm-v1", false))
+		create(t, st.w.tenantConnection("storm", validationOnly))
+	}
+	for _, st := range storms {
+		waitFor(t, st.w.ns, "storm", st.name+": storm-v1 signed in", isReady)
+	}
+	for _, st := range storms {
+		fault := st.fault
+		fault.Endpoint = "auth/signin"
+		st.w.sim.Inject(fault)
+		st.calls = countCalls(st.w, "auth/signin")
+		st.w.setSource(t, "storm", "storm-v2", st.w.pat(t, "storm", "storm-v2", false))
+	}
+	time.Sleep(21 * time.Second)
+	for _, st := range storms {
+		windows := st.calls.done()
+		w := st.w
+		c := get(t, w.ns, "storm")
+		slow := st.fault.Kind == tableausim.FaultLatency
+		if f := c.Status.LastFailure; slow && (f != nil || c.Status.Credentials.TokenName != "storm-v2") {
+			t.Errorf("%s: a slow answer within the client's timeout is an answer: %s", st.name, describe(c))
+		} else if f := c.Status.LastFailure; !slow && (f == nil || (f.Bucket != "ServerUnavailable" && f.Bucket != "RateOrQuotaLimit")) {
+			t.Errorf("%s: during the storm: %s", st.name, describe(c))
+		}
+		t.Logf("%s: sign-ins per 10 s window: %v", st.name, windows)
+		if windows[0] > 8 || windows[1] > 4 || windows[2] > 3 {
+			t.Errorf("%s: sign-ins per 10 s window %v exceed the backoff (at most 8, 4, 3)", st.name, windows)
+		}
+		w.sim.ClearFaults()
+	}
+	for _, st := range storms {
+		waitFor(t, st.w.ns, "storm", st.name+": storm-v2 validated after the storm", func(c *v1.TableauConnection) bool {
+			return isReady(c) && c.Status.Credentials.TokenName == "storm-v2" && c.Status.LastFailure == nil
 		})
 	}
 }
@@ -274,6 +309,7 @@ func TestValidationStormsStayWithinTheBackoff(t *testing.T) {
 // two tenants rotates through a burst of 503s and 429s on sign-in; no candidate is rejected,
 // nothing rolls back, the fleet is not left halted, and both end with their new PAT.
 func TestFleetRotationThroughAStormEndsWhereItWould(t *testing.T) {
+	t.Parallel() // touches no shared clock, manager or fault: runs beside the other parallel tests
 	names := []string{"st-a", "st-b"}
 	w := setupFleet(t, names...)
 	rejected := counterValue(t, "tableau_operator_rotations_total", map[string]string{"result": "rejected"})

@@ -31,6 +31,7 @@ var statusFaults = &statusFaultSet{}
 type statusFaultSet struct {
 	mu    sync.Mutex
 	ns    map[string]bool
+	after map[string]func() bool
 	fails int
 }
 
@@ -41,12 +42,26 @@ func (f *statusFaultSet) set(ns string, failing bool) {
 		f.ns = map[string]bool{}
 	}
 	f.ns[ns] = failing
+	if !failing {
+		delete(f.after, ns)
+	}
+}
+
+// failAfter makes the status writes in ns fail once cond holds (for instance after the first
+// sign-in, so the claim written before it goes through and the verdict's write fails).
+func (f *statusFaultSet) failAfter(ns string, cond func() bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.after == nil {
+		f.after = map[string]func() bool{}
+	}
+	f.after[ns] = cond
 }
 
 func (f *statusFaultSet) failing(ns string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.ns[ns] {
+	if f.ns[ns] || (f.after[ns] != nil && f.after[ns]()) {
 		f.fails++
 		return true
 	}

@@ -213,6 +213,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		// Status is written on error paths too: every attempt is recorded, and its
 		// nextAttemptTime holds the next reconcile back from Tableau, however soon
 		// controller-runtime retries the Kubernetes error.
+		r.syncGateStatus(s)
 		if err := r.persist(ctx, s); err != nil {
 			reterr = errors.Join(reterr, err)
 			return

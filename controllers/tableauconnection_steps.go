@@ -387,7 +387,7 @@ func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope)
 		return true, fmt.Errorf("building the Tableau client: %w", err)
 	}
 	s.client = c
-	if until := c.Until(callgate.ServerInfo); !until.IsZero() {
+	if until := c.HoldsBack(callgate.ServerInfo); !until.IsZero() {
 		// The call gate is closed (throttling, an outage, or a recorded failure whose status
 		// write may have failed): no call of this connection goes out before until.
 		return r.gateClosed(ctx, s, until)
@@ -451,7 +451,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 	if before, err := r.validatedBefore(ctx, s); err != nil || before {
 		return !before, err
 	}
-	if until := s.client.Until(callgate.SignIn); !until.IsZero() {
+	if until := s.client.HoldsBack(callgate.SignIn); !until.IsZero() {
 		// The call gate holds sign-ins (throttling, or a failure recorded in memory whose
 		// status write failed): a PAT sign-in ends its users' sessions, never in a loop.
 		return r.gateClosed(ctx, s, until)

@@ -24,6 +24,7 @@ package apiwait
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"time"
@@ -73,7 +74,7 @@ func Wait(ctx context.Context, probe Probe, probeAddr string, p backoff.Policy, 
 	}
 	stop, serr := serveProbes(probeAddr)
 	if serr != nil {
-		return serr
+		return fmt.Errorf("serving the health probes while the API server does not answer: %w", serr)
 	}
 	defer stop()
 	for n := 0; ; n++ {

@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -46,6 +47,7 @@ const (
 	EndpointListPATs      = "pats/list"
 	adminKeyPrefix        = "admin/"
 	connectionKeyPrefix   = "connection/"
+	verdictKeySeparator   = "|"
 	heldMessageTimeFormat = time.RFC3339
 )
 
@@ -99,11 +101,17 @@ func (k *Keeper) load(key string) (callgate.State, bool) {
 	return st, ok
 }
 
-// Forget drops a connection's gate (the connection was deleted).
+// Forget drops a connection's gate and its verdicts on administrator credentials (the
+// connection was deleted).
 func (k *Keeper) Forget(connection string) {
 	k.mu.Lock()
+	defer k.mu.Unlock()
 	delete(k.gates, connectionKeyPrefix+connection)
-	k.mu.Unlock()
+	for key := range k.gates {
+		if strings.HasPrefix(key, adminKeyPrefix) && strings.HasSuffix(key, verdictKeySeparator+connectionKeyPrefix+connection) {
+			delete(k.gates, key)
+		}
+	}
 }
 
 // Options bind a Client to one connection.
@@ -188,6 +196,17 @@ func (c *Client) Until(class callgate.Class) time.Time {
 	return c.State().Until(class, c.o.Now())
 }
 
+// HoldsBack is Until for a caller that skips its call when the gate is closed: the call it
+// skips is counted as held back, like one the gate refused, so the metric shows the gate
+// at work on the paths that ask before calling (validation, serverinfo).
+func (c *Client) HoldsBack(class callgate.Class) time.Time {
+	until := c.Until(class)
+	if !until.IsZero() {
+		c.observe(class, true)
+	}
+	return until
+}
+
 // Hold closes class until t: a verdict the caller records (a rejected sign-in's next attempt)
 // holds in memory even when status cannot be written.
 func (c *Client) Hold(class callgate.Class, until time.Time) {
@@ -195,10 +214,12 @@ func (c *Client) Hold(class callgate.Class, until time.Time) {
 	c.updateConn(func(s callgate.State) callgate.State { return s.Hold(class, until, now) })
 }
 
-// HoldAdmin closes the administrator calls of the credential this client last signed in
-// with until t, in memory: a rejected administrator credential is not tried again before the
-// next attempt its caller recorded, even when status cannot be written. A new administrator
-// PAT is another credential, with an open gate.
+// HoldAdmin closes this connection's administrator calls with the credential this client last
+// signed in with until t, in memory: a rejected administrator credential is not tried again
+// before the next attempt its caller recorded, even when status cannot be written. The hold
+// is the connection's verdict, kept under its inputs like every other hold: a new
+// administrator PAT is another credential, and a change of the connection's spec, Secret or
+// requested-at opens the gate.
 func (c *Client) HoldAdmin(until time.Time) {
 	c.mu.Lock()
 	key := c.lastAdminKey
@@ -206,8 +227,19 @@ func (c *Client) HoldAdmin(until time.Time) {
 	if key == "" {
 		return
 	}
-	now := c.o.Now()
-	c.o.Keeper.update(key, func(s callgate.State, _ bool) callgate.State { return s.Hold(callgate.Admin, until, now) })
+	now, in := c.o.Now(), c.o.Inputs()
+	c.o.Keeper.update(c.verdictKey(key), func(s callgate.State, _ bool) callgate.State {
+		next := s.For(in).Hold(callgate.Admin, until, now)
+		if !next.Zero() {
+			next.Inputs = in
+		}
+		return next
+	})
+}
+
+// verdictKey names this connection's verdicts on an administrator credential.
+func (c *Client) verdictKey(adminKey string) string {
+	return adminKey + verdictKeySeparator + c.connKey()
 }
 
 // updateConn applies f to the connection's gate, in memory first, then to status.
@@ -245,6 +277,10 @@ func (c *Client) admit(class callgate.Class, adminKey string) error {
 		ast, _ := c.o.Keeper.load(adminKey)
 		if u := ast.Until(class, now); u.After(until) {
 			until, reason = u, ast.Reason
+		}
+		vst, _ := c.o.Keeper.load(c.verdictKey(adminKey))
+		if u := vst.For(c.o.Inputs()).Until(class, now); u.After(until) {
+			until, reason = u, ""
 		}
 	}
 	if !until.IsZero() {

@@ -262,3 +262,58 @@ func equalCounts(a, b map[string]int) bool {
 	}
 	return true
 }
+
+// TestAdminVerdictHoldOpensOnChangedInputs: a verdict on the administrator's calls that the
+// automatic rotation recorded (a rejected administrator PAT, its next attempt in an hour)
+// holds them in memory, but a change of the connection's spec, Secret or requested-at opens
+// the gate, as it does for every other hold: a person who fixed the administrator's rights
+// and asked for a retry is not kept waiting an hour.
+func TestAdminVerdictHoldOpensOnChangedInputs(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	c := f.client("ns/a")
+	admin, err := c.SignInWithPAT(ctx, callgate.Admin, site, adminPAT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SignOut(ctx, admin); err != nil {
+		t.Fatal(err)
+	}
+	f.failWrites = true
+	c.HoldAdmin(f.now.Add(time.Hour))
+	f.now = f.now.Add(time.Minute)
+	if _, err := f.client("ns/a").SignInWithPAT(ctx, callgate.Admin, site, adminPAT); held(t, err).Until.Sub(f.now) < 58*time.Minute {
+		t.Fatalf("the verdict's hold ends at %v", held(t, err).Until)
+	}
+	f.inputs = "requested-at-2"
+	admin, err = f.client("ns/a").SignInWithPAT(ctx, callgate.Admin, site, adminPAT)
+	if err != nil {
+		t.Fatalf("after the inputs changed the administrator's sign-in is still held: %v", err)
+	}
+	if err := f.client("ns/a").SignOut(ctx, admin); err != nil {
+		t.Logf("sign-out: %v", err)
+	}
+}
+
+// TestHoldsBackCountsTheSkippedCall: a caller that asks the gate before calling and skips the
+// call is counted as held back, like a call the gate refused; an open gate counts nothing.
+func TestHoldsBackCountsTheSkippedCall(t *testing.T) {
+	f := newFixture(t)
+	held := map[callgate.Class]int{}
+	c := gatedclient.New(f.raw, gatedclient.Options{Keeper: f.keeper, Connection: "ns/a", Now: func() time.Time { return f.now },
+		Policy: backoff.Default, Observe: func(class callgate.Class, h bool) {
+			if h {
+				held[class]++
+			}
+		}})
+	if until := c.HoldsBack(callgate.SignIn); !until.IsZero() || held[callgate.SignIn] != 0 {
+		t.Fatalf("an open gate: until %v, held %v", until, held)
+	}
+	c.Hold(callgate.SignIn, f.now.Add(time.Minute))
+	if until := c.HoldsBack(callgate.SignIn); until.IsZero() || held[callgate.SignIn] != 1 {
+		t.Fatalf("a closed gate: until %v, held %v", until, held)
+	}
+	if c.HoldsBack(callgate.ServerInfo); held[callgate.ServerInfo] != 0 {
+		t.Fatalf("serverinfo is not held by a sign-in hold: held %v", held)
+	}
+}

@@ -1,0 +1,44 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"testing"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+)
+
+// A Secret change opens the gate: the rejected PAT's next attempt (an hour away) is held in
+// memory, and a fixed Secret is validated at once, not when that hold ends. The gate's inputs
+// are the Secret read now, not the revision status recorded for the rejected sign-in.
+func TestFixedSecretAfterARejectionPassesTheGateAtOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.setSource(t, "fix", "fix-v1", w.pat(t, "fix", "fix-v1", true))
+	create(t, w.tenantConnection("fix", validationOnly))
+	c := waitFor(t, w.ns, "fix", "the revoked PAT rejected", readyReason("SignInRejected"))
+	if g := c.Status.CallGate; g == nil || len(g.Holds) == 0 {
+		t.Fatalf("the rejection held no class of calls: callGate = %+v", g)
+	}
+	w.setSource(t, "fix", "fix-v2", w.pat(t, "fix", "fix-v2", false))
+	waitFor(t, w.ns, "fix", "the fixed Secret validated", func(c *v1.TableauConnection) bool {
+		return isReady(c) && c.Status.Credentials != nil && c.Status.Credentials.TokenName == "fix-v2"
+	})
+	if n := w.sim.Calls("auth/signin"); n != 2 {
+		t.Errorf("%d sign-ins, want 2 (the rejected PAT once, the fixed one once)", n)
+	}
+}
