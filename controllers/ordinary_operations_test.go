@@ -27,6 +27,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
@@ -399,4 +400,39 @@ func TestIssuedSecretPrunedDuringTheGateKeepsThePromotedSecret(t *testing.T) {
 	if err := w.consumerAppSignsIn(t, "midway"); err != nil {
 		t.Errorf("consumers cannot sign in: %v", err)
 	}
+}
+
+// With rotation.automatic off, a change of the person's source Secret that leaves its secret
+// id alone (an annotation or label added by a person or Argo CD, the Secret re-created with
+// the same content by a sync or a restore) is no new credential: the person's Secret still
+// names the secret the operator retired on Tableau, and the issued secret stays the source.
+func TestMetadataChangeOfThePersonsSecretKeepsTheIssuedSecret(t *testing.T) {
+	w := automaticTenants(t, nil, "meta")
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "meta")
+	issued := w.automaticSettled(t, "meta", "meta-s1")
+	updateConnection(t, w.ns, "meta", func(c *v1.TableauConnection) { c.Spec.Rotation.Automatic = nil })
+	waitFor(t, w.ns, "meta", "automatic rotation off", func(c *v1.TableauConnection) bool { return c.Status.Rotation.Automatic == nil })
+	person := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "meta-source"}}
+	patch := []byte(`{"metadata":{"annotations":{"argocd.argoproj.io/tracking-id":"tenants:/Secret:meta-source"}}}`)
+	if err := k8s.Patch(context.Background(), person, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	poke(t, w.ns, "meta")
+	time.Sleep(3 * time.Second)
+	c := get(t, w.ns, "meta")
+	if rotationPhase(c) != v1.RotationIdle || c.Status.Rotation.FailedRevision != "" || !isReady(c) {
+		t.Errorf("an annotation on the person's Secret disturbed the rotation: %s", describe(c))
+	}
+	if got := c.Status.Credentials.SecretID; got != issued {
+		t.Errorf("the source is secret %s, want the issued %s (the person's Secret names the retired meta-s1)", got, issued)
+	}
+	if got := string(w.consumer(t, "meta").Data["secretId"]); got != issued {
+		t.Errorf("consumers hold %s, want the issued %s", got, issued)
+	}
+	// The person gives a new secret: their Secret is the source again.
+	value := w.app(t, "meta", "client-meta", "meta-person")
+	w.setAppSource(t, "meta", "client-meta", "meta-person", value)
+	w.appSettled(t, "meta", "meta-person")
 }
