@@ -26,6 +26,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -435,4 +436,34 @@ func TestMetadataChangeOfThePersonsSecretKeepsTheIssuedSecret(t *testing.T) {
 	value := w.app(t, "meta", "client-meta", "meta-person")
 	w.setAppSource(t, "meta", "client-meta", "meta-person", value)
 	w.appSettled(t, "meta", "meta-person")
+}
+
+// A new connection whose first rollout waits (its restart target does not exist yet, as when
+// Argo CD creates the Deployment after the connection) has not written the consumer Secret:
+// sign-in works, but Ready must not say True while workloads that start now get nothing.
+func TestFirstRolloutWaitingForATargetIsNotReady(t *testing.T) {
+	w := newWorld(t)
+	w.setSource(t, "early", "early-v1", w.pat(t, "early", "early-v1", false))
+	create(t, w.tenantConnection("early"))
+	c := waitFor(t, w.ns, "early", "the first rollout waits for its restart target", func(c *v1.TableauConnection) bool {
+		rs := c.Status.Rotation
+		return rs != nil && rs.Reason == "RestartTargetMissing" && meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionSignedIn)
+	})
+	time.Sleep(time.Second)
+	c = get(t, w.ns, "early")
+	if secretExists(t, w.ns, "early-tableau") {
+		t.Fatalf("the consumer Secret was written before its restart target exists: %s", describe(c))
+	}
+	if isReady(c) {
+		t.Errorf("Ready=True while the consumer Secret does not exist: %s", describe(c))
+	}
+	if cr := condition(c, v1.ConditionConsumersReady); cr.Status != metav1.ConditionFalse {
+		t.Errorf("ConsumersReady = %+v", cr)
+	}
+	// The Deployment arrives: the rollout completes and Ready turns True.
+	w.deployment(t, "early-app", false)
+	w.settled(t, "early", "early-v1")
+	if c := get(t, w.ns, "early"); !isReady(c) {
+		t.Errorf("Ready is not True after the first rollout: %s", describe(c))
+	}
 }
