@@ -467,3 +467,44 @@ func TestFirstRolloutWaitingForATargetIsNotReady(t *testing.T) {
 		t.Errorf("Ready is not True after the first rollout: %s", describe(c))
 	}
 }
+
+// A consumer Secret restored from an old backup (its content and the operator's annotations
+// of then) holds a credential this connection never validated. The operator writes the active
+// credential again; it never saves the restored one for rollback, so a rotation whose gate
+// fails never rolls consumers back to it, nor records it as active, nor calls it Ready.
+func TestConsumerSecretRestoredFromAnOldBackupIsNeverRolledBackTo(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "backup-app", false)
+	w.setSource(t, "backup", "backup-v1", w.pat(t, "backup", "backup-v1", false))
+	create(t, w.tenantConnection("backup", func(c *v1.TableauConnection) {
+		c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+	}))
+	w.settled(t, "backup", "backup-v1")
+	w.setBroken(t, "backup-app", true) // the next health gate fails
+	old := w.consumer(t, "backup")
+	old.Data = map[string][]byte{"tokenName": []byte("backup-v0"), "tokenSecret": []byte(w.pat(t, "backup", "backup-v0", true))}
+	old.Annotations[v1.AnnotationRevision] = "0123456789ab" // what the backup's annotations said
+	if err := k8s.Update(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		c := get(t, w.ns, "backup")
+		held := string(w.consumer(t, "backup").Data["tokenName"])
+		if isReady(c) && strings.Contains(condition(c, v1.ConditionConsumersReady).Message, "0123456789ab") {
+			t.Fatalf("Ready=True while the consumer Secret observed holds the restored, never validated revision: %s", describe(c))
+		}
+		if c.Status.Rotation.ActiveRevision == "0123456789ab" {
+			t.Fatalf("the restored backup became the active revision: %s", describe(c))
+		}
+		if p := rotationPhase(c); (p == v1.RotationIdle || p == v1.RotationFailed) && held == "backup-v1" && c.Status.Rotation.ActiveRevision == c.Status.Credentials.Revision {
+			if err := w.consumerSignsIn(t, "backup"); err != nil {
+				t.Errorf("consumers cannot sign in: %v", err)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c := get(t, w.ns, "backup")
+	t.Fatalf("the consumer Secret holds %s after the rotation: %s", w.consumer(t, "backup").Data["tokenName"], describe(c))
+}
