@@ -508,3 +508,29 @@ func TestConsumerSecretRestoredFromAnOldBackupIsNeverRolledBackTo(t *testing.T) 
 	c := get(t, w.ns, "backup")
 	t.Fatalf("the consumer Secret holds %s after the rotation: %s", w.consumer(t, "backup").Data["tokenName"], describe(c))
 }
+
+// A secret id on the app longer than status can hold (a broken server or proxy; Tableau's are
+// 36-character LUIDs) must not reach status, where the CRD's bounds would refuse every status
+// write of the connection: automatic rotation reports it and deletes nothing; Ready stays
+// about the consumers.
+func TestOverlongSecretIDOnTheAppDoesNotWedgeStatus(t *testing.T) {
+	w := automaticTenants(t, nil, "long")
+	long := "long-" + strings.Repeat("x", 200)
+	w.app(t, "long", "client-long", long)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "long")
+	c := waitFor(t, w.ns, "long", "automatic rotation reports the overlong id", func(c *v1.TableauConnection) bool {
+		a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation)
+		return a != nil && a.Status == metav1.ConditionFalse && c.Status.Rotation.Automatic.ConsecutiveFailures > 0
+	})
+	if a := c.Status.Rotation.Automatic; strings.Contains(a.Message, long) || len(a.HeldSecretIDs) != 0 {
+		t.Errorf("the overlong id reached status: %+v", a)
+	}
+	if !isReady(c) {
+		t.Errorf("consumers hold a working secret, yet Ready is not True: %s", describe(c))
+	}
+	if got := w.appSecretIDs(t, "long"); !slices.Contains(got, long) || !slices.Contains(got, "long-s1") {
+		t.Errorf("the app holds %v", got)
+	}
+}
