@@ -36,6 +36,12 @@ func (r *TableauConnectionReconciler) persistValidating(ctx context.Context, s *
 	if now == nil || now.Revision == "" || (before != nil && before.Revision == now.Revision) {
 		return nil
 	}
+	if rs := s.before.Status.Rotation; s.conn.Spec.Consumers == nil || rs == nil || rs.ActiveRevision == "" {
+		// The fleet reads it only of a member with an active revision (memberOf): without
+		// one there is no wave place to hold, and no extra status write is worth making
+		// before the sign-in (a refused one would stop every sign-in of the connection).
+		return nil
+	}
 	marked := s.before.DeepCopy()
 	c := marked.Status.Credentials
 	if c == nil {
