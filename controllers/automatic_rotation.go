@@ -316,8 +316,7 @@ func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope,
 	if err != nil {
 		return nil, nil, err
 	}
-	if rev := credential.Revision(pat); conn.Spec.Auth.PersonalAccessToken != nil &&
-		(rev == s.revision || (conn.Status.Rotation != nil && rev == conn.Status.Rotation.ActiveRevision)) {
+	if patInUse(conn, s.revision, credential.Revision(pat)) {
 		// The connection's own PAT: a sign-in would end every workload's session.
 		return nil, nil, &classify.AdminPATInUseError{Secret: ref.Name, Field: field}
 	}
@@ -414,6 +413,21 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, issuedName(conn))
 	}
 	return nil
+}
+
+// patInUse reports whether an administrator's PAT of revision rev is the connection's own PAT:
+// the source's (revision source) or one the consumers hold: the active one, and during a
+// rotation the candidate (promoted, it stays in the consumer Secret when the source is edited
+// again mid-gate) and the copy kept for rollback.
+func patInUse(conn *v1.TableauConnection, source, rev string) bool {
+	if conn.Spec.Auth.PersonalAccessToken == nil || rev == "" {
+		return false
+	}
+	if rev == source {
+		return true
+	}
+	rs := conn.Status.Rotation
+	return rs != nil && (rev == rs.ActiveRevision || rev == rs.CandidateRevision || rev == rs.PreviousRevision)
 }
 
 // heldIDs splits IssueRecords.Held into status.rotation.automatic.heldSecretIDs.

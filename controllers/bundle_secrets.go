@@ -141,6 +141,17 @@ func (r *TableauConnectionReconciler) copyBundle(ctx context.Context, conn *v1.T
 	return r.putSecret(ctx, conn, to, src.Data, bundleOf(src))
 }
 
+// copyPlannedBundle copies one of the operator's Secrets into another only while it holds the
+// bundle the persisted step planned: one edited or restored from a backup since the plan is
+// not copied, and the next observation plans again.
+func (r *TableauConnectionReconciler) copyPlannedBundle(ctx context.Context, conn *v1.TableauConnection, from, to string, want rotation.Bundle) error {
+	src, err := r.readOwn(ctx, conn, from)
+	if err != nil || src == nil || bundleOf(src) != want {
+		return err
+	}
+	return r.putSecret(ctx, conn, to, src.Data, want)
+}
+
 // putSecret creates or replaces a Secret the operator owns, with its mark. An existing Secret
 // without the mark is never touched; an update carries the resourceVersion read, so a change
 // made meanwhile fails it. Content is read through the API reader: the cache holds none.

@@ -26,7 +26,9 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
@@ -398,5 +400,137 @@ func TestIssuedSecretPrunedDuringTheGateKeepsThePromotedSecret(t *testing.T) {
 	}
 	if err := w.consumerAppSignsIn(t, "midway"); err != nil {
 		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}
+
+// With rotation.automatic off, a change of the person's source Secret that leaves its secret
+// id alone (an annotation or label added by a person or Argo CD, the Secret re-created with
+// the same content by a sync or a restore) is no new credential: the person's Secret still
+// names the secret the operator retired on Tableau, and the issued secret stays the source.
+func TestMetadataChangeOfThePersonsSecretKeepsTheIssuedSecret(t *testing.T) {
+	w := automaticTenants(t, nil, "meta")
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "meta")
+	issued := w.automaticSettled(t, "meta", "meta-s1")
+	updateConnection(t, w.ns, "meta", func(c *v1.TableauConnection) { c.Spec.Rotation.Automatic = nil })
+	waitFor(t, w.ns, "meta", "automatic rotation off", func(c *v1.TableauConnection) bool { return c.Status.Rotation.Automatic == nil })
+	person := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "meta-source"}}
+	patch := []byte(`{"metadata":{"annotations":{"argocd.argoproj.io/tracking-id":"tenants:/Secret:meta-source"}}}`)
+	if err := k8s.Patch(context.Background(), person, client.RawPatch(types.MergePatchType, patch)); err != nil {
+		t.Fatal(err)
+	}
+	poke(t, w.ns, "meta")
+	time.Sleep(3 * time.Second)
+	c := get(t, w.ns, "meta")
+	if rotationPhase(c) != v1.RotationIdle || c.Status.Rotation.FailedRevision != "" || !isReady(c) {
+		t.Errorf("an annotation on the person's Secret disturbed the rotation: %s", describe(c))
+	}
+	if got := c.Status.Credentials.SecretID; got != issued {
+		t.Errorf("the source is secret %s, want the issued %s (the person's Secret names the retired meta-s1)", got, issued)
+	}
+	if got := string(w.consumer(t, "meta").Data["secretId"]); got != issued {
+		t.Errorf("consumers hold %s, want the issued %s", got, issued)
+	}
+	// The person gives a new secret: their Secret is the source again.
+	value := w.app(t, "meta", "client-meta", "meta-person")
+	w.setAppSource(t, "meta", "client-meta", "meta-person", value)
+	w.appSettled(t, "meta", "meta-person")
+}
+
+// A new connection whose first rollout waits (its restart target does not exist yet, as when
+// Argo CD creates the Deployment after the connection) has not written the consumer Secret:
+// sign-in works, but Ready must not say True while workloads that start now get nothing.
+func TestFirstRolloutWaitingForATargetIsNotReady(t *testing.T) {
+	w := newWorld(t)
+	w.setSource(t, "early", "early-v1", w.pat(t, "early", "early-v1", false))
+	create(t, w.tenantConnection("early"))
+	c := waitFor(t, w.ns, "early", "the first rollout waits for its restart target", func(c *v1.TableauConnection) bool {
+		rs := c.Status.Rotation
+		return rs != nil && rs.Reason == "RestartTargetMissing" && meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionSignedIn)
+	})
+	time.Sleep(time.Second)
+	c = get(t, w.ns, "early")
+	if secretExists(t, w.ns, "early-tableau") {
+		t.Fatalf("the consumer Secret was written before its restart target exists: %s", describe(c))
+	}
+	if isReady(c) {
+		t.Errorf("Ready=True while the consumer Secret does not exist: %s", describe(c))
+	}
+	if cr := condition(c, v1.ConditionConsumersReady); cr.Status != metav1.ConditionFalse {
+		t.Errorf("ConsumersReady = %+v", cr)
+	}
+	// The Deployment arrives: the rollout completes and Ready turns True.
+	w.deployment(t, "early-app", false)
+	w.settled(t, "early", "early-v1")
+	if c := get(t, w.ns, "early"); !isReady(c) {
+		t.Errorf("Ready is not True after the first rollout: %s", describe(c))
+	}
+}
+
+// A consumer Secret restored from an old backup (its content and the operator's annotations
+// of then) holds a credential this connection never validated. The operator writes the active
+// credential again; it never saves the restored one for rollback, so a rotation whose gate
+// fails never rolls consumers back to it, nor records it as active, nor calls it Ready.
+func TestConsumerSecretRestoredFromAnOldBackupIsNeverRolledBackTo(t *testing.T) {
+	w := newWorld(t)
+	w.deployment(t, "backup-app", false)
+	w.setSource(t, "backup", "backup-v1", w.pat(t, "backup", "backup-v1", false))
+	create(t, w.tenantConnection("backup", func(c *v1.TableauConnection) {
+		c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+	}))
+	w.settled(t, "backup", "backup-v1")
+	w.setBroken(t, "backup-app", true) // the next health gate fails
+	old := w.consumer(t, "backup")
+	old.Data = map[string][]byte{"tokenName": []byte("backup-v0"), "tokenSecret": []byte(w.pat(t, "backup", "backup-v0", true))}
+	old.Annotations[v1.AnnotationRevision] = "0123456789ab" // what the backup's annotations said
+	if err := k8s.Update(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		c := get(t, w.ns, "backup")
+		held := string(w.consumer(t, "backup").Data["tokenName"])
+		if isReady(c) && strings.Contains(condition(c, v1.ConditionConsumersReady).Message, "0123456789ab") {
+			t.Fatalf("Ready=True while the consumer Secret observed holds the restored, never validated revision: %s", describe(c))
+		}
+		if c.Status.Rotation.ActiveRevision == "0123456789ab" {
+			t.Fatalf("the restored backup became the active revision: %s", describe(c))
+		}
+		if p := rotationPhase(c); (p == v1.RotationIdle || p == v1.RotationFailed) && held == "backup-v1" && c.Status.Rotation.ActiveRevision == c.Status.Credentials.Revision {
+			if err := w.consumerSignsIn(t, "backup"); err != nil {
+				t.Errorf("consumers cannot sign in: %v", err)
+			}
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	c := get(t, w.ns, "backup")
+	t.Fatalf("the consumer Secret holds %s after the rotation: %s", w.consumer(t, "backup").Data["tokenName"], describe(c))
+}
+
+// A secret id on the app longer than status can hold (a broken server or proxy; Tableau's are
+// 36-character LUIDs) must not reach status, where the CRD's bounds would refuse every status
+// write of the connection: automatic rotation reports it and deletes nothing; Ready stays
+// about the consumers.
+func TestOverlongSecretIDOnTheAppDoesNotWedgeStatus(t *testing.T) {
+	w := automaticTenants(t, nil, "long")
+	long := "long-" + strings.Repeat("x", 200)
+	w.app(t, "long", "client-long", long)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "long")
+	c := waitFor(t, w.ns, "long", "automatic rotation reports the overlong id", func(c *v1.TableauConnection) bool {
+		a := meta.FindStatusCondition(c.Status.Conditions, v1.ConditionAutomaticRotation)
+		return a != nil && a.Status == metav1.ConditionFalse && c.Status.Rotation.Automatic.ConsecutiveFailures > 0
+	})
+	if a := c.Status.Rotation.Automatic; strings.Contains(a.Message, long) || len(a.HeldSecretIDs) != 0 {
+		t.Errorf("the overlong id reached status: %+v", a)
+	}
+	if !isReady(c) {
+		t.Errorf("consumers hold a working secret, yet Ready is not True: %s", describe(c))
+	}
+	if got := w.appSecretIDs(t, "long"); !slices.Contains(got, long) || !slices.Contains(got, "long-s1") {
+		t.Errorf("the app holds %v", got)
 	}
 }

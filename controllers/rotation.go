@@ -381,9 +381,11 @@ func (r *TableauConnectionReconciler) applyAction(ctx context.Context, s *scope,
 	case rotation.CheckCandidate:
 		return r.checkCandidate(ctx, s, rsc)
 	case rotation.SavePrevious:
-		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, previousName(conn))
+		return r.copyPlannedBundle(ctx, conn, conn.Spec.Consumers.SecretName, previousName(conn),
+			rotation.Bundle{Revision: rs.PreviousRevision, Endpoint: rs.PreviousEndpoint})
 	case rotation.PromoteCandidate:
-		return r.copyBundle(ctx, conn, candidateName(conn), conn.Spec.Consumers.SecretName)
+		return r.copyPlannedBundle(ctx, conn, candidateName(conn), conn.Spec.Consumers.SecretName,
+			rotation.Bundle{Revision: rs.CandidateRevision, Endpoint: rs.CandidateEndpoint})
 	case rotation.RestorePrevious:
 		return r.copyBundle(ctx, conn, previousName(conn), conn.Spec.Consumers.SecretName)
 	case rotation.RestartTargets:

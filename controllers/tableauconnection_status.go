@@ -115,6 +115,9 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 	consumersLost := cr != nil && cr.Status == metav1.ConditionFalse &&
 		(cr.Reason == v1.ReasonConsumerSecretMissing || cr.Reason == v1.ReasonConsumerSecretChanged)
 	needsPerson := consumersLost && seen != nil && !seen.recoverable
+	// No credential delivered yet (a first rollout that waits, for its restart target or its
+	// check): sign-in working says nothing about what workloads that start now get.
+	consumersPending := cr != nil && cr.Status == metav1.ConditionFalse && cr.Reason == v1.ReasonConsumersPending
 	switch {
 	case nameTaken, consumersLost:
 		// Workloads that start now get no working credential, whatever sign-in says.
@@ -127,6 +130,8 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 	case f != nil:
 		msg := fmt.Sprintf("%s: %s Next step: %s", f.Bucket, f.Message, f.NextStep)
 		set(v1.ConditionReady, metav1.ConditionFalse, f.Reason, msg)
+	case consumersPending:
+		set(v1.ConditionReady, metav1.ConditionFalse, cr.Reason, cr.Message)
 	case signedIn && meta.IsStatusConditionTrue(st.Conditions, v1.ConditionAPIVersionSupported):
 		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonSignedIn, "Sign-in works and the pinned API version is supported.")
 	default:
@@ -153,6 +158,8 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 			fmt.Sprintf("%s after %d consecutive failures; next attempt at %s.", f.Reason, f.ConsecutiveFailures, next))
 	case consumersLost && !needsPerson:
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Writing the consumer Secret again.")
+	case f == nil && consumersPending:
+		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Rolling the credential out to the consumer Secret (see status.rotation).")
 	case f == nil && !meta.IsStatusConditionTrue(st.Conditions, v1.ConditionReady) && !needsPerson:
 		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressing, "Validating.")
 	default:

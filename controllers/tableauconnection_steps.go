@@ -20,6 +20,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -108,9 +109,11 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 // issuedSource returns the operator's issued Secret when it is the source instead of the
 // person's (whose cached metadata is person, nil when absent or unlabelled): with
 // rotation.automatic, once it exists; without, as long as the person's Secret is the version
-// the issued Secret superseded. The person's Secret then names a secret the operator retired
-// on Tableau: switching automatic rotation off keeps consumers on the issued secret, and only
-// a change of the person's Secret makes it the source again.
+// the issued Secret superseded, or names the same secret id as that version did. The person's
+// Secret then names a secret the operator retired on Tableau: switching automatic rotation off
+// keeps consumers on the issued secret, and only a new secret in the person's Secret makes it
+// the source again. An annotation, a label or the Secret re-created with the same content (an
+// Argo CD sync, a restore) changes its version, not the secret it names.
 func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1.TableauConnection, person *metav1.PartialObjectMetadata) (*metav1.PartialObjectMetadata, error) {
 	rs := conn.Status.Rotation
 	if conn.Spec.Consumers == nil || conn.Spec.Auth.ConnectedApp == nil || rs == nil {
@@ -121,8 +124,9 @@ func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1
 		version = person.ResourceVersion + "/" + string(person.UID)
 	}
 	on := automatic(conn) != nil
-	if !on && (rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version) {
-		rs.IssuedSupersedes = "" // the person's Secret changed: it is the source again
+	superseded := r.stillSuperseded(ctx, conn, rs, person, version)
+	if !on && !superseded {
+		rs.IssuedSupersedes = "" // the person's Secret names another secret: it is the source again
 		return nil, nil
 	}
 	issued, err := r.cachedMeta(ctx, "Secret", conn.Namespace, issuedName(conn))
@@ -130,7 +134,7 @@ func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1
 		return nil, err
 	}
 	if issued == nil || !ours(issued, conn) {
-		if rs.IssuedSupersedes == "" || rs.IssuedSupersedes != version {
+		if !superseded {
 			return nil, nil
 		}
 		// The issued Secret is gone (pruned, or spec.consumers.secretName renamed) while the
@@ -143,10 +147,36 @@ func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1
 		}
 		return consumer, nil
 	}
-	if on {
-		rs.IssuedSupersedes = version
+	if on && !superseded {
+		rs.IssuedSupersedes = supersedes(version, r.personSecretID(ctx, conn))
 	}
 	return issued, nil
+}
+
+// supersedes is status.rotation.issuedSupersedes: the version of the person's Secret and the
+// secret id it names (an id, never a value).
+func supersedes(version, secretID string) string {
+	return version + "#" + secretID
+}
+
+// stillSuperseded reports whether the person's Secret is the one the issued Secret superseded:
+// the same version, or (read only when the version moved) the same secret id. The record is
+// moved to the new version, so an unchanged Secret costs no read.
+func (r *TableauConnectionReconciler) stillSuperseded(ctx context.Context, conn *v1.TableauConnection, rs *v1.RotationStatus, person *metav1.PartialObjectMetadata, version string) bool {
+	recorded, id, _ := strings.Cut(rs.IssuedSupersedes, "#")
+	switch {
+	case rs.IssuedSupersedes == "":
+		return false
+	case recorded == version:
+		return true
+	case person == nil || id == "":
+		return false
+	}
+	if r.personSecretID(ctx, conn) != id {
+		return false
+	}
+	rs.IssuedSupersedes = supersedes(version, id)
+	return true
 }
 
 // cachedMeta returns the cached metadata of a Secret or ConfigMap, or nil when the cache does

@@ -38,8 +38,10 @@ func (r *TableauConnectionReconciler) persistValidating(ctx context.Context, s *
 		// sign-in's own status write is the connection's one write (make bench counts 1.00).
 		return nil
 	}
-	if s.conn.Spec.Consumers == nil {
-		// Without consumers nothing rotates, so no fleet waits on this member.
+	if rs := s.before.Status.Rotation; s.conn.Spec.Consumers == nil || rs == nil || rs.ActiveRevision == "" {
+		// The fleet reads it only of a member with an active revision (memberOf): without
+		// one there is no wave place to hold, and no extra status write is worth making
+		// before the sign-in (a refused one would stop every sign-in of the connection).
 		return nil
 	}
 	marked := s.before.DeepCopy()

@@ -583,10 +583,11 @@ type RotationStatus struct {
 	// +optional
 	Automatic *AutomaticRotationStatus `json:"automatic,omitempty"`
 	// issuedSupersedes names the version (resourceVersion/uid) of the person's source Secret
-	// that the operator's issued Secret superseded. While the person's Secret is that version,
-	// the issued credential stays the source, also with rotation.automatic switched off: the
-	// person's Secret names a secret the operator retired. A change of the person's Secret
-	// makes it the source again.
+	// that the operator's issued Secret superseded, and the secret id it names
+	// (version#secretId; an id, never a value). While the person's Secret is that version or
+	// names that secret id, the issued credential stays the source, also with
+	// rotation.automatic switched off: the person's Secret names a secret the operator
+	// retired. A new secret id in the person's Secret makes it the source again.
 	// +optional
 	// +kubebuilder:validation:MaxLength=256
 	IssuedSupersedes string `json:"issuedSupersedes,omitempty"`

@@ -143,6 +143,12 @@ func world(s state) []worldMove {
 		name = "consumer Secret deleted"
 		add(func(n *state) { n.consumer = secret{} })
 	}
+	if s.consumer.exists && !s.consumer.foreign && s.consumer.holds != 4 {
+		// Restored from an old backup, or edited by hand: the operator's mark stays, the
+		// bundle is one that never signed in.
+		name = "consumer Secret restored from an old backup"
+		add(func(n *state) { n.consumer.holds = 4 })
+	}
 	if s.cand.exists && !s.cand.foreign {
 		name = "candidate Secret deleted"
 		add(func(n *state) { n.cand = secret{} })
@@ -326,12 +332,14 @@ func (e *explorer) apply(s state, a Action) []state {
 		}
 		return out
 	case SavePrevious:
-		if !s.consumer.exists || s.consumer.foreign {
-			return []state{n} // the controller copies only from a Secret that is its own
+		if !s.consumer.exists || s.consumer.foreign || s.consumer.holds != s.previous {
+			// The controller copies only from a Secret that is its own and holds the
+			// bundle the persisted step planned.
+			return []state{n}
 		}
 		n.prev = secret{exists: true, holds: s.consumer.holds}
 	case PromoteCandidate:
-		if !s.cand.exists || s.cand.foreign {
+		if !s.cand.exists || s.cand.foreign || s.cand.holds != s.candidate {
 			return []state{n}
 		}
 		if s.cand.stale {
@@ -341,11 +349,17 @@ func (e *explorer) apply(s state, a Action) []state {
 			e.fail(s, "promoted a candidate the check right before promotion did not pass")
 		}
 		n.consumer = secret{exists: true, holds: s.cand.holds}
+		if n.consumer.holds == 4 {
+			e.fail(s, "promoted bundle 4, which was never validated, into the consumer Secret")
+		}
 	case RestorePrevious:
 		if !s.prev.exists || s.prev.foreign {
 			return []state{n}
 		}
 		n.consumer = secret{exists: true, holds: s.prev.holds}
+		if n.consumer.holds == 4 {
+			e.fail(s, "rolled the consumer Secret back to bundle 4, which was never validated")
+		}
 	case RestartTargets:
 		n.restarted = true
 	case DeleteCandidate:
@@ -366,10 +380,8 @@ func (e *explorer) apply(s state, a Action) []state {
 
 func (e *explorer) invariants(s state) {
 	// Only validated bundles are staged (checked where Plan stages one), and bundle 4
-	// never passes validation: the consumer Secret must never hold it.
-	if c := s.consumer; c.exists && !c.foreign && c.holds == 4 {
-		e.fail(s, "the consumer Secret holds bundle %d, which was never validated", c.holds)
-	}
+	// never passes validation: the operator never writes it into the consumer Secret
+	// (checked where it writes); a person may.
 	// ConsumersReady (and so Ready) is True only when the consumer Secret observed now is
 	// the operator's and holds a validated bundle.
 	if Consumers(s.observe()) == ConsumersHold {

@@ -321,8 +321,12 @@ func planPromoting(o Observation) Step {
 			return move(Failed, r, None, ReasonCandidateRejected)
 		}
 	}
-	if held := o.Consumer.Holds; o.Consumer.Exists && !held.IsZero() {
-		// Keep what consumers hold for rollback, then give them the candidate.
+	if held := o.Consumer.Holds; o.Consumer.Exists && !held.IsZero() && held == r.Active {
+		// Keep what consumers hold for rollback, then give them the candidate. Only the
+		// active bundle, which these records validated: a consumer Secret restored from an
+		// old backup, edited by hand, or retained from an earlier connection of this name
+		// holds nothing this connection validated to roll back to. It is overwritten, and a
+		// rollback keeps the validated candidate.
 		r.Previous = held
 		if !o.Previous.holds(held) {
 			return stay(o, r, SavePrevious, ReasonPromotionStarted)
@@ -392,10 +396,11 @@ func planRollingBack(o Observation) Step {
 	switch {
 	case restored:
 		active = p
-	case o.Consumer.Exists && !o.Consumer.Holds.IsZero():
+	case o.Consumer.holds(r.Candidate):
 		// Nothing to restore (a first rollout, or the saved copy was lost): consumers keep
-		// the validated candidate.
-		active = o.Consumer.Holds
+		// the validated candidate. Anything else in the consumer Secret (edited by hand,
+		// restored from an old backup) was never validated and never becomes active.
+		active = r.Candidate
 	}
 	r.Rejected, r.Active, r.Candidate, r.Previous = r.Candidate, active, Bundle{}, Bundle{}
 	return move(Failed, r, None, ReasonRolledBack)

@@ -148,12 +148,28 @@ func (c *Client) ListConnectedAppSecrets(ctx context.Context, admin *Session, cl
 	if err != nil {
 		return nil, res.unexpected("the answer has no connectedApplication")
 	}
+	if len(ws) > maxListedSecrets {
+		return nil, res.unexpected(fmt.Sprintf("%d connectedApplicationSecret elements, more than a connected app holds", len(ws)))
+	}
 	out := make([]ConnectedAppSecretInfo, 0, len(ws))
 	for _, w := range ws {
+		if len(w.ID) > MaxSecretIDLength || !pathSegment.MatchString(w.ID) {
+			// Never an id of Tableau's (36-character LUIDs): it is not passed on, so it
+			// never reaches status, whose bounds would refuse the whole write.
+			return nil, res.unexpected(fmt.Sprintf("a connectedApplicationSecret id of %d characters that is not an id Tableau issues", len(w.ID)))
+		}
 		out = append(out, ConnectedAppSecretInfo{ID: w.ID, CreatedAt: parseTime(w.CreatedAt)})
 	}
 	return out, nil
 }
+
+// MaxSecretIDLength is the longest connected-app secret id the client passes on (Tableau's are
+// 36-character LUIDs); maxListedSecrets the most secrets a listing may name (Tableau allows
+// two per app).
+const (
+	MaxSecretIDLength = 128
+	maxListedSecrets  = 8
+)
 
 // DeleteConnectedAppSecret deletes a secret: every JWT signed with it stops working at once.
 func (c *Client) DeleteConnectedAppSecret(ctx context.Context, admin *Session, clientID, secretID string) error {
