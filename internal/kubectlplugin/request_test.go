@@ -45,6 +45,20 @@ func fakeEnv(t *testing.T, funcs interceptor.Funcs, objs ...client.Object) (*env
 	return &env{streams: Streams{Out: &out, Err: &bytes.Buffer{}}, now: time.Now, k8s: c, ns: "ns"}, &out
 }
 
+// handledOnRead stands in for a controller: every read of an object passes it through answer,
+// which sets the status the controller would write once it has seen the annotation.
+func handledOnRead(answer func(client.Object)) interceptor.Funcs {
+	return interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if err := c.Get(ctx, key, obj, opts...); err != nil {
+				return err
+			}
+			answer(obj)
+			return nil
+		},
+	}
+}
+
 // TestAnnotateAndWait: the request is on the object before the first poll, and the wait ends
 // with the answer, the poll's error, or the timeout (also when the timeout cut a poll short).
 func TestAnnotateAndWait(t *testing.T) {
@@ -138,19 +152,13 @@ func TestResumeThroughAnnotateAndWait(t *testing.T) {
 	fleet := &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "f"}}
 	fleet.Status.Halted = true
 	fleet.Status.Failed = []string{"c1"}
-	e, out := fakeEnv(t, interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if err := c.Get(ctx, key, obj, opts...); err != nil {
-				return err
-			}
-			if f, ok := obj.(*v1.TableauFleet); ok && f.Annotations[v1.AnnotationResume] != "" {
-				f.Status.LastHandledResume = f.Annotations[v1.AnnotationResume]
-				f.Status.Halted = false
-				f.Status.Acknowledged = f.Status.Failed
-			}
-			return nil
-		},
-	}, fleet)
+	e, out := fakeEnv(t, handledOnRead(func(obj client.Object) {
+		if f, ok := obj.(*v1.TableauFleet); ok && f.Annotations[v1.AnnotationResume] != "" {
+			f.Status.LastHandledResume = f.Annotations[v1.AnnotationResume]
+			f.Status.Halted = false
+			f.Status.Acknowledged = f.Status.Failed
+		}
+	}), fleet)
 	if err := resume(context.Background(), e, "f", false, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -163,20 +171,14 @@ func TestResumeThroughAnnotateAndWait(t *testing.T) {
 // once the operator (here an interceptor on reads) has handled that value and answered.
 func TestRotateThroughAnnotateAndWait(t *testing.T) {
 	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "c"}}
-	e, out := fakeEnv(t, interceptor.Funcs{
-		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-			if err := c.Get(ctx, key, obj, opts...); err != nil {
-				return err
-			}
-			if conn, ok := obj.(*v1.TableauConnection); ok && conn.Annotations[v1.AnnotationRequestedAt] != "" {
-				conn.Status.LastHandledRequest = conn.Annotations[v1.AnnotationRequestedAt]
-				conn.Status.ObservedGeneration = conn.Generation
-				conn.Status.History = []v1.ValidationAttempt{{Time: metav1.Now(), Result: "Succeeded"}}
-				conn.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: "SignedIn", Message: "ok"}}
-			}
-			return nil
-		},
-	}, conn)
+	e, out := fakeEnv(t, handledOnRead(func(obj client.Object) {
+		if conn, ok := obj.(*v1.TableauConnection); ok && conn.Annotations[v1.AnnotationRequestedAt] != "" {
+			conn.Status.LastHandledRequest = conn.Annotations[v1.AnnotationRequestedAt]
+			conn.Status.ObservedGeneration = conn.Generation
+			conn.Status.History = []v1.ValidationAttempt{{Time: metav1.Now(), Result: "Succeeded"}}
+			conn.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: "SignedIn", Message: "ok"}}
+		}
+	}), conn)
 	if err := rotate(context.Background(), e, "c", false, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}

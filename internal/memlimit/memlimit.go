@@ -38,6 +38,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -158,20 +159,11 @@ func cgroupPaths(procCgroup string) (v2, v1 string) {
 func uniq(paths ...string) []string {
 	var out []string
 	for _, p := range paths {
-		if p != "" && !containsString(out, p) {
+		if p != "" && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // SoftLimit is the Go memory limit for a container limit of limit bytes: the limit less
