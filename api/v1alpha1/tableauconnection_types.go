@@ -443,6 +443,24 @@ type TableauConnectionStatus struct {
 	CallGate *CallGateStatus `json:"callGate,omitempty"`
 }
 
+// Maximum lengths of CallGateStatus's and CallGateHold's strings, the values of their
+// +kubebuilder:validation:MaxLength markers. A marker must be a literal number, so it says
+// its constant's value again; TestMaxLengthsMatchCRD checks the generated CRD against the
+// constants so the two cannot drift. The operator cuts what it writes with internal/bound to
+// at most this many bytes, so also at most this many characters, which the API server counts.
+const (
+	MaxCallGateReasonLength   = 64
+	MaxCallGateEndpointLength = 32
+	MaxCallGateInputsLength   = 64
+	MaxCallGateClassLength    = 32
+)
+
+// MaxSecretIDLength is the maximum length of a connected-app secret id in status
+// (callGate.pendingDeleteSecretID and rotation.automatic's newSecretID, retiringSecretID and
+// heldSecretIDs); Tableau's are 36-character LUIDs. TestMaxLengthsMatchCRD keeps the two equal
+// (see MaxCallGateReasonLength).
+const MaxSecretIDLength = 128
+
 // CallGateStatus is the persisted state of a connection's call gate.
 type CallGateStatus struct {
 	// notBefore: no Tableau call of the connection goes out before this time.
@@ -490,6 +508,11 @@ type CallGateHold struct {
 	// until is when the class may call again.
 	Until metav1.Time `json:"until"`
 }
+
+// MaxRefusedWriteMessageLength is the maximum length of refusedWrite.message, the value of its
+// +kubebuilder:validation:MaxLength marker. TestMaxLengthsMatchCRD keeps the two equal
+// (see MaxCallGateReasonLength).
+const MaxRefusedWriteMessageLength = 1024
 
 // RefusedWriteStatus is a Kubernetes write the API server refused.
 type RefusedWriteStatus struct {
@@ -701,6 +724,14 @@ type ServerStatus struct {
 	// refreshed when a value changes and otherwise at most hourly.
 	CheckedAt metav1.Time `json:"checkedAt"`
 }
+
+// Maximum lengths of CredentialStatus's bounded strings, the values of their
+// +kubebuilder:validation:MaxLength markers. TestMaxLengthsMatchCRD keeps the two equal
+// (see MaxCallGateReasonLength).
+const (
+	MaxUserIDLength             = 64
+	MaxExpiryCheckFailureLength = 1024
+)
 
 // CredentialStatus describes the credential without revealing it.
 type CredentialStatus struct {

@@ -23,11 +23,12 @@ package audit
 
 import (
 	"context"
-	"unicode/utf8"
 
 	"github.com/go-logr/logr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 )
 
 // Action is what the operator did with a credential.
@@ -121,7 +122,8 @@ var logger = func() logr.Logger { return ctrl.Log.WithName("audit") }
 // SetLogger sends the lines to l (tests).
 func SetLogger(l logr.Logger) { logger = func() logr.Logger { return l } }
 
-// maxValue bounds every value: they come from status and Tableau's answers.
+// maxValue bounds every value, in bytes and with bound.Marker where one was cut: they come
+// from status and Tableau's answers.
 const maxValue = 128
 
 // Log writes the line of one action.
@@ -133,27 +135,16 @@ func Log(ctx context.Context, action Action, obj Object, e Entry) {
 	logger().Info(Message,
 		KeyAudit, true,
 		KeyAction, string(action),
-		KeyNamespace, bound(obj.GetNamespace()),
-		KeyName, bound(obj.GetName()),
-		KeyRevision, bound(e.Revision),
-		KeySecretID, bound(e.SecretID),
-		KeyRequestID, bound(e.RequestID),
-		KeyBucket, bound(e.Bucket),
-		KeyResult, bound(e.Result),
-		KeyReason, bound(e.Reason),
-		KeyReconcileID, bound(reconcileID),
+		KeyNamespace, bound.Text(obj.GetNamespace(), maxValue),
+		KeyName, bound.Text(obj.GetName(), maxValue),
+		KeyRevision, bound.Text(e.Revision, maxValue),
+		KeySecretID, bound.Text(e.SecretID, maxValue),
+		KeyRequestID, bound.Text(e.RequestID, maxValue),
+		KeyBucket, bound.Text(e.Bucket, maxValue),
+		KeyResult, bound.Text(e.Result, maxValue),
+		KeyReason, bound.Text(e.Reason, maxValue),
+		KeyReconcileID, bound.Text(reconcileID, maxValue),
 	)
-}
-
-func bound(s string) string {
-	if len(s) <= maxValue {
-		return s
-	}
-	s = s[:maxValue]
-	for len(s) > 0 && !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
 }
 
 // Result of an error: Succeeded when nil.

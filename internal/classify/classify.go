@@ -28,6 +28,7 @@ import (
 	"time"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
@@ -242,15 +243,7 @@ type ServerNotAllowedError struct {
 }
 
 func (e *ServerNotAllowedError) Error() string {
-	return fmt.Sprintf("spec.server host %q is not among the hosts this operator may send credentials to (--allowed-servers=%s)", bound(e.Host, 253), bound(e.Allowed, 512))
-}
-
-// bound cuts s to at most n bytes, so operator flags and user input stay short in status.
-func bound(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
+	return fmt.Sprintf("spec.server host %q is not among the hosts this operator may send credentials to (--allowed-servers=%s)", bound.Text(e.Host, 253), bound.Text(e.Allowed, 512))
 }
 
 // Roles of a NotLabelledError.

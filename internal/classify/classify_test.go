@@ -22,6 +22,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
@@ -169,6 +170,11 @@ func TestServerNotAllowedIsBounded(t *testing.T) {
 	v, _ := Failure(&ServerNotAllowedError{Host: strings.Repeat("h", 5000), Allowed: strings.Repeat("a,", 5000)}, Evidence{})
 	if len(v.Message) > 1024 {
 		t.Errorf("message of %d bytes", len(v.Message))
+	}
+	// The cut must not split a character: 512 bytes of two-byte runes after "a" end inside one.
+	v, _ = Failure(&ServerNotAllowedError{Host: "h", Allowed: "a" + strings.Repeat("é", 5000)}, Evidence{})
+	if !utf8.ValidString(v.Message) {
+		t.Errorf("message is not valid UTF-8: %q", v.Message)
 	}
 }
 

@@ -19,9 +19,10 @@ package kubectlplugin
 import (
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 )
 
 // stamp is an absolute UTC time with how long ago (or how far ahead) it is.
@@ -51,16 +52,11 @@ func nonNegative(d time.Duration) time.Duration {
 	return d
 }
 
-// truncate is s on one printable line of at most n bytes, cut at a rune boundary.
+// truncate is s on one printable line of at most n bytes, cut at a rune boundary with
+// bound.Marker inside the n. It stays a helper of its own because every line that prints a
+// message calls it, and oneLine must come before the cut so the cut counts what is printed.
 func truncate(s string, n int) string {
-	s = oneLine(s)
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return bound.Text(oneLine(s), n)
 }
 
 func orDash(s string) string {

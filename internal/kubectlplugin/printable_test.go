@@ -63,8 +63,8 @@ func TestStatusPrintsNoEscapeFromTableau(t *testing.T) {
 func TestTruncateKeepsRunesWhole(t *testing.T) {
 	s := strings.Repeat("é", 10) // two bytes each
 	for n := 1; n < len(s); n++ {
-		if got := truncate(s, n); !utf8.ValidString(got) {
-			t.Fatalf("truncate(%d) = %q is not valid UTF-8", n, got)
+		if got := truncate(s, n); !utf8.ValidString(got) || len(got) > n {
+			t.Fatalf("truncate(%d) = %q is not valid UTF-8 within %d bytes", n, got, n)
 		}
 	}
 	if got := truncate("a\x1b[31mb", 40); strings.Contains(got, "\x1b") {

@@ -23,7 +23,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -74,40 +73,30 @@ func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.
 		return nil
 	}
 	value := requestValue(e.now(), f.Annotations[v1.AnnotationResume], f.Status.LastHandledResume)
-	before := f.DeepCopy()
-	if f.Annotations == nil {
-		f.Annotations = map[string]string{}
-	}
-	f.Annotations[v1.AnnotationResume] = value
-	if err := e.k8s.Patch(ctx, &f, client.MergeFrom(before)); err != nil {
-		return apiError("annotating TableauFleet "+key.String(), err)
-	}
-	fmt.Fprintf(e.streams.Out, "Requested: %s=%s on %s (halted at %v)\n", v1.AnnotationResume, value, key, f.Status.Failed)
-	if noWait {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	progress := newProgress(e.streams)
 	start := e.now()
-	for {
-		err := e.k8s.Get(ctx, key, &f)
-		if err == nil {
-			progress.show(fmt.Sprintf("%s: waiting for the fleet controller %ds", key, int(e.now().Sub(start).Seconds())))
-			if f.Status.LastHandledResume == value {
-				progress.done()
-				if f.Status.Halted {
-					return failed("TableauFleet %s is halted again, at %v: a member failed after the resume", key, f.Status.Failed)
-				}
-				fmt.Fprintf(e.streams.Out, "Resumed past %v; current: %v\n", f.Status.Acknowledged, f.Status.Current)
-				return nil
+	return e.annotateAndWait(ctx, request{
+		obj:       &f,
+		what:      "TableauFleet " + key.String(),
+		key:       v1.AnnotationResume,
+		value:     value,
+		requested: fmt.Sprintf("Requested: %s=%s on %s (halted at %v)\n", v1.AnnotationResume, value, key, f.Status.Failed),
+		noWait:    noWait,
+		timeout:   timeout,
+		timedOut:  failed("the fleet controller did not handle the resume within %s", timeout),
+		poll: func(ctx context.Context) (string, bool, error) {
+			// A failed read is retried until the timeout: the resume is recorded already.
+			if err := e.k8s.Get(ctx, key, &f); err != nil {
+				return "", false, nil
 			}
-		}
-		select {
-		case <-ctx.Done():
-			progress.done()
-			return failed("the fleet controller did not handle the resume within %s", timeout)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+			return fmt.Sprintf("%s: waiting for the fleet controller %ds", key, int(e.now().Sub(start).Seconds())),
+				f.Status.LastHandledResume == value, nil
+		},
+		answer: func() error {
+			if f.Status.Halted {
+				return failed("TableauFleet %s is halted again, at %v: a member failed after the resume", key, f.Status.Failed)
+			}
+			fmt.Fprintf(e.streams.Out, "Resumed past %v; current: %v\n", f.Status.Acknowledged, f.Status.Current)
+			return nil
+		},
+	})
 }

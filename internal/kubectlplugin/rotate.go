@@ -85,54 +85,34 @@ func rotate(ctx context.Context, e *env, name string, noWait bool, timeout time.
 	}
 	start := e.now()
 	value := requestValue(start, conn.Annotations[v1.AnnotationRequestedAt], conn.Status.LastHandledRequest)
-	before := conn.DeepCopy()
-	if conn.Annotations == nil {
-		conn.Annotations = map[string]string{}
-	}
-	conn.Annotations[v1.AnnotationRequestedAt] = value
-	if err := e.k8s.Patch(ctx, conn, client.MergeFrom(before)); err != nil {
-		return apiError("annotating TableauConnection "+e.ns+"/"+name, err)
-	}
-	fmt.Fprintf(e.streams.Out, "Requested: %s=%s on %s/%s\n", v1.AnnotationRequestedAt, value, e.ns, name)
-	if noWait {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	progress := newProgress(e.streams)
 	var handledAt time.Time
-	for {
-		conn, err = getConnection(ctx, e.k8s, e.ns, name)
-		if err != nil {
-			progress.done()
-			if ctx.Err() != nil {
-				return failed("no result within %s; the request stays recorded (kubectl tableau status %s)", timeout, name)
+	return e.annotateAndWait(ctx, request{
+		obj:       conn,
+		what:      "TableauConnection " + e.ns + "/" + name,
+		key:       v1.AnnotationRequestedAt,
+		value:     value,
+		requested: fmt.Sprintf("Requested: %s=%s on %s/%s\n", v1.AnnotationRequestedAt, value, e.ns, name),
+		noWait:    noWait,
+		timeout:   timeout,
+		timedOut:  failed("no result within %s; the request stays recorded (kubectl tableau status %s)", timeout, name),
+		poll: func(ctx context.Context) (string, bool, error) {
+			if conn, err = getConnection(ctx, e.k8s, e.ns, name); err != nil {
+				return "", false, err
 			}
-			return err
-		}
-		if conn.Status.LastHandledRequest == value && handledAt.IsZero() {
-			handledAt = e.now()
-		}
-		waiting := false
-		if rs := conn.Status.Rotation; rs != nil && rs.Phase == v1.RotationStaged {
-			if waiting, err = waitingForTurn(ctx, e, conn); err != nil {
-				progress.done()
-				return err
+			if conn.Status.LastHandledRequest == value && handledAt.IsZero() {
+				handledAt = e.now()
 			}
-		}
-		state := settled(conn, value, start, handledAt, e.now(), waiting)
-		progress.show(progressLine(conn, value, e.now().Sub(start)))
-		if state {
-			progress.done()
-			return result(e, conn)
-		}
-		select {
-		case <-ctx.Done():
-			progress.done()
-			return failed("no result within %s; the request stays recorded (kubectl tableau status %s)", timeout, name)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
+			waiting := false
+			if rs := conn.Status.Rotation; rs != nil && rs.Phase == v1.RotationStaged {
+				if waiting, err = waitingForTurn(ctx, e, conn); err != nil {
+					return "", false, err
+				}
+			}
+			state := settled(conn, value, start, handledAt, e.now(), waiting)
+			return progressLine(conn, value, e.now().Sub(start)), state, nil
+		},
+		answer: func() error { return result(e, conn) },
+	})
 }
 
 // settled reports whether the operator answered the request: it handled this value, it has

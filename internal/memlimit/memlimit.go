@@ -38,8 +38,11 @@ import (
 	"path"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 )
 
 // DefaultCgroupRoot is where cgroup file systems are mounted in a container.
@@ -53,6 +56,10 @@ const (
 	NonHeapAllowance = 48 << 20
 	HeadroomFraction = 0.25
 )
+
+// maxQuoted bounds the bytes of a cgroup file that an error quotes: a broken file can be huge
+// and the error reaches the log on every start.
+const maxQuoted = 64
 
 // GCPercent is the garbage collector's target (GOGC) unless the environment sets GOGC.
 const GCPercent = 30
@@ -113,7 +120,7 @@ func ParseLimit(content string) (int64, error) {
 		if ne := (*strconv.NumError)(nil); errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) && !strings.HasPrefix(s, "-") {
 			return 0, nil // beyond int64: no limit
 		}
-		return 0, fmt.Errorf("a memory limit is a number of bytes or \"max\", got %q", bounded(s))
+		return 0, fmt.Errorf("a memory limit is a number of bytes or \"max\", got %q", bound.Text(s, maxQuoted))
 	}
 	if n <= 0 {
 		return 0, fmt.Errorf("a memory limit is positive, got %d", n)
@@ -152,27 +159,11 @@ func cgroupPaths(procCgroup string) (v2, v1 string) {
 func uniq(paths ...string) []string {
 	var out []string
 	for _, p := range paths {
-		if p != "" && !containsString(out, p) {
+		if p != "" && !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func bounded(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "..."
-	}
-	return s
 }
 
 // SoftLimit is the Go memory limit for a container limit of limit bytes: the limit less

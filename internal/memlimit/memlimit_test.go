@@ -95,6 +95,7 @@ func TestParseLimit(t *testing.T) {
 		{"", 0, true},
 		{"256Mi", 0, true},
 		{strings.Repeat("x", 500), 0, true},
+		{"x" + strings.Repeat("é", 100), 0, true},
 	} {
 		got, err := ParseLimit(tc.in)
 		if (err != nil) != tc.wantErr || got != tc.want {
@@ -102,6 +103,10 @@ func TestParseLimit(t *testing.T) {
 		}
 		if err != nil && len(err.Error()) > 120 {
 			t.Errorf("ParseLimit(%.20q): error of %d bytes is not bounded", tc.in, len(err.Error()))
+		}
+		// %q shows half a character as \x..: the cut must keep characters whole.
+		if err != nil && strings.Contains(err.Error(), `\x`) {
+			t.Errorf("ParseLimit(%.20q): error cuts a character in half: %s", tc.in, err)
 		}
 	}
 }

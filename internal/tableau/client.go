@@ -38,6 +38,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 )
 
 // Format is the wire format of requests and of the answers the client asks for.
@@ -396,7 +398,7 @@ func (c *Client) do(ctx context.Context, endpoint, method, version, path string,
 		Detail: res.body.errDetail, RequestID: res.requestID, Latency: latency, Body: res.body.kind,
 		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()), Cause: res.body.cause}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		e.RedirectHost = boundText(redirectHost(c.base, resp.Header.Get("Location")), maxNameLen)
+		e.RedirectHost = bound.Text(redirectHost(c.base, resp.Header.Get("Location")), maxNameLen)
 	}
 	scrub(e, secret)
 	c.report(endpoint, e, resp.StatusCode, e.Code)
@@ -432,13 +434,13 @@ const minRedactedHead = 8
 // a credential's text.
 func redact(text, v string) string {
 	text = strings.ReplaceAll(text, v, redacted)
-	body, cut := strings.CutSuffix(text, "…")
+	body, cut := strings.CutSuffix(text, bound.Marker)
 	if !cut {
 		return text
 	}
 	for k := len(v) - 1; k >= minRedactedHead; k-- {
 		if strings.HasSuffix(body, v[:k]) {
-			return body[:len(body)-k] + redacted + "…"
+			return body[:len(body)-k] + redacted + bound.Marker
 		}
 	}
 	return text

@@ -26,7 +26,8 @@ import (
 	"mime"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 )
 
 // decoded is what a response body says, whatever its format.
@@ -363,9 +364,9 @@ func decodeJSON(b []byte) decoded {
 // in a status field and a terminal line.
 func cleanText(s string) string {
 	// Entities and white space shrink a text, never grow it much: cut a huge one first.
-	s = boundText(s, 4*maxTextLen)
+	s = bound.Text(s, 4*maxTextLen)
 	s = strings.Join(strings.Fields(html.UnescapeString(s)), " ")
-	return boundText(s, maxTextLen)
+	return bound.Text(s, maxTextLen)
 }
 
 // Bounds of the strings that come from Tableau or the network: they reach status, events,
@@ -377,23 +378,10 @@ const (
 	maxNameLen = 256 // content URLs, site and user names, versions and builds
 )
 
-// boundText cuts s to at most n bytes on a rune boundary, marking the cut with "…", and
-// replaces invalid UTF-8.
-func boundText(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
-		}
-		s += "…"
-	}
-	return strings.ToValidUTF8(s, "?")
-}
-
 // boundedError keeps an error's text within maxTextLen; it unwraps to the original.
 type boundedError struct{ err error }
 
-func (e boundedError) Error() string { return boundText(e.err.Error(), maxTextLen) }
+func (e boundedError) Error() string { return bound.Text(e.err.Error(), maxTextLen) }
 func (e boundedError) Unwrap() error { return e.err }
 
 func boundCause(err error) error {
@@ -409,24 +397,24 @@ func boundCause(err error) error {
 // bounded bounds every string of a decoded answer: a broken proxy or a hostile endpoint can
 // send a code, a title or a version of any length, and what reaches status must fit in it.
 func (d decoded) bounded() decoded {
-	d.errCode, d.errSummary, d.errDetail = boundText(d.errCode, maxCodeLen), boundText(d.errSummary, maxTextLen), boundText(d.errDetail, maxTextLen)
-	d.namespace = boundText(d.namespace, maxNameLen)
+	d.errCode, d.errSummary, d.errDetail = bound.Text(d.errCode, maxCodeLen), bound.Text(d.errSummary, maxTextLen), bound.Text(d.errDetail, maxTextLen)
+	d.namespace = bound.Text(d.namespace, maxNameLen)
 	d.cause = boundCause(d.cause)
 	if c := d.credentials; c != nil {
 		b := *c
-		b.EstimatedTimeToExpiration = boundText(b.EstimatedTimeToExpiration, maxCodeLen)
-		b.SiteID, b.SiteContentURL, b.UserID = boundText(b.SiteID, maxIDLen), boundText(b.SiteContentURL, maxNameLen), boundText(b.UserID, maxIDLen)
+		b.EstimatedTimeToExpiration = bound.Text(b.EstimatedTimeToExpiration, maxCodeLen)
+		b.SiteID, b.SiteContentURL, b.UserID = bound.Text(b.SiteID, maxIDLen), bound.Text(b.SiteContentURL, maxNameLen), bound.Text(b.UserID, maxIDLen)
 		d.credentials = &b
 	}
 	if s := d.serverInfo; s != nil {
 		b := *s
-		b.ProductVersion, b.Build, b.RESTAPIVersion = boundText(b.ProductVersion, maxNameLen), boundText(b.Build, maxNameLen), boundText(b.RESTAPIVersion, maxCodeLen)
+		b.ProductVersion, b.Build, b.RESTAPIVersion = bound.Text(b.ProductVersion, maxNameLen), bound.Text(b.Build, maxNameLen), bound.Text(b.RESTAPIVersion, maxCodeLen)
 		d.serverInfo = &b
 	}
 	if s := d.session; s != nil {
 		b := *s
-		b.SiteID, b.SiteName, b.SiteContentURL = boundText(b.SiteID, maxIDLen), boundText(b.SiteName, maxNameLen), boundText(b.SiteContentURL, maxNameLen)
-		b.UserID, b.UserName, b.SiteRole = boundText(b.UserID, maxIDLen), boundText(b.UserName, maxNameLen), boundText(b.SiteRole, maxNameLen)
+		b.SiteID, b.SiteName, b.SiteContentURL = bound.Text(b.SiteID, maxIDLen), bound.Text(b.SiteName, maxNameLen), bound.Text(b.SiteContentURL, maxNameLen)
+		b.UserID, b.UserName, b.SiteRole = bound.Text(b.UserID, maxIDLen), bound.Text(b.UserName, maxNameLen), bound.Text(b.SiteRole, maxNameLen)
 		d.session = &b
 	}
 	return d
