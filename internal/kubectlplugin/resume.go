@@ -19,6 +19,7 @@ package kubectlplugin
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -82,7 +83,7 @@ func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.
 	if err := e.k8s.Patch(ctx, &f, client.MergeFrom(before)); err != nil {
 		return apiError("annotating TableauFleet "+key.String(), err)
 	}
-	fmt.Fprintf(e.streams.Out, "Requested: %s=%s on %s (halted at %v)\n", v1.AnnotationResume, value, key, f.Status.Failed)
+	fmt.Fprintf(e.streams.Out, "Requested: %s=%s on %s (halted at %s)\n", v1.AnnotationResume, value, key, names(blockingOf(&f)))
 	if noWait {
 		return nil
 	}
@@ -97,9 +98,9 @@ func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.
 			if f.Status.LastHandledResume == value {
 				progress.done()
 				if f.Status.Halted {
-					return failed("TableauFleet %s is halted again, at %v: a member failed after the resume", key, f.Status.Failed)
+					return failed("TableauFleet %s is halted again, at %s: a member failed after the resume", key, names(blockingOf(&f)))
 				}
-				fmt.Fprintf(e.streams.Out, "Resumed past %v; current: %v\n", f.Status.Acknowledged, f.Status.Current)
+				fmt.Fprintln(e.streams.Out, resumedLine(&f))
 				return nil
 			}
 		}
@@ -110,4 +111,36 @@ func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// resumedLine says in a sentence what a handled resume did: which failed members the wave
+// now passes (they keep their active credentials) and who may promote now.
+func resumedLine(f *v1.TableauFleet) string {
+	st := f.Status
+	line := "Resumed past " + names(st.Acknowledged) + ": the wave goes on without it, and it keeps its active credential."
+	if len(st.Acknowledged) > 1 {
+		line = "Resumed past " + names(st.Acknowledged) + ": the wave goes on without them, and they keep their active credentials."
+	}
+	if len(st.Acknowledged) == 0 {
+		line = "Resumed: no failed member holds the wave."
+	}
+	if len(st.Current) > 0 {
+		return line + " Promoting now: " + names(st.Current) + "."
+	}
+	if st.Rotating > 0 || st.Pending > 0 {
+		return line + fmt.Sprintf(" %d rotating, %d pending.", st.Rotating, st.Pending)
+	}
+	return line + " No member has a rotation pending."
+}
+
+// names is a list of member names for a sentence, bounded: a fleet may have many members.
+func names(list []string) string {
+	if len(list) == 0 {
+		return "no member"
+	}
+	const most = 10
+	if len(list) > most {
+		return truncate(strings.Join(list[:most], ", "), 600) + fmt.Sprintf(" and %d more", len(list)-most)
+	}
+	return truncate(strings.Join(list, ", "), 600)
 }
