@@ -149,7 +149,7 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 	fmt.Fprintln(w, p.bold("Conditions"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range orderedConditions(st.Conditions) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Type, p.status(c.Type, c.Status), c.Reason, ago(c.LastTransitionTime.Time, now), truncate(c.Message, 160))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Type, p.status(c.Type, c.Status), c.Reason, ago(c.LastTransitionTime.Time, now), truncate(whatOf(c.Message), 160))
 	}
 	if len(st.Conditions) == 0 {
 		fmt.Fprintln(tw, "  (none yet: the operator has not reconciled this connection)")
@@ -459,6 +459,16 @@ func stepOf(msg string) string {
 		if step := strings.TrimSpace(msg[i+len(marker):]); step != "" {
 			return step
 		}
+		return strings.TrimSpace(msg[:i])
+	}
+	return msg
+}
+
+// whatOf is what a condition message says happened, without the next step it names: status
+// prints one "Next step:" line of its own (stepOf), and a next step repeated in the table
+// printed the label twice, or contradicted that line.
+func whatOf(msg string) string {
+	if i := strings.Index(msg, "Next step:"); i > 0 {
 		return strings.TrimSpace(msg[:i])
 	}
 	return msg
