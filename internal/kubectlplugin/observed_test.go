@@ -222,7 +222,7 @@ func TestFleetStatusFromItsCurrentState(t *testing.T) {
 			want:    []string{"Halted:      no (resumed past bravo, which keeps its active credential)", "failed, passed by resume", "Next step: nothing: the wave is settled."},
 			notWant: []string{"Halted at", "halts the wave"}},
 		{name: "resumed past bravo, then charlie failed: halted at charlie only",
-			status: v1.TableauFleetStatus{Members: 3, Ready: 2, Halted: true, Failed: []string{"bravo", "charlie"}, Acknowledged: []string{"bravo"}},
+			status:  v1.TableauFleetStatus{Members: 3, Ready: 2, Halted: true, Failed: []string{"bravo", "charlie"}, Acknowledged: []string{"bravo"}},
 			want:    []string{"Halted at charlie:", "kubectl tableau status charlie"},
 			notWant: []string{"Halted at bravo", "status bravo"}},
 		{name: "a suspended member",
