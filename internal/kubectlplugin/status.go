@@ -204,7 +204,7 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 		}
 		if rs.FailedRevision != "" {
 			label, line := failedRotationLine(conn)
-			fmt.Fprintf(w, "  %-13s%s\n", label+":", line)
+			fmt.Fprintf(w, "  %-13s%s\n", label+":", truncate(line, 480))
 		}
 		if rs.LastCompletionTime != nil {
 			fmt.Fprintf(w, "  Last done:   %s\n", stamp(rs.LastCompletionTime.Time, now))
@@ -235,7 +235,7 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 		fmt.Fprintf(w, "  %s\n", memberLine(f, conn.Name, p))
 	}
 	line, _ := expiryOf(conn, now)
-	fmt.Fprintf(w, "%s %s\n", p.bold("Expiry:"), line)
+	fmt.Fprintf(w, "%s %s\n", p.bold("Expiry:"), truncate(line, 320))
 	renderAttempts(w, st.History, now, 5)
 }
 
