@@ -21,9 +21,12 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-logr/logr/funcr"
+	"go.uber.org/zap/zapcore"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/tableau-operator/tableau-operator/internal/audit"
 )
@@ -81,3 +84,52 @@ func TestLinesAreBounded(t *testing.T) {
 		t.Fatalf("a cut line is no longer JSON: %v", err)
 	}
 }
+
+// TestTimesOrderTheTrail: with the manager's zap options, every line's ts is RFC 3339 in UTC
+// with nanoseconds (fixed width), so lines written within one second keep their order, both
+// as times and as text.
+func TestTimesOrderTheTrail(t *testing.T) {
+	var buf strings.Builder
+	opts := zap.Options{DestWriter: &buf}
+	audit.UseTimeEncoder(&opts)
+	audit.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+	obj := &metav1.ObjectMeta{Namespace: "tenants", Name: "finance"}
+	for range 5 {
+		audit.Log(context.Background(), audit.Restart, obj, audit.Entry{Result: audit.Succeeded})
+	}
+	var prevText string
+	var prev time.Time
+	for i, line := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v: %s", i, err, line)
+		}
+		ts, _ := m["ts"].(string)
+		at, err := time.Parse(time.RFC3339Nano, ts)
+		if err != nil || !strings.HasSuffix(ts, "Z") || len(ts) != len("2006-01-02T15:04:05.000000000Z") {
+			t.Fatalf("line %d: ts %q is not RFC 3339 in UTC with nanoseconds (%v)", i, ts, err)
+		}
+		if at.Before(prev) || ts < prevText {
+			t.Errorf("line %d: ts %s is before the line before it (%s)", i, ts, prevText)
+		}
+		prev, prevText = at, ts
+	}
+	// The encoder itself: UTC whatever the time's zone, and nine digits even when they are 0.
+	at := time.Date(2026, 12, 7, 18, 4, 5, 120000000, time.FixedZone("CET", 3600))
+	if got, want := at.UTC().Format(audit.TimeLayout), "2026-12-07T17:04:05.120000000Z"; got != want {
+		t.Errorf("TimeLayout gives %s, want %s", got, want)
+	}
+	var enc stringEncoder
+	audit.TimeEncoder(at, &enc)
+	if enc.s != "2026-12-07T17:04:05.120000000Z" {
+		t.Errorf("TimeEncoder gives %q", enc.s)
+	}
+}
+
+// stringEncoder keeps the string a TimeEncoder appends.
+type stringEncoder struct {
+	zapcore.PrimitiveArrayEncoder
+	s string
+}
+
+func (e *stringEncoder) AppendString(s string) { e.s = s }

@@ -435,7 +435,10 @@ func malformed(evidence string) Verdict {
 // signInRejected narrows 401001 with evidence where there is some, and lists every possible
 // cause where there is none: Tableau sends the same code for all of them.
 func signInRejected(evidence string, ev Evidence) Verdict {
-	since := func(t time.Time) time.Duration { return ev.Now.Sub(t).Round(time.Minute) }
+	// To the second: a rejection seconds after a change is the common case (a person puts a
+	// new PAT in the Secret and runs kubectl tableau rotate), and rounding to the minute said
+	// "0s" for anything under 30 seconds.
+	since := func(t time.Time) time.Duration { return ev.Now.Sub(t).Round(time.Second) }
 	switch {
 	case !ev.Now.IsZero() && !ev.SecretChangedAt.IsZero() && since(ev.SecretChangedAt) <= RecentChangeWindow:
 		return Verdict{AuthConfigDrift, ReasonSignInRejectedAfterSecretChange,

@@ -50,6 +50,8 @@ func TestFailure(t *testing.T) {
 			AuthConfigDrift, ReasonSignInRejected, "site contentUrl that does not exist"},
 		{"401001 minutes after the Secret changed", tabErr(401, "401001", xml, ""), Evidence{Now: now, SecretChangedAt: now.Add(-3 * time.Minute)},
 			AuthConfigDrift, ReasonSignInRejectedAfterSecretChange, "3m0s after the Secret's content changed"},
+		{"401001 seconds after the Secret changed says how many", tabErr(401, "401001", xml, ""), Evidence{Now: now, SecretChangedAt: now.Add(-27*time.Second - 400*time.Millisecond)},
+			AuthConfigDrift, ReasonSignInRejectedAfterSecretChange, "(401001) 27s after the Secret's content changed"},
 		{"401001 after the site changed", tabErr(401, "401001", xml, ""), Evidence{Now: now, SiteChangedAt: now.Add(-time.Minute), Site: "fiance"},
 			AuthConfigDrift, ReasonSignInRejectedAfterSiteChange, `spec.site changed to "fiance"`},
 		{"401001 when the Secret changed long ago", tabErr(401, "401001", xml, ""), Evidence{Now: now, SecretChangedAt: now.Add(-2 * time.Hour)},

@@ -203,8 +203,10 @@ func rowOf(conn *v1.TableauConnection, fleets []v1.TableauFleet) connectionRow {
 	}
 	if c := st.Credentials; c != nil {
 		row.LastSignIn = timeOf(c.LastSignInTime)
-		row.Expiry = timeOf(c.ExpiresAt)
 	}
+	// The expiry of the credential consumers use, as status shows it: none for a connected
+	// app, none recorded while the source holds a credential other than the active one.
+	_, row.Expiry = expiryOf(conn, time.Time{})
 	if rs := st.Rotation; rs != nil {
 		row.RotationPhase = rs.Phase
 		row.LastRotation = timeOf(rs.LastCompletionTime)

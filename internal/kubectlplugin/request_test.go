@@ -162,7 +162,7 @@ func TestResumeThroughAnnotateAndWait(t *testing.T) {
 	if err := resume(context.Background(), e, "f", false, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	if got := out.String(); !strings.Contains(got, "Requested: "+v1.AnnotationResume+"=") || !strings.Contains(got, "Resumed past [c1]") {
+	if got := out.String(); !strings.Contains(got, "Requested: "+v1.AnnotationResume+"=") || !strings.Contains(got, "Resumed past c1:") {
 		t.Errorf("printed %q", got)
 	}
 }

@@ -19,6 +19,7 @@ package kubectlplugin
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,7 +80,7 @@ func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.
 		what:      "TableauFleet " + key.String(),
 		key:       v1.AnnotationResume,
 		value:     value,
-		requested: fmt.Sprintf("Requested: %s=%s on %s (halted at %v)\n", v1.AnnotationResume, value, key, f.Status.Failed),
+		requested: fmt.Sprintf("Requested: %s=%s on %s (halted at %s)\n", v1.AnnotationResume, value, key, names(blockingOf(&f))),
 		noWait:    noWait,
 		timeout:   timeout,
 		timedOut:  failed("the fleet controller did not handle the resume within %s", timeout),
@@ -93,10 +94,42 @@ func resume(ctx context.Context, e *env, name string, noWait bool, timeout time.
 		},
 		answer: func() error {
 			if f.Status.Halted {
-				return failed("TableauFleet %s is halted again, at %v: a member failed after the resume", key, f.Status.Failed)
+				return failed("TableauFleet %s is halted again, at %s: a member failed after the resume", key, names(blockingOf(&f)))
 			}
-			fmt.Fprintf(e.streams.Out, "Resumed past %v; current: %v\n", f.Status.Acknowledged, f.Status.Current)
+			fmt.Fprintln(e.streams.Out, resumedLine(&f))
 			return nil
 		},
 	})
+}
+
+// resumedLine says in a sentence what a handled resume did: which failed members the wave
+// now passes (they keep their active credentials) and who may promote now.
+func resumedLine(f *v1.TableauFleet) string {
+	st := f.Status
+	line := "Resumed past " + names(st.Acknowledged) + ": the wave goes on without it, and it keeps its active credential."
+	if len(st.Acknowledged) > 1 {
+		line = "Resumed past " + names(st.Acknowledged) + ": the wave goes on without them, and they keep their active credentials."
+	}
+	if len(st.Acknowledged) == 0 {
+		line = "Resumed: no failed member holds the wave."
+	}
+	if len(st.Current) > 0 {
+		return line + " Promoting now: " + names(st.Current) + "."
+	}
+	if st.Rotating > 0 || st.Pending > 0 {
+		return line + fmt.Sprintf(" %d rotating, %d pending.", st.Rotating, st.Pending)
+	}
+	return line + " No member has a rotation pending."
+}
+
+// names is a list of member names for a sentence, bounded: a fleet may have many members.
+func names(list []string) string {
+	if len(list) == 0 {
+		return "no member"
+	}
+	const most = 10
+	if len(list) > most {
+		return truncate(strings.Join(list[:most], ", "), 600) + fmt.Sprintf(" and %d more", len(list)-most)
+	}
+	return truncate(strings.Join(list, ", "), 600)
 }

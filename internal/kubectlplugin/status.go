@@ -139,8 +139,8 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  Credential:  %s\n", credentialLine(conn))
-	if conn.Spec.Suspend {
-		fmt.Fprintf(w, "  %s\n", p.warn("Suspended: the operator makes no Tableau call (kubectl tableau unsuspend "+conn.Name+")"))
+	if line := suspendedLine(conn); line != "" {
+		fmt.Fprintf(w, "  %s\n", p.warn(line))
 	}
 	if st.ObservedGeneration != conn.Generation {
 		fmt.Fprintf(w, "  %s\n", p.warn(fmt.Sprintf("The operator has not seen generation %d yet (status is for %d).", conn.Generation, st.ObservedGeneration)))
@@ -149,7 +149,7 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 	fmt.Fprintln(w, p.bold("Conditions"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range orderedConditions(st.Conditions) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Type, p.status(c.Type, c.Status), c.Reason, ago(c.LastTransitionTime.Time, now), truncate(c.Message, 160))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", c.Type, p.status(c.Type, c.Status), c.Reason, ago(c.LastTransitionTime.Time, now), truncate(whatOf(c.Message), 160))
 	}
 	if len(st.Conditions) == 0 {
 		fmt.Fprintln(tw, "  (none yet: the operator has not reconciled this connection)")
@@ -203,7 +203,8 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 			fmt.Fprintf(w, "  Candidate:   revision %s\n", rs.CandidateRevision)
 		}
 		if rs.FailedRevision != "" {
-			fmt.Fprintf(w, "  Rejected:    revision %s (kubectl tableau rotate %s retries it)\n", rs.FailedRevision, conn.Name)
+			label, line := failedRotationLine(conn)
+			fmt.Fprintf(w, "  %-13s%s\n", label+":", truncate(line, 480))
 		}
 		if rs.LastCompletionTime != nil {
 			fmt.Fprintf(w, "  Last done:   %s\n", stamp(rs.LastCompletionTime.Time, now))
@@ -233,7 +234,8 @@ func renderConnection(w io.Writer, v connectionView, now time.Time, p palette) {
 		fmt.Fprintln(w, p.bold("Fleet"))
 		fmt.Fprintf(w, "  %s\n", memberLine(f, conn.Name, p))
 	}
-	fmt.Fprintf(w, "%s %s\n", p.bold("Expiry:"), expiryLine(conn, now))
+	line, _ := expiryOf(conn, now)
+	fmt.Fprintf(w, "%s %s\n", p.bold("Expiry:"), truncate(line, 320))
 	renderAttempts(w, st.History, now, 5)
 }
 
@@ -284,6 +286,11 @@ func nextStep(v connectionView) string {
 		return "none while suspended; `kubectl tableau unsuspend " + conn.Name + "` resumes validation."
 	case st.LastFailure != nil && st.LastFailure.NextStep != "":
 		return st.LastFailure.NextStep
+	case rolledBackForHealth(st.Rotation):
+		// The controller's CandidateValid message asks for a new credential; this one signed
+		// in, it is the workload that did not come up with it.
+		return fmt.Sprintf("find why %s did not become available with revision %s (its pods' events and logs), fix it, then `kubectl tableau rotate %s` tries the revision again.",
+			targetsOf(conn), st.Rotation.FailedRevision, conn.Name)
 	}
 	for _, t := range []string{v1.ConditionCandidateValid, v1.ConditionConsumersReady, v1.ConditionAutomaticRotation, v1.ConditionRotationDue} {
 		for _, c := range st.Conditions {
@@ -292,12 +299,12 @@ func nextStep(v connectionView) string {
 				bad = c.Status == metav1.ConditionTrue
 			}
 			if c.Type == t && bad && c.Message != "" {
-				return c.Message
+				return stepOf(c.Message)
 			}
 		}
 	}
 	for i := range v.fleets {
-		if v.fleets[i].Status.Halted {
+		if fleetHalted(&v.fleets[i]) {
 			return fmt.Sprintf("fleet %s is halted; fix its failed members or `kubectl tableau resume fleet/%s`.", v.fleets[i].Name, v.fleets[i].Name)
 		}
 	}
@@ -340,33 +347,152 @@ func memberLine(f *v1.TableauFleet, member string, p palette) string {
 	if len(st.Current) > 0 {
 		line += ", current " + strings.Join(st.Current, ", ")
 	}
-	if st.Halted {
-		line += ", " + p.bad("halted at "+strings.Join(st.Failed, ", "))
+	if fleetHalted(f) {
+		line += ", " + p.bad("halted at "+strings.Join(blockingOf(f), ", "))
 	}
 	switch {
+	case contains(st.Suspended, member):
+		line += "; " + member + " is suspended and holds no place in the wave"
 	case contains(st.Current, member):
 		line += "; " + member + " may promote now"
+	case contains(st.Failed, member) && contains(st.Acknowledged, member):
+		line += "; " + member + " failed and a resume let the wave pass it"
 	case contains(st.Failed, member):
 		line += "; " + member + " failed"
 	}
 	return line
 }
 
-func expiryLine(conn *v1.TableauConnection, now time.Time) string {
+// expiryOf says when the credential consumers use expires, as far as status records it, and
+// returns that time for the report (nil when status does not record it). status.credentials
+// describes the source's credential: while a new one is validated, staged or failing, that is
+// not the active one, and its expiry (or its absence) is not the active credential's.
+func expiryOf(conn *v1.TableauConnection, now time.Time) (string, *time.Time) {
 	c := conn.Status.Credentials
 	rs := conn.Status.Rotation
-	switch {
-	case c != nil && c.ExpiresAt != nil:
-		return "PAT expires " + stamp(c.ExpiresAt.Time, now)
-	case conn.Spec.Rotation.Automatic != nil && rs != nil && rs.DueTime != nil:
-		return "connected-app secrets do not expire; the operator replaces this one " + stamp(rs.DueTime.Time, now)
-	case conn.Spec.Auth.ConnectedApp != nil:
-		return "connected-app secrets do not expire"
-	case c != nil && c.LastSignInTime == nil:
-		return "unknown until a sign-in succeeds"
-	default:
-		return "unknown (Tableau sent none; validation.adminSecretRef reads it on Tableau Cloud)"
+	if conn.Spec.Auth.ConnectedApp != nil {
+		// A connected app's secrets have no expiry: whatever expiresAt holds is not one.
+		if conn.Spec.Rotation.Automatic != nil && rs != nil && rs.DueTime != nil {
+			return "none: connected-app secrets do not expire; the operator replaces this one " + stamp(rs.DueTime.Time, now) + ".", nil
+		}
+		return "none: connected-app secrets do not expire.", nil
 	}
+	if c == nil || c.Revision == "" {
+		return "unknown until a sign-in succeeds.", nil
+	}
+	active := ""
+	if rs != nil && conn.Spec.Consumers != nil {
+		active = rs.ActiveRevision
+	}
+	if active != "" && c.Revision != active {
+		// The active PAT's expiry is not kept once the source holds another credential.
+		line := fmt.Sprintf("not recorded for the active PAT (revision %s) while the source holds revision %s", active, c.Revision)
+		switch {
+		case c.ExpiresAt != nil:
+			line += "; revision " + c.Revision + " expires " + stamp(c.ExpiresAt.Time, now)
+		case signInFailed(c):
+			line += "; revision " + c.Revision + " has not signed in"
+		}
+		return line + ".", nil
+	}
+	switch {
+	case c.ExpiresAt != nil:
+		at := c.ExpiresAt.UTC()
+		return "PAT expires " + stamp(at, now) + ".", &at
+	case c.LastSignInTime == nil || signInFailed(c):
+		return "unknown until a sign-in succeeds.", nil
+	default:
+		return "unknown: Tableau sent none at the last sign-in (validation.adminSecretRef reads it on Tableau Cloud).", nil
+	}
+}
+
+// signInFailed: the last sign-in attempt was of the source's revision and failed.
+func signInFailed(c *v1.CredentialStatus) bool {
+	return c.LastAttemptRevision == c.Revision && c.LastAttemptResult == v1.ResultFailed
+}
+
+// rolledBackForHealth: the last rotation was rolled back because the restarted workload did
+// not become available in time (the health gate), not because Tableau refused the credential.
+func rolledBackForHealth(rs *v1.RotationStatus) bool {
+	return rs != nil && rs.Phase == v1.RotationFailed && rs.FailedRevision != "" &&
+		(rs.Reason == v1.ReasonRotationRolledBack || rs.Reason == v1.ReasonGateTimedOut)
+}
+
+// failedRotationLine names why the failed revision is not in use, from rotation.reason: the
+// workload's health (a rollback after the health gate timed out) or the credential itself.
+func failedRotationLine(conn *v1.TableauConnection) (label, line string) {
+	rs := conn.Status.Rotation
+	active := "the active one"
+	if rs.ActiveRevision != "" {
+		active = "revision " + rs.ActiveRevision
+	}
+	switch {
+	case rolledBackForHealth(rs):
+		return "Rolled back", fmt.Sprintf("revision %s signed in, but %s did not become available with it before the health check timed out; consumers are back on %s. `kubectl tableau rotate %s` tries it again.",
+			rs.FailedRevision, targetsOf(conn), active, conn.Name)
+	case rs.Reason == v1.ReasonCandidateRejected || rs.Reason == v1.ReasonRotationRejected:
+		return "Rejected", fmt.Sprintf("revision %s: Tableau refused its sign-in; consumers keep %s. `kubectl tableau rotate %s` retries it.", rs.FailedRevision, active, conn.Name)
+	}
+	return "Rejected", fmt.Sprintf("revision %s (%s); consumers keep %s. `kubectl tableau rotate %s` retries it.", rs.FailedRevision, orDash(rs.Reason), active, conn.Name)
+}
+
+// targetsOf names the restart targets (the workload whose health the gate waits for).
+func targetsOf(conn *v1.TableauConnection) string {
+	var names []string
+	if cs := conn.Spec.Consumers; cs != nil {
+		for _, t := range cs.RestartTargets {
+			names = append(names, t.Kind+" "+t.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "the restarted workload"
+	}
+	return truncate(strings.Join(names, ", "), 240)
+}
+
+// stepOf is the next step a condition message names after "Next step:" (the operator writes
+// "what happened. Next step: what to do"), or the whole message when it names none, so the
+// plugin's own "Next step:" label is never printed twice.
+func stepOf(msg string) string {
+	const marker = "Next step:"
+	if i := strings.LastIndex(msg, marker); i >= 0 {
+		if step := strings.TrimSpace(msg[i+len(marker):]); step != "" {
+			return step
+		}
+		return strings.TrimSpace(msg[:i])
+	}
+	return msg
+}
+
+// whatOf is what a condition message says happened, without the next step it names: status
+// prints one "Next step:" line of its own (stepOf), and a next step repeated in the table
+// printed the label twice, or contradicted that line.
+func whatOf(msg string) string {
+	if i := strings.Index(msg, "Next step:"); i > 0 {
+		return strings.TrimSpace(msg[:i])
+	}
+	return msg
+}
+
+// suspendedLine says the connection is suspended, from spec.suspend and from what the
+// operator recorded: spec.suspend may be set before the operator has seen it, or cleared while
+// status still says Suspended.
+func suspendedLine(conn *v1.TableauConnection) string {
+	recorded := false
+	for _, c := range conn.Status.Conditions {
+		if c.Type == v1.ConditionReady && c.Reason == v1.ReasonSuspended {
+			recorded = true
+		}
+	}
+	switch {
+	case conn.Spec.Suspend && recorded:
+		return "Suspended: the operator makes no Tableau call and writes nothing for this connection (kubectl tableau unsuspend " + conn.Name + ")."
+	case conn.Spec.Suspend:
+		return "Suspended: spec.suspend is true; the operator has not acted on it yet, and makes no Tableau call once it has (kubectl tableau unsuspend " + conn.Name + ")."
+	case recorded:
+		return "Unsuspended: spec.suspend is false, but the status below is still the suspended one until the operator validates again."
+	}
+	return ""
 }
 
 func renderAttempts(w io.Writer, history []v1.ValidationAttempt, now time.Time, n int) {

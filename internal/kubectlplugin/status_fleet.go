@@ -80,10 +80,20 @@ func renderFleet(w io.Writer, v fleetView, now time.Time, p palette) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "  Members:     %d, %d ready, %d rotating, %d pending\n", st.Members, st.Ready, st.Rotating, st.Pending)
-	if st.Halted {
-		fmt.Fprintf(w, "  %s at %s\n", p.bad("Halted"), strings.Join(st.Failed, ", "))
-	} else {
+	if f.Generation != 0 && st.ObservedGeneration != f.Generation {
+		fmt.Fprintf(w, "  %s\n", p.warn(fmt.Sprintf("The operator has not seen generation %d yet (status is for %d).", f.Generation, st.ObservedGeneration)))
+	}
+	halted := fleetHalted(f)
+	switch passed := acknowledgedOf(f); {
+	case halted:
+		fmt.Fprintf(w, "  %s at %s: members after it keep their active credentials.\n", p.bad("Halted"), strings.Join(blockingOf(f), ", "))
+	case len(passed) > 0:
+		fmt.Fprintf(w, "  Halted:      %s (resumed past %s, which keeps its active credential)\n", p.good("no"), strings.Join(passed, ", "))
+	default:
 		fmt.Fprintf(w, "  Halted:      %s\n", p.good("no"))
+	}
+	if len(st.Suspended) > 0 {
+		fmt.Fprintf(w, "  Suspended:   %s (no place in the wave until unsuspended)\n", strings.Join(st.Suspended, ", "))
 	}
 	fmt.Fprintln(w, p.bold("Conditions"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -104,10 +114,12 @@ func renderFleet(w io.Writer, v fleetView, now time.Time, p palette) {
 		switch {
 		case contains(st.Failed, m.Name) && contains(st.Acknowledged, m.Name):
 			wave = p.warn("failed, passed by resume")
-		case contains(st.Failed, m.Name) && st.Halted:
+		case contains(st.Failed, m.Name) && halted:
 			wave = p.bad("failed: halts the wave")
 		case contains(st.Failed, m.Name):
 			wave = p.bad("failed")
+		case contains(st.Suspended, m.Name):
+			wave = p.warn("suspended")
 		case contains(st.Current, m.Name):
 			wave = p.good("current")
 		}
@@ -115,12 +127,52 @@ func renderFleet(w io.Writer, v fleetView, now time.Time, p palette) {
 	}
 	_ = tw.Flush()
 	switch {
-	case st.Halted:
+	case halted:
 		fmt.Fprintf(w, "%s fix the failed member (kubectl tableau status %s), or `kubectl tableau resume fleet/%s` to let the wave pass it.\n",
-			p.bold("Next step:"), st.Failed[0], f.Name)
+			p.bold("Next step:"), blockingOf(f)[0], f.Name)
 	case st.Rotating > 0 || st.Pending > 0:
 		fmt.Fprintf(w, "%s wait: the wave is rolling.\n", p.bold("Next step:"))
 	default:
 		fmt.Fprintf(w, "%s nothing: the wave is settled.\n", p.bold("Next step:"))
 	}
+}
+
+// blockingOf lists the failed members no resume has passed: the ones that halt the wave.
+// status.failed keeps a member a resume passed (it is still failed), so it alone does not
+// say where the wave stands.
+func blockingOf(f *v1.TableauFleet) []string {
+	var out []string
+	for _, name := range f.Status.Failed {
+		if !contains(f.Status.Acknowledged, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// acknowledgedOf lists the failed members a resume let the wave pass.
+func acknowledgedOf(f *v1.TableauFleet) []string {
+	var out []string
+	for _, name := range f.Status.Failed {
+		if contains(f.Status.Acknowledged, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// fleetHalted: the fleet says it is halted and a failed member no resume passed halts it. The
+// Halted condition, when the fleet controller has written one, has the last word: it is
+// written with the same decision and says False once a resume is handled.
+func fleetHalted(f *v1.TableauFleet) bool {
+	st := f.Status
+	if !st.Halted || len(blockingOf(f)) == 0 {
+		return false
+	}
+	for _, c := range st.Conditions {
+		if c.Type == v1.ConditionHalted {
+			return c.Status == metav1.ConditionTrue
+		}
+	}
+	return true
 }

@@ -56,6 +56,14 @@ const (
 	// path it replaces, at (devel): a directory is no package URL, and its code is no release.
 	replacedByDirectoryProperty = "tableau-operator:replaced-by-directory"
 	cyclonedxModule             = "github.com/CycloneDX/cyclonedx-go"
+	// toolName, toolModule and develVersion name this tool in metadata.tools: toolModule is
+	// go.mod's module path, the fallback when the binary carries no build information, and
+	// develVersion the version Go records for code built from a source tree.
+	toolName     = "tableau-operator hack/tools/image"
+	toolModule   = "github.com/tableau-operator/tableau-operator/hack/tools/image"
+	develVersion = "(devel)"
+	// toolVersionProperty says, on the tool's component, why its version is the fallback.
+	toolVersionProperty = "tableau-operator:tool-version"
 )
 
 // linkedBinary is the build information of one platform's operator binary.
@@ -317,8 +325,29 @@ func serialNumber(bom *cdx.BOM) (string, error) {
 // thisTool names this image tool and the CycloneDX library it writes with, at the versions
 // its own build information records.
 func thisTool() cdx.Component {
-	tool := cdx.Component{Type: cdx.ComponentTypeApplication, Name: "tableau-operator hack/tools/image"}
-	if info, ok := debug.ReadBuildInfo(); ok {
+	info, _ := debug.ReadBuildInfo()
+	return toolComponent(info)
+}
+
+// toolComponent is the tool's component from its build information (nil when the binary
+// has none): its module path and version as Go recorded them, with the purl of that version,
+// so a reader of the SBOM can tell which build of the tool wrote it. Go records (devel) for a
+// build from a source tree without version control information; without build information
+// the component falls back to the module path of go.mod at (devel) and says so in a property,
+// rather than leave the version empty.
+func toolComponent(info *debug.BuildInfo) cdx.Component {
+	path, version := toolModule, develVersion
+	var props *[]cdx.Property
+	if info != nil && info.Main.Path != "" {
+		path = info.Main.Path
+		if info.Main.Version != "" {
+			version = info.Main.Version
+		}
+	} else {
+		props = &[]cdx.Property{{Name: toolVersionProperty, Value: "unknown: the tool was built without Go build information"}}
+	}
+	tool := cdx.Component{Type: cdx.ComponentTypeApplication, Name: toolName, Version: version, PackageURL: goPURL(path, version), Properties: props}
+	if info != nil {
 		for _, dep := range info.Deps {
 			if dep.Path == cyclonedxModule {
 				tool.Components = &[]cdx.Component{{Type: cdx.ComponentTypeLibrary, Name: dep.Path, Version: dep.Version, PackageURL: goPURL(dep.Path, dep.Version)}}

@@ -143,3 +143,47 @@ func TestSBOMIsReproducible(t *testing.T) {
 		t.Errorf("serial %s is not a version-8 UUID URN", a.SerialNumber)
 	}
 }
+
+// TestToolComponentNamesItsBuild: metadata.tools names this tool by the module path and
+// version its build information records, with the purl of that version, so an SBOM says which
+// build of the tool wrote it; without build information it falls back to go.mod's module path
+// at (devel) and says why, and never leaves the version or purl empty.
+func TestToolComponentNamesItsBuild(t *testing.T) {
+	const pseudo = "v0.0.0-20261207173000-0123456789ab+dirty"
+	cyclonedx := &debug.Module{Path: cyclonedxModule, Version: "v0.12.0"}
+	for _, tc := range []struct {
+		name                  string
+		info                  *debug.BuildInfo
+		wantVersion, wantPURL string
+		fallback              bool
+	}{
+		{"built from version control", &debug.BuildInfo{Main: debug.Module{Path: toolModule, Version: pseudo}, Deps: []*debug.Module{cyclonedx}},
+			pseudo, "pkg:golang/github.com/tableau-operator/tableau-operator/hack/tools/image@v0.0.0-20261207173000-0123456789ab+dirty", false},
+		{"built from a source tree", &debug.BuildInfo{Main: debug.Module{Path: toolModule, Version: "(devel)"}, Deps: []*debug.Module{cyclonedx}},
+			"(devel)", "pkg:golang/github.com/tableau-operator/tableau-operator/hack/tools/image@%28devel%29", false},
+		{"no build information", nil,
+			"(devel)", "pkg:golang/github.com/tableau-operator/tableau-operator/hack/tools/image@%28devel%29", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := toolComponent(tc.info)
+			if c.Name != toolName || c.Version != tc.wantVersion || c.PackageURL != tc.wantPURL {
+				t.Errorf("tool %q version %q purl %q, want %q %q", c.Name, c.Version, c.PackageURL, tc.wantVersion, tc.wantPURL)
+			}
+			if got := property(c, toolVersionProperty); (len(got) == 1) != tc.fallback {
+				t.Errorf("fallback property %v, want it only without build information", got)
+			}
+			if tc.info != nil && (c.Components == nil || len(*c.Components) != 1 || (*c.Components)[0].PackageURL != "pkg:golang/github.com/CycloneDX/cyclonedx-go@v0.12.0") {
+				t.Errorf("the CycloneDX library is not listed under the tool: %+v", c.Components)
+			}
+		})
+	}
+	// What this test binary (built from this module) records ends up in a BOM's metadata.
+	bom, err := bomOf([]linkedBinary{binary("amd64")}, "v1.2.3", v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}, time.Unix(1767225600, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools := *bom.Metadata.Tools.Components
+	if len(tools) != 1 || tools[0].Version == "" || !strings.HasPrefix(tools[0].PackageURL, "pkg:golang/"+toolModule+"@") {
+		t.Errorf("metadata.tools is %+v, want this tool with a version and a purl of %s", tools, toolModule)
+	}
+}
