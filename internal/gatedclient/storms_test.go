@@ -633,3 +633,43 @@ func TestOversizedAnswersOnAFakeClock(t *testing.T) {
 		})
 	}
 }
+
+// TestPrePromotionCheckStormOnAFakeClock: the pre-promotion check signs in with the candidate
+// through three 503s, three 429 pages and two resets, then a 10 s answer: no failure is taken
+// for a rejection of the candidate, the checks go out at the floor schedule (0, 0.1, 0.3, 0.7,
+// 1.5, 3.1, 6.3, 12.7 s, then 25.5 s) and the slow answer passes the check.
+func TestPrePromotionCheckStormOnAFakeClock(t *testing.T) {
+	r := newRig(t, policy(floorDraw))
+	for _, f := range []tableausim.Fault{
+		{Kind: tableausim.FaultServerError, Status: 503, Times: 3},
+		{Kind: tableausim.FaultRateLimitHTML, Times: 3},
+		{Kind: tableausim.FaultDrop, Times: 2},
+	} {
+		f.Endpoint = "auth/signin"
+		r.sim.Inject(f)
+	}
+	checks := 0
+	r.slow = func(req *http.Request) bool {
+		if !strings.HasSuffix(req.URL.Path, signInPath) {
+			return false
+		}
+		checks++
+		return checks == 9
+	}
+	r.slowBy = 10 * time.Second
+	done, at := r.run(stormStart.Add(time.Minute), poke, r.validate(callgate.Check, userPAT))
+	got := r.calls(http.MethodPost, signInPath)
+	want := []time.Duration{0, 100 * time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond, 1500 * time.Millisecond,
+		3100 * time.Millisecond, 6300 * time.Millisecond, 12700 * time.Millisecond, 25500 * time.Millisecond}
+	if !done || !near(at, 35500*time.Millisecond) || r.terminal != 0 {
+		t.Fatalf("passed=%v at %s with %d verdicts (last: %v), want passed at 35.5 s with none", done, at, r.terminal, r.lastErr)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("checks at %s s, want %s s", seconds(got), seconds(want))
+	}
+	for i := range got {
+		if !near(got[i], want[i]) {
+			t.Fatalf("checks at %s s, want %s s", seconds(got), seconds(want))
+		}
+	}
+}
