@@ -5,8 +5,8 @@ SHELL := /usr/bin/env bash -o pipefail
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
-# The root package's TestImage builds the image for two platforms: cold, that is most of a
-# fresh machine's build, so the timeout is above go test's default of 10 minutes.
+# hack/tools/image's TestImage (make test-image-tool) builds the image for two platforms: cold,
+# that is most of a fresh machine's build, so the timeout is above go test's default of 10 minutes.
 GO_TEST_FLAGS ?= -count=1 -timeout=30m
 
 .PHONY: all
@@ -22,6 +22,10 @@ generate: $(CONTROLLER_GEN) ## Write the deepcopy functions of the API types.
 manifests: $(CONTROLLER_GEN) ## Write the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml).
 	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	hack/copy-generated.sh
+
+.PHONY: argocd-cm
+argocd-cm: ## Write config/argocd/argocd-cm.yaml from the Argo CD health checks (config/argocd/*/*/health.lua).
+	go run ./hack/argocd-cm
 
 .PHONY: verify-generated
 verify-generated: $(CONTROLLER_GEN) ## Fail when `make generate manifests` changes any generated file.
@@ -42,7 +46,7 @@ helm: ## Build helm from Go modules (cached) and print its directory.
 	@hack/helm.sh
 
 .PHONY: test
-test: verify-generated lint test-monitoring test-bundle test-image-tool ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard, OLM bundle.
+test: verify-generated lint test-monitoring test-bundle test-image-tool ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, the binary's black-box tests (internal/binarytest), chart tests, alerts and dashboard, OLM bundle, image.
 	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
 	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
 
@@ -65,8 +69,9 @@ test-bundle: ## Generate the OLM bundle from config/manifests and validate it wi
 	cd hack/tools/bundle && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-image-tool
-test-image-tool: ## Unit-test the image tool's SBOM (hack/tools/image); TestImage tests the whole build.
-	cd hack/tools/image && go vet ./... && go test $(GO_TEST_FLAGS) ./...
+test-image-tool: ## Test the image tool (hack/tools/image): its SBOM, and TestImage, which builds the two-platform image with hack/image.sh and runs the manager from it.
+	assets=$$(hack/envtest.sh); \
+	cd hack/tools/image && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: dashboard-png
 dashboard-png: ## Record the metrics of an envtest rotation run and draw config/grafana/rotation-wave.png from them.

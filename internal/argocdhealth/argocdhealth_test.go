@@ -112,3 +112,20 @@ func TestArgoCDConfigMapSnippetMatchesTheScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestArgoCDConfigMapIsGenerated: argocd-cm.yaml is byte for byte what `make argocd-cm` writes,
+// so an edited health.lua or a hand edit of the snippet fails here until it is regenerated.
+func TestArgoCDConfigMapIsGenerated(t *testing.T) {
+	dir := filepath.Join(testenv.RepoRoot(), "config", "argocd")
+	want, err := ConfigMap(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "argocd-cm.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("config/argocd/argocd-cm.yaml is stale: run `make argocd-cm` and commit it")
+	}
+}

@@ -39,7 +39,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tableau-operator/tableau-operator/internal/testenv"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
 // TestImage builds the image twice with hack/image.sh (what `make image` runs), reads it back
@@ -128,7 +128,7 @@ type builtImage struct {
 
 func (b imageBuild) run(t *testing.T, out string, args ...string) builtImage {
 	t.Helper()
-	cmd := exec.Command(filepath.Join("hack", "image.sh"), args...)
+	cmd := exec.Command(filepath.Join(repoRoot, "hack", "image.sh"), args...)
 	cmd.Env = append(os.Environ(), "IMAGE_OUT="+out, "IMG="+b.name, "VERSION="+b.version, "REVISION="+b.revision,
 		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", b.epoch))
 	var stderr bytes.Buffer
@@ -416,15 +416,7 @@ func freePort(t *testing.T) int {
 // runManagerFromImage starts the image's manager against the envtest control plane and waits
 // until its readiness probe answers and its controllers have started, then stops it.
 func runManagerFromImage(t *testing.T, rootfs string) {
-	env, err := testenv.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = env.Stop() }()
-	kubeconfig, err := os.ReadFile(env.KubeconfigPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := startControlPlane(t)
 	if err := os.WriteFile(filepath.Join(rootfs, "tmp", "kubeconfig"), kubeconfig, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -482,6 +474,32 @@ func runManagerFromImage(t *testing.T, rootfs string) {
 	case <-time.After(time.Minute):
 		t.Fatalf("the manager did not stop within a minute of SIGTERM:\n%s", readLog(t, logs))
 	}
+}
+
+// repoRoot is the operator's repository, three levels up from this module: go test runs a
+// package's tests in its directory.
+const repoRoot = "../../.."
+
+// startControlPlane starts etcd and kube-apiserver (KUBEBUILDER_ASSETS, built by
+// hack/envtest.sh) with the operator's CRDs, whose informers the manager waits for, until the
+// test ends, and returns an administrator's kubeconfig. It uses envtest directly: this module
+// cannot import the operator's internal/testenv without requiring the operator's module.
+func startControlPlane(t *testing.T) []byte {
+	t.Helper()
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test-image-tool`, or export KUBEBUILDER_ASSETS=$(make -s envtest)")
+	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(repoRoot, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: assets,
+	}
+	if _, err := env.Start(); err != nil {
+		t.Fatalf("starting the envtest control plane from %s: %v", assets, err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	return env.KubeConfig
 }
 
 func readLog(t *testing.T, f *os.File) string {

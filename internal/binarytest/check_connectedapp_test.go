@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"net/http/httptest"
@@ -84,6 +84,7 @@ func runApp(t *testing.T, env []string, args ...string) runResult {
 }
 
 func TestCheckConnectedApp(t *testing.T) {
+	t.Parallel()
 	cases := []checkCase{
 		{"healthy", nil, func(e *checkEnv) []string { return e.appArgs() }, 0,
 			map[string]any{"ok": true, "reason": "SignedIn", "auth": "ConnectedApp", "clientId": appClientID, "secretId": appSecretID,
@@ -125,6 +126,7 @@ func TestCheckConnectedApp(t *testing.T) {
 
 // TestCheckConnectedAppEndsNoSession: a workload's live PAT session survives connected-app checks.
 func TestCheckConnectedAppEndsNoSession(t *testing.T) {
+	t.Parallel()
 	e := newAppCheckEnv(t)
 	if err := e.sim.AddPAT(checkSite, tableausim.PAT{Name: "workload", Secret: "workload-secret"}); err != nil {
 		t.Fatal(err)
@@ -149,6 +151,7 @@ func TestCheckConnectedAppEndsNoSession(t *testing.T) {
 }
 
 func TestCheckConnectedAppTextAndSecretFile(t *testing.T) {
+	t.Parallel()
 	e := newAppCheckEnv(t)
 	file := filepath.Join(e.dir, "app-secret")
 	if err := os.WriteFile(file, []byte(appSecret+"\n"), 0o600); err != nil {
@@ -167,6 +170,7 @@ func TestCheckConnectedAppTextAndSecretFile(t *testing.T) {
 }
 
 func TestCheckConnectedAppUsageErrors(t *testing.T) {
+	t.Parallel()
 	e := newAppCheckEnv(t)
 	cases := []struct {
 		name string

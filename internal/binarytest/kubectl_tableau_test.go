@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"bytes"
@@ -233,6 +233,7 @@ func startPluginEnv(t *testing.T) *pluginEnv {
 }
 
 func TestKubectlTableau(t *testing.T) {
+	t.Parallel()
 	e := startPluginEnv(t)
 
 	t.Run("status of a healthy tenant", func(t *testing.T) {

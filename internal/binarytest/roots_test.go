@@ -14,26 +14,33 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main
+package binarytest
 
 import (
 	"crypto/x509"
+	"debug/buildinfo"
 	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	// What main.go imports for the binary, so that this test process, like the binary, has
+	// the fallback roots; TestBinaryCarriesTheFallbackRoots checks that the binary does.
+	_ "golang.org/x/crypto/x509roots/fallback"
 )
 
 // The image has no /etc/ssl: TLS to Tableau Cloud works only because main.go compiles in
-// golang.org/x/crypto/x509roots/fallback. This test proves that in a process whose system
+// golang.org/x/crypto/x509roots/fallback. These tests prove it in two steps: the built binary
+// links that package, and a process that links it verifies a public chain although its system
 // roots are empty, as they are in the image.
 
-// rootsChildEnv marks the re-executed child; check_blackbox_test.go's TestMain skips building
-// the operator for it.
+// rootsChildEnv marks the re-executed child; TestMain skips building the operator for it.
 const rootsChildEnv = "TABLEAU_OPERATOR_ROOTS_CHILD"
 
 // letsEncryptR3 is Let's Encrypt's R3 intermediate (issuer ISRG Root X1, valid 2020-09-04 to
@@ -75,10 +82,24 @@ nLRbwHOoq7hHwg==
 // knows the verification ran (a -test.run that matched nothing would also exit 0).
 const verifiedMarker = "verified Let's Encrypt R3 up to ISRG Root X1 without host roots"
 
+// TestBinaryCarriesTheFallbackRoots: the binary TestMain built from main.go links the
+// fallback roots (its module is listed only when one of its packages is linked).
+func TestBinaryCarriesTheFallbackRoots(t *testing.T) {
+	t.Parallel()
+	bi, err := buildinfo.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(bi.Deps, func(m *debug.Module) bool { return m.Path == "golang.org/x/crypto/x509roots/fallback" }) {
+		t.Fatal("the binary lacks golang.org/x/crypto/x509roots/fallback, so TLS has no CA roots in the image")
+	}
+}
+
 // TestPublicCAChainWithoutHostRoots re-runs itself with SSL_CERT_FILE and SSL_CERT_DIR on an
 // empty file and directory: Go loads system roots once, when the fallback package registers,
 // so only a fresh process sees the empty store.
 func TestPublicCAChainWithoutHostRoots(t *testing.T) {
+	t.Parallel()
 	if os.Getenv(rootsChildEnv) != "" {
 		verifyPublicChain(t)
 		return

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"errors"
@@ -31,6 +31,7 @@ import (
 // That is an error (exit 1, saying which address), not a stop that was asked for (exit 0,
 // "stopped while waiting"), which would hide the cause behind a clean exit.
 func TestOperatorThatCannotServeItsProbesWhileWaitingFails(t *testing.T) {
+	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"context"
@@ -39,6 +39,7 @@ import (
 // its ServiceAccount with the default (secure) metrics flags, and scrapes it: no token gets
 // 401, a token without the metrics-reader role 403, and one with it 200 and the metrics.
 func TestMetricsEndpointAuthenticatesAndAuthorizes(t *testing.T) {
+	t.Parallel()
 	cp := startControlPlane(t)
 	install := filepath.Join(testenv.RepoRoot(), "config", "default")
 	args := deploymentArgs(t, cp.kubectl(t, "", "kustomize", install), "tableau-operator-system")

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"io"
@@ -82,6 +82,7 @@ func probeStatus(addr, path string) int {
 // unreachable, the operator does not exit: it answers liveness, fails readiness, logs one
 // line per attempt, and starts once the API server answers.
 func TestOperatorStartedDuringAnAPIServerOutageWaits(t *testing.T) {
+	t.Parallel()
 	cp := startControlPlane(t)
 	host, err := url.Parse(cp.env.Config.Host)
 	if err != nil {

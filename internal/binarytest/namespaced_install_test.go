@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"context"
@@ -46,6 +46,7 @@ import (
 // another one. The watched tenant becomes Ready; the other is never read nor written: no
 // status, no events, no Secrets, and the operator is never refused anything.
 func TestNamespacedInstallStaysInItsNamespaces(t *testing.T) {
+	t.Parallel()
 	cp := startControlPlane(t)
 	overlay := filepath.Join(testenv.RepoRoot(), "config", "namespaced")
 	args := deploymentArgs(t, cp.kubectl(t, "", "kustomize", overlay), "tableau-operator-system")
@@ -154,6 +155,7 @@ spec:
 // TestWatchNamespacesFlagRejectsBadNames: a bad --watch-namespaces stops the operator before it
 // touches the cluster, with exit code 2 and the offending name.
 func TestWatchNamespacesFlagRejectsBadNames(t *testing.T) {
+	t.Parallel()
 	for flag, want := range map[string]string{
 		"--watch-namespaces=team-a,Team_B": `"Team_B" is not a namespace name`,
 		"--watch-namespaces=team-a,,b":     "has an empty entry",

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"errors"
@@ -31,6 +31,7 @@ import (
 // TestHelpListsEverySubcommand: --help names check, version and every ctl subcommand with one
 // line each, then the manager's flags, and exits 0.
 func TestHelpListsEverySubcommand(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command(binary, "--help").CombinedOutput()
 	if err != nil {
 		t.Fatalf("--help: %v\n%s", err, out)
@@ -60,6 +61,7 @@ func TestHelpListsEverySubcommand(t *testing.T) {
 // Both with KUBECONFIG naming a missing file and with KUBECONFIG unset outside a pod, where
 // controller-runtime tries the in-cluster configuration first and logs its failure.
 func TestManagerWithoutKubeconfigSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	var base []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "KUBECONFIG=") && !strings.HasPrefix(kv, "KUBERNETES_SERVICE_") && !strings.HasPrefix(kv, "HOME=") {
@@ -88,6 +90,7 @@ func TestManagerWithoutKubeconfigSaysWhatToDo(t *testing.T) {
 // TestManagerRejectsAnUnknownSubcommand: a typo is not taken for the manager, and a bad flag
 // says so without the whole usage.
 func TestManagerRejectsAnUnknownSubcommand(t *testing.T) {
+	t.Parallel()
 	for args, want := range map[string]string{"stauts": `unknown subcommand "stauts"`, "--bogus": "flag provided but not defined: -bogus"} {
 		out, err := exec.Command(binary, args).CombinedOutput()
 		var exitErr *exec.ExitError

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"bytes"
@@ -76,10 +76,7 @@ func newToolCacheEnv(t *testing.T) toolCacheEnv {
 // itself) and the Go environment of the test, minus what env overrides.
 func (e toolCacheEnv) command(t *testing.T, env ...string) *exec.Cmd {
 	t.Helper()
-	repo, err := filepath.Abs(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	repo := repoRoot
 	cmd := exec.Command("bash", filepath.Join(e.dir, "caller.sh"))
 	overridden := func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
@@ -147,6 +144,7 @@ func (e toolCacheEnv) entries(t *testing.T) []string {
 }
 
 func TestToolCacheBuildsOnceAndPrintsOnlyThePath(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"direct", "capture"} {
 		t.Run(mode, func(t *testing.T) {
 			e := newToolCacheEnv(t)
@@ -177,6 +175,7 @@ func TestToolCacheBuildsOnceAndPrintsOnlyThePath(t *testing.T) {
 // toolchain and environment that go build reads (a tool built for GOARCH=arm64, or with other
 // GOFLAGS, must not be what a later plain run gets).
 func TestToolCacheKey(t *testing.T) {
+	t.Parallel()
 	e := newToolCacheEnv(t)
 	base := e.run(t)
 	seen := map[string]string{base: "the first run"}
@@ -204,6 +203,7 @@ func TestToolCacheKey(t *testing.T) {
 // TestToolCacheFailures: a failed build, a build without its binary, or a missing input fail
 // the caller and leave nothing in the cache, not even a temporary directory.
 func TestToolCacheFailures(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		what string
 		env  []string
@@ -232,6 +232,7 @@ func TestToolCacheFailures(t *testing.T) {
 // TestToolCacheInterrupted: a build stopped by a signal (Ctrl-C, a CI timeout) leaves no
 // temporary directory, which would read as a build under way.
 func TestToolCacheInterrupted(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{"direct", "capture"} {
 		t.Run(mode, func(t *testing.T) {
 			e := newToolCacheEnv(t)
@@ -268,6 +269,7 @@ func TestToolCacheInterrupted(t *testing.T) {
 // build: a second cold envtest build would take minutes of a shared machine's cores), all print
 // its entry, and leave no temporary directory.
 func TestToolCacheConcurrent(t *testing.T) {
+	t.Parallel()
 	e := newToolCacheEnv(t)
 	var cmds []*exec.Cmd
 	var outs []*bytes.Buffer

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"bytes"
@@ -175,7 +175,7 @@ func startOperator(t *testing.T, kubeconfig string, args ...string) *syncBuffer 
 }
 
 // deploymentArgs returns the manager's args from the Deployment in rendered install manifests,
-// so a test runs the operator with the flags a cluster would: a flag main.go lacks fails the
+// so a test runs the operator with the flags a cluster would: a flag the binary lacks fails the
 // test. Only what cannot hold outside a pod changes: the listen addresses move to free
 // loopback ports, and the leader election Lease goes to namespace, which in a pod is the pod's own.
 func deploymentArgs(t *testing.T, rendered, namespace string) []string {

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"bytes"
@@ -43,9 +43,10 @@ func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// The stamped values (-ldflags from hack/version.sh) are checked on the image's binary in
-// TestImage; this binary is a plain `go build`.
+// TestMain stamps the binary through hack/version.sh with fixed values, as `make build` stamps
+// it with the checkout's: `version` prints them. The image's binary is checked in TestImage.
 func TestVersionCommand(t *testing.T) {
+	t.Parallel()
 	code, want, stderr := runBinary(t, "version")
 	if code != 0 || stderr != "" {
 		t.Fatalf("version: exit %d, stderr %q", code, stderr)
@@ -55,6 +56,9 @@ func TestVersionCommand(t *testing.T) {
 		!strings.HasPrefix(lines[1], "revision:   ") || !strings.HasPrefix(lines[2], "build date: ") ||
 		lines[3] != "go version: "+runtime.Version() || lines[4] != "platform:   "+runtime.GOOS+"/"+runtime.GOARCH {
 		t.Fatalf("version printed:\n%s", want)
+	}
+	if lines[0] != "tableau-operator "+stampVersion || lines[1] != "revision:   "+stampRevision || lines[2] != "build date: 2026-01-01T00:00:00Z" {
+		t.Fatalf("version printed %q, want the stamp of hack/version.sh (%s, %s, 2026-01-01T00:00:00Z)", lines[:3], stampVersion, stampRevision)
 	}
 	for _, flag := range []string{"--version", "-version"} {
 		code, got, stderr := runBinary(t, flag)
@@ -71,7 +75,8 @@ func TestVersionCommand(t *testing.T) {
 // TestVersionScript: hack/version.sh names the build by its tag, else v0.0.0-dev-<commit>, marks
 // a modified checkout -dirty once, and outside git (a source tarball) is neither dirty nor broken.
 func TestVersionScript(t *testing.T) {
-	script, err := os.ReadFile(filepath.Join("hack", "version.sh"))
+	t.Parallel()
+	script, err := os.ReadFile(filepath.Join(repoRoot, "hack", "version.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,13 +14,12 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package main_test
+package binarytest
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,37 +27,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
-
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 )
 
-// These tests build the real binary and run `tableau-operator check` against the simulator.
-
-var binary string
-
-func TestMain(m *testing.M) {
-	// envtest logs through controller-runtime's logger; the tests read the operator's own log.
-	ctrllog.SetLogger(logr.Discard())
-	if os.Getenv("TABLEAU_OPERATOR_ROOTS_CHILD") != "" { // roots_test.go's child runs one test and needs no binary
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "tableau-operator-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "tableau-operator")
-	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "building the binary: %v\n%s", err, out)
-		os.Exit(1)
-	}
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+// These tests run `tableau-operator check`, the binary TestMain built, against the simulator.
 
 const (
 	checkSite   = "finance"
@@ -188,6 +160,7 @@ func runCheckCases(t *testing.T, cases []checkCase, newEnv func(*testing.T) *che
 }
 
 func TestCheckBuckets(t *testing.T) {
+	t.Parallel()
 	cases := []checkCase{
 		{"healthy", nil, func(e *checkEnv) []string { return e.args() }, 0,
 			map[string]any{"ok": true, "bucket": "", "reason": "SignedIn", "httpStatus": 0.0, "tableauCode": "",
@@ -240,6 +213,7 @@ func TestCheckBuckets(t *testing.T) {
 // TestCheckAgainstARefusingServer: with nothing listening, check retries serverinfo, never
 // signs in, prints no warning about sessions, and its next step names the --server flag.
 func TestCheckAgainstARefusingServer(t *testing.T) {
+	t.Parallel()
 	e := newCheckEnv(t)
 	_ = e.srv.Close()
 	r := run(t, secretEnv, e.args()...)
@@ -257,6 +231,7 @@ func TestCheckAgainstARefusingServer(t *testing.T) {
 }
 
 func TestCheckRequestIDAndSecretFile(t *testing.T) {
+	t.Parallel()
 	e := newCheckEnv(t)
 	secretFile := filepath.Join(e.dir, "secret")
 	if err := os.WriteFile(secretFile, []byte(checkSecret+"\n"), 0o600); err != nil {
@@ -276,6 +251,7 @@ func TestCheckRequestIDAndSecretFile(t *testing.T) {
 }
 
 func TestCheckTextOutputPutsTheVerdictFirst(t *testing.T) {
+	t.Parallel()
 	e := newCheckEnv(t)
 	_ = e.sim.RevokePAT(checkSite, checkToken)
 	a := e.args()
@@ -301,6 +277,7 @@ func TestCheckTextOutputPutsTheVerdictFirst(t *testing.T) {
 }
 
 func TestCheckUsageErrors(t *testing.T) {
+	t.Parallel()
 	e := newCheckEnv(t)
 	cases := []struct {
 		name string
@@ -333,6 +310,7 @@ func TestCheckUsageErrors(t *testing.T) {
 }
 
 func TestOperatorRejectsABadAllowedServersPattern(t *testing.T) {
+	t.Parallel()
 	cmd := exec.Command(binary, "--allowed-servers=*.online.tableau.com,https://tableau.example.com", "--metrics-bind-address=0", "--health-probe-bind-address=0")
 	cmd.Env = append(os.Environ(), "KUBECONFIG=/nonexistent/kubeconfig")
 	out, err := cmd.CombinedOutput()
