@@ -418,7 +418,7 @@ func TestKubectlTableau(t *testing.T) {
 		if f.Status.Halted || !slices.Equal(f.Status.Acknowledged, []string{"bravo"}) {
 			t.Errorf("the fleet is still halted: %+v", f.Status)
 		}
-		if !strings.Contains(r.stdout, "Resumed past [bravo]") {
+		if !strings.Contains(r.stdout, "Resumed past bravo:") {
 			t.Errorf("resume did not say what it did:\n%s", r.stdout)
 		}
 	})

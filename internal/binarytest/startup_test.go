@@ -17,6 +17,7 @@ limitations under the License.
 package binarytest
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -28,6 +29,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/tableau-operator/tableau-operator/internal/audit"
 )
 
 // tcpForwarder forwards connections from a loopback port to target once it is opened: before
@@ -122,5 +125,23 @@ func TestOperatorStartedDuringAnAPIServerOutageWaits(t *testing.T) {
 	})
 	if !strings.Contains(log.String(), "the Kubernetes API server answers") || !strings.Contains(log.String(), "starting the manager") {
 		t.Errorf("the log does not say the wait ended and the manager started:\n%s", log.String())
+	}
+	// Audit lines share this logger: every ts is RFC 3339 with nanoseconds, so a trail whose
+	// lines share a second can still be ordered.
+	lines := 0
+	for _, line := range strings.Split(log.String(), "\n") {
+		var m struct {
+			TS string `json:"ts"`
+		}
+		if json.Unmarshal([]byte(line), &m) != nil || m.TS == "" {
+			continue
+		}
+		lines++
+		if _, err := time.Parse(audit.TimeLayout, m.TS); err != nil {
+			t.Errorf("ts %q is not %s: %v", m.TS, audit.TimeLayout, err)
+		}
+	}
+	if lines == 0 {
+		t.Errorf("no JSON log line with ts:\n%s", log.String())
 	}
 }

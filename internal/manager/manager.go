@@ -39,6 +39,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/controllers"
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/apiwait"
+	"github.com/tableau-operator/tableau-operator/internal/audit"
 	"github.com/tableau-operator/tableau-operator/internal/watchnamespaces"
 )
 
@@ -72,6 +73,8 @@ func Run(args []string) int {
 	rt := bindRuntimeFlags(fs)
 	opts := zap.Options{}
 	opts.BindFlags(fs)
+	// Audit lines share this logger: ts with nanoseconds orders a rotation's many lines a second.
+	audit.UseTimeEncoder(&opts)
 	// The flag package prints a bad flag's error itself; the whole usage only on --help.
 	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
