@@ -155,8 +155,21 @@ func (i credentialIdent) set(st *v1.CredentialStatus, accepted bool) {
 		i.clientID = publishable(credential.FieldClientID, i.clientID, shown.clientID)
 		i.secretID = publishable(credential.FieldSecretID, i.secretID, shown.secretID)
 	}
+	// Longer than the CRD's maxLength, the API server would refuse the whole status write;
+	// the revision still names the credential.
+	for _, p := range []struct {
+		v   *string
+		max int
+	}{{&i.tokenName, maxTokenNameLength}, {&i.clientID, maxSecretIDLength}, {&i.secretID, maxSecretIDLength}} {
+		if len(*p.v) > p.max {
+			*p.v = ""
+		}
+	}
 	st.TokenName, st.ClientID, st.SecretID = i.tokenName, i.clientID, i.secretID
 }
+
+// maxTokenNameLength is status.credentials.tokenName's maxLength.
+const maxTokenNameLength = 256
 
 // publishable is value when it may be shown before a sign-in accepted it, else "".
 func publishable(field credential.Field, value, shown string) string {
