@@ -278,7 +278,12 @@ func (r *TableauConnectionReconciler) personSecretID(ctx context.Context, conn *
 	if key == "" {
 		key = credential.DefaultSecretIDKey
 	}
-	return string(sec.Data[key])
+	if id := string(sec.Data[key]); !credential.LooksLikeSecret(id) {
+		return id
+	}
+	// The keys are swapped: what the key holds is a secret value, and the id ends up in
+	// status.rotation.issuedSupersedes. It names no secret the issued one superseded.
+	return ""
 }
 
 // adminSession signs in with the administrator's PAT, once per reconcile. Its Secret needs

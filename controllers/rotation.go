@@ -266,7 +266,11 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	if err := r.persistLocked(ctx, s); err != nil {
 		return err
 	}
-	if !entered {
+	// Another credential rejected while the first rejection stands keeps the phase, but is
+	// told like the first: Warning event, rotations_total{result="rejected"}, audit line
+	// (issue 24). Each distinct rejected bundle once: step.Records.Rejected moved.
+	rejectedAgain := !entered && step.Reason == rotation.ReasonCandidateRejected && step.Records.Rejected != o.Records.Rejected
+	if !entered && !rejectedAgain {
 		if renewed {
 			auditStep(ctx, s.conn, o.Records, step)
 		}
@@ -284,7 +288,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	r.event(s.conn, warning, rs.Reason, rs.Message)
 	ctrl.LoggerFrom(ctx).Info("rotation", "phase", rs.Phase, "reason", rs.Reason)
 	auditStep(ctx, s.conn, o.Records, step)
-	if r.CrashHook != nil {
+	if r.CrashHook != nil && entered {
 		return r.CrashHook(rs.Phase)
 	}
 	return nil

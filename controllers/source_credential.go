@@ -143,9 +143,40 @@ func identOf(st *v1.CredentialStatus) credentialIdent {
 	return credentialIdent{tokenName: st.TokenName, clientID: st.ClientID, secretID: st.SecretID}
 }
 
-// set records the identity in status.
-func (i credentialIdent) set(st *v1.CredentialStatus) {
+// set records the identity in status. Nothing from a Secret is published before Tableau
+// accepted it as what it claims to be: unless accepted (a sign-in with it succeeded, or
+// Tableau issued it), a part is kept only when it has the shape Tableau gives that identifier
+// (a UUID) or status already names the same value. A PAT's name has no such shape, and a
+// Secret with its keys swapped would otherwise put the secret there (issue 24).
+func (i credentialIdent) set(st *v1.CredentialStatus, accepted bool) {
+	if !accepted {
+		shown := identOf(st)
+		i.tokenName = publishable(credential.FieldTokenName, i.tokenName, shown.tokenName)
+		i.clientID = publishable(credential.FieldClientID, i.clientID, shown.clientID)
+		i.secretID = publishable(credential.FieldSecretID, i.secretID, shown.secretID)
+	}
+	// Longer than the CRD's maxLength, the API server would refuse the whole status write;
+	// the revision still names the credential.
+	for _, p := range []struct {
+		v   *string
+		max int
+	}{{&i.tokenName, maxTokenNameLength}, {&i.clientID, maxSecretIDLength}, {&i.secretID, maxSecretIDLength}} {
+		if len(*p.v) > p.max {
+			*p.v = ""
+		}
+	}
 	st.TokenName, st.ClientID, st.SecretID = i.tokenName, i.clientID, i.secretID
+}
+
+// maxTokenNameLength is status.credentials.tokenName's maxLength.
+const maxTokenNameLength = 256
+
+// publishable is value when it may be shown before a sign-in accepted it, else "".
+func publishable(field credential.Field, value, shown string) string {
+	if value == shown || credential.ShapeOf(field, value) == credential.Identifier {
+		return value
+	}
+	return ""
 }
 
 // describe names the credential in a message.

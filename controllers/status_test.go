@@ -179,6 +179,10 @@ func TestTransitions(t *testing.T) {
 		{"fails", ready, failing("SignInRejected"), []string{"Warning/SignInRejected"}},
 		{"keeps failing the same way", failing("SignInRejected"), failing("SignInRejected"), nil},
 		{"fails another way", failing("SignInRejected"), failing("SecretNotFound"), []string{"Warning/SecretNotFound"}},
+		{"another credential rejected the same way", failing("SignInRejected"), func(c *v1.TableauConnection) {
+			failing("SignInRejected")(c)
+			c.Status.LastFailure.Revision = "def"
+		}, []string{"Warning/SignInRejected"}},
 		{"restored", failing("SignInRejected"), ready, []string{"Normal/SignInRestored"}},
 		{"expiry approaching", ready, expiring, []string{"Warning/PATExpiryApproaching"}},
 		{"expiry still approaching", expiring, expiring, nil},

@@ -43,6 +43,7 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
+	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
@@ -113,13 +114,15 @@ type caMemo struct {
 	pem             []byte
 }
 
-// secretMemo remembers that a Secret's resourceVersion lacks a key, so such a Secret is not
-// read again on every reconcile. A usable credential's revision is remembered in status
-// instead (status.credentials.sourceResourceVersion), where it outlives the process.
+// secretMemo remembers that a Secret's resourceVersion lacks a key or holds a secret under an
+// identifier's key, so such a Secret is not read again on every reconcile. A usable
+// credential's revision is remembered in status instead
+// (status.credentials.sourceResourceVersion), where it outlives the process.
 type secretMemo struct {
 	uid             types.UID
 	resourceVersion string
-	missingKey      string
+	// err names the Secret and key, never a value.
+	err *classify.CredentialError
 }
 
 // unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.

@@ -304,8 +304,17 @@ func transitions(before, after *v1.TableauConnection, now time.Time) []event {
 	case isReady && !wasReady:
 		out = append(out, event{reason: v1.ReasonSignedIn, note: "Sign-in works and the pinned API version is supported."})
 	}
-	if af != nil && (bf == nil || bf.Reason != af.Reason) {
-		out = append(out, event{warning: true, reason: af.Reason, note: fmt.Sprintf("%s: %s Next step: %s", af.Bucket, af.Message, af.NextStep)})
+	// A failure is news when its reason changed, or when it is another credential's: a person
+	// who fixes a rejected PAT and gets it wrong again is told again (issue 24). The same
+	// revision failing again after its backoff is not.
+	if af != nil && (bf == nil || bf.Reason != af.Reason || bf.Revision != af.Revision) {
+		note := fmt.Sprintf("%s: %s Next step: %s", af.Bucket, af.Message, af.NextStep)
+		if af.Revision != "" {
+			// Names the credential, so the recorder keeps each rejection an event of its own
+			// instead of folding it into the first one's series.
+			note += fmt.Sprintf(" (credential revision %s)", af.Revision)
+		}
+		out = append(out, event{warning: true, reason: af.Reason, note: note})
 	}
 	if meta.IsStatusConditionTrue(after.Status.Conditions, v1.ConditionRotationDue) && !meta.IsStatusConditionTrue(before.Status.Conditions, v1.ConditionRotationDue) {
 		out = append(out, event{warning: true, reason: v1.ReasonRotationDue, note: meta.FindStatusCondition(after.Status.Conditions, v1.ConditionRotationDue).Message})

@@ -90,7 +90,7 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		changed := c != nil && c.Revision != ""
 		c = credentialStatus(c)
 		c.Revision, c.ExpiresAt = s.revision, nil
-		s.ident.set(c)
+		s.ident.set(c, s.fromIssued)
 		if changed {
 			at := metav1.NewTime(s.now)
 			c.RevisionChangedAt = &at
@@ -194,7 +194,7 @@ func (r *TableauConnectionReconciler) cachedMeta(ctx context.Context, kind, name
 }
 
 // recall takes the revision from status when the Secret's resourceVersion and UID are the
-// ones it was computed from, or the missing key this process saw in that version. It reports
+// ones it was computed from, or the refused key this process saw in that version. It reports
 // whether the Secret's content need not be read.
 func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjectMetadata) bool {
 	if c := s.conn.Status.Credentials; c != nil && c.Revision != "" && c.SourceResourceVersion == sourceVersion(s.conn, meta.ResourceVersion) && c.SourceUID == string(meta.UID) {
@@ -202,7 +202,7 @@ func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjec
 		return true
 	}
 	if m, ok := r.secrets.Load(memoKey(s.conn)); ok && m.(secretMemo).uid == s.conn.UID && m.(secretMemo).resourceVersion == meta.ResourceVersion {
-		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: s.secretName, Key: m.(secretMemo).missingKey}
+		s.credErr = m.(secretMemo).err
 		return true
 	}
 	return false
@@ -247,8 +247,8 @@ func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret,
 	cred, err := credentialFromData(conn, secret.Name, secret.Data, bundle)
 	if err != nil {
 		s.credErr = err
-		if ce, ok := err.(*classify.CredentialError); ok && ce.Reason == classify.ReasonSecretKeyMissing {
-			r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, missingKey: ce.Key})
+		if ce, ok := err.(*classify.CredentialError); ok && (ce.Reason == classify.ReasonSecretKeyMissing || ce.Reason == classify.ReasonSecretKeyLooksLikeSecret) {
+			r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, err: ce})
 		}
 		return nil
 	}
@@ -687,7 +687,7 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 	} else if stage == v1.StageCredentials && s.revision != "" {
 		c := credentialStatus(conn.Status.Credentials)
 		c.Revision = s.revision
-		s.ident.set(c)
+		s.ident.set(c, s.fromIssued)
 		conn.Status.Credentials = c
 	}
 	pushHistory(conn, attempt)
@@ -723,7 +723,7 @@ func recordAttempt(s *scope, result string) *v1.CredentialStatus {
 	conn := s.conn
 	c := credentialStatus(conn.Status.Credentials)
 	c.Revision = s.revision
-	s.ident.set(c)
+	s.ident.set(c, result == v1.ResultSucceeded || s.fromIssued)
 	site := conn.Spec.Site
 	c.LastAttemptRevision, c.LastAttemptServer, c.LastAttemptSite, c.LastAttemptResult = s.revision, conn.Spec.Server, &site, result
 	conn.Status.Credentials = c

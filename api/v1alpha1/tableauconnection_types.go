@@ -735,14 +735,20 @@ const (
 
 // CredentialStatus describes the credential without revealing it.
 type CredentialStatus struct {
-	// tokenName is the PAT's name (not its secret).
+	// tokenName is the PAT's name (not its secret), shown once a sign-in with it succeeded:
+	// a PAT's name has no shape of its own, and a Secret with its keys swapped would
+	// otherwise put the secret here.
 	// +optional
+	// +kubebuilder:validation:MaxLength=256
 	TokenName string `json:"tokenName,omitempty"`
 	// clientID and secretID name a connected app and the secret of it in use (the JWT's iss
-	// and kid; neither is secret).
+	// and kid; neither is secret), shown once a sign-in with them succeeded or Tableau issued
+	// them, or before when they have Tableau's shape (a UUID).
 	// +optional
+	// +kubebuilder:validation:MaxLength=128
 	ClientID string `json:"clientID,omitempty"`
 	// +optional
+	// +kubebuilder:validation:MaxLength=128
 	SecretID string `json:"secretID,omitempty"`
 	// revision is a short, non-reversible digest of the token name and secret: it changes when
 	// the credential changes.

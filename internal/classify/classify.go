@@ -68,6 +68,7 @@ const (
 	ReasonPermissionDenied                = "PermissionDenied"
 	ReasonSecretNotFound                  = "SecretNotFound"
 	ReasonSecretKeyMissing                = "SecretKeyMissing"
+	ReasonSecretKeyLooksLikeSecret        = "SecretKeyLooksLikeSecret"
 	ReasonSecretNotLabelled               = "SecretNotLabelled"
 	ReasonAdminPATInUse                   = "AdminPATInUse"
 	ReasonConfigMapNotLabelled            = "ConfigMapNotLabelled"
@@ -106,6 +107,7 @@ var ReasonBucket = map[string]Bucket{
 	ReasonPermissionDenied:                AuthConfigDrift,
 	ReasonSecretNotFound:                  AuthConfigDrift,
 	ReasonSecretKeyMissing:                AuthConfigDrift,
+	ReasonSecretKeyLooksLikeSecret:        AuthConfigDrift,
 	ReasonSecretNotLabelled:               AuthConfigDrift,
 	ReasonConfigMapNotLabelled:            AuthConfigDrift,
 	ReasonAPIVersionNotSupported:          APIVersionMismatch,
@@ -179,16 +181,22 @@ const PATIdleExpiry = 15 * 24 * time.Hour
 
 // CredentialError is a credential that could not be loaded before any call was made.
 type CredentialError struct {
-	Reason string // ReasonSecretNotFound or ReasonSecretKeyMissing
+	Reason string // ReasonSecretNotFound, ReasonSecretKeyMissing or ReasonSecretKeyLooksLikeSecret
 	Secret string // the Secret's name
-	Key    string // the missing key, for ReasonSecretKeyMissing
+	Key    string // the missing key, or the key whose value looks like a secret
 	// Ref is the spec field that names the Secret; spec.auth.personalAccessToken.secretRef when empty.
 	Ref string
+	// Holds says what Key should hold, for ReasonSecretKeyLooksLikeSecret ("the connected
+	// app's client id"). Never the value: it is a secret as far as anyone can tell.
+	Holds string
 }
 
 func (e *CredentialError) Error() string {
-	if e.Reason == ReasonSecretKeyMissing {
+	switch e.Reason {
+	case ReasonSecretKeyMissing:
 		return fmt.Sprintf("Secret %q has no non-empty key %q", e.Secret, e.Key)
+	case ReasonSecretKeyLooksLikeSecret:
+		return fmt.Sprintf("Secret %q key %q should hold %s but holds a value shaped like a secret (not shown)", e.Secret, e.Key, e.Holds)
 	}
 	return fmt.Sprintf("Secret %q not found", e.Secret)
 }
@@ -301,9 +309,15 @@ func credential(ce *CredentialError) Verdict {
 	if ref == "" {
 		ref = "spec.auth.personalAccessToken.secretRef"
 	}
-	if ce.Reason == ReasonSecretKeyMissing {
+	switch ce.Reason {
+	case ReasonSecretKeyMissing:
 		return Verdict{AuthConfigDrift, ReasonSecretKeyMissing, ce.Error() + ".",
 			fmt.Sprintf("Add key %q to Secret %q, or point %s at the keys it has.", ce.Key, ce.Secret, ref)}
+	case ReasonSecretKeyLooksLikeSecret:
+		// Nothing was sent to Tableau and nothing of the Secret is published: the value
+		// under an identifier's key is most likely the secret, with the keys swapped.
+		return Verdict{AuthConfigDrift, ReasonSecretKeyLooksLikeSecret, ce.Error() + "; the operator neither signs in with it nor publishes it.",
+			fmt.Sprintf("Check whether the keys of Secret %q are swapped and put %s under key %q (or point %s at the right keys).", ce.Secret, ce.Holds, ce.Key, ref)}
 	}
 	return Verdict{AuthConfigDrift, ReasonSecretNotFound, ce.Error() + " in the connection's namespace.",
 		fmt.Sprintf("Create Secret %q with the keys of %s and the label %s=%s; the operator notices it at once.", ce.Secret, ref, v1.LabelCredential, v1.CredentialConsent)}

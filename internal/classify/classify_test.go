@@ -72,6 +72,8 @@ func TestFailure(t *testing.T) {
 			AuthConfigDrift, ReasonSecretNotFound, `Secret "finance-pat" not found`},
 		{"missing key", fmt.Errorf("loading: %w", &CredentialError{Reason: ReasonSecretKeyMissing, Secret: "finance-pat", Key: "tokenSecret"}), Evidence{},
 			AuthConfigDrift, ReasonSecretKeyMissing, `no non-empty key "tokenSecret"`},
+		{"identifier key holding a secret", &CredentialError{Reason: ReasonSecretKeyLooksLikeSecret, Secret: "finance-pat", Key: "tokenName", Holds: "the personal access token's name"}, Evidence{},
+			AuthConfigDrift, ReasonSecretKeyLooksLikeSecret, `key "tokenName" should hold the personal access token's name`},
 		{"unlabelled source Secret", &NotLabelledError{Kind: "Secret", Namespace: "team-a", Name: "finance-pat", Role: RoleSource}, Evidence{},
 			AuthConfigDrift, ReasonSecretNotLabelled, "lacks the label tableau-operator.dev/credential=true"},
 		{"source Secret the operator created", &NotLabelledError{Kind: "Secret", Namespace: "team-a", Name: "finance-bundle", Role: RoleSource, Managed: true}, Evidence{},

@@ -54,14 +54,22 @@ func (k ConnectedAppKeys) withDefaults() ConnectedAppKeys {
 }
 
 // ConnectedAppFromSecretData extracts a connected-app credential from a Secret's data; username
-// and scopes come from the spec. A missing or empty key is a *classify.CredentialError naming
-// the Secret and key; a missing username or malformed scopes is a *tableau.InvalidCredentialError.
+// and scopes come from the spec. A missing or empty key, or a client id or secret id with the
+// shape of a secret (keys swapped), is a *classify.CredentialError naming the Secret and key; a missing username or malformed scopes is a *tableau.InvalidCredentialError.
 // Neither holds a value.
 func ConnectedAppFromSecretData(secretName string, data map[string][]byte, keys ConnectedAppKeys, username string, scopes []string) (tableau.ConnectedApp, error) {
 	keys = keys.withDefaults()
 	for _, key := range []string{keys.ClientID, keys.SecretID, keys.SecretValue} {
 		if len(data[key]) == 0 {
 			return tableau.ConnectedApp{}, &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: secretName, Key: key, Ref: ConnectedAppSecretRef}
+		}
+	}
+	for _, id := range []struct {
+		key   string
+		field Field
+	}{{keys.ClientID, FieldClientID}, {keys.SecretID, FieldSecretID}} {
+		if err := secretLike(secretName, ConnectedAppSecretRef, id.key, id.field, data); err != nil {
+			return tableau.ConnectedApp{}, err
 		}
 	}
 	app := tableau.ConnectedApp{ClientID: string(data[keys.ClientID]), SecretID: string(data[keys.SecretID]),

@@ -26,7 +26,8 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
-// FromSecretData extracts the PAT from a Secret's data. A missing or empty key is a
+// FromSecretData extracts the PAT from a Secret's data. A missing or empty key, or a name
+// with the shape of a PAT secret (the keys swapped, or the secret pasted twice), is a
 // *classify.CredentialError naming the Secret and key, never the values.
 func FromSecretData(secretName string, data map[string][]byte, nameKey, secretKey string) (tableau.PersonalAccessToken, error) {
 	for _, key := range []string{nameKey, secretKey} {
@@ -34,7 +35,20 @@ func FromSecretData(secretName string, data map[string][]byte, nameKey, secretKe
 			return tableau.PersonalAccessToken{}, &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: secretName, Key: key}
 		}
 	}
+	if err := secretLike(secretName, "", nameKey, FieldTokenName, data); err != nil {
+		return tableau.PersonalAccessToken{}, err
+	}
 	return tableau.PersonalAccessToken{Name: string(data[nameKey]), Secret: tableau.NewSecret(string(data[secretKey]))}, nil
+}
+
+// secretLike is the error for an identifier key whose value has the shape of a secret: the
+// value goes nowhere (no sign-in, no status), and the error names the key and what it should
+// hold. nil when the value may be an identifier.
+func secretLike(secretName, ref, key string, field Field, data map[string][]byte) error {
+	if ShapeOf(field, string(data[key])) != SecretLike {
+		return nil
+	}
+	return &classify.CredentialError{Reason: classify.ReasonSecretKeyLooksLikeSecret, Secret: secretName, Key: key, Ref: ref, Holds: string(field)}
 }
 
 // Revision is a 12-hex-digit digest of the token name and secret. It changes whenever either
