@@ -157,10 +157,10 @@ func heldDetail(h *gatedclient.HeldError) string {
 // AutomaticRotation says so.
 const pendingReportAfter = 3
 
-// issueHeld records that the automatic rotation's next Tableau call waits for the gate: no
+// automaticHeld records that the automatic rotation's next Tableau call waits for the gate: no
 // failure is counted, nothing went out, and the reconcile comes back when the gate opens. A
 // delete Tableau acknowledged and still lists is reported after a few checks.
-func issueHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.HeldError) error {
+func automaticHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.HeldError) error {
 	s.requeueIn(held.Until.Sub(s.now))
 	if g := s.client.State(); g.PendingDelete != "" && g.PendingChecks >= pendingReportAfter {
 		// Not a failure: Tableau acknowledged the delete. The next phase's reason replaces

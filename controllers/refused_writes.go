@@ -107,23 +107,23 @@ func (r *TableauConnectionReconciler) noteSettledWrite(ctx context.Context, s *s
 // noteWritesAccepted clears a recorded refusal once a write of the rotation went through, or
 // the rotation needs no write any more. A refused write of the automatic rotation's -issued
 // Secret stays: that rotation runs after this one in each reconcile and clears it itself
-// (noteIssueWritesAccepted), so its refusals count on from one reconcile to the next.
+// (noteAutomaticWritesAccepted), so its refusals count on from one reconcile to the next.
 func noteWritesAccepted(s *scope) {
-	if rw := s.conn.Status.RefusedWrite; rw != nil && !issueWrite(s.conn, rw) {
+	if rw := s.conn.Status.RefusedWrite; rw != nil && !automaticWrite(s.conn, rw) {
 		s.conn.Status.RefusedWrite = nil
 	}
 }
 
-// noteIssueWritesAccepted clears a recorded refusal of the automatic rotation's write once it
+// noteAutomaticWritesAccepted clears a recorded refusal of the automatic rotation's write once it
 // went through, or the automatic rotation is off.
-func noteIssueWritesAccepted(s *scope) {
-	if rw := s.conn.Status.RefusedWrite; rw != nil && issueWrite(s.conn, rw) {
+func noteAutomaticWritesAccepted(s *scope) {
+	if rw := s.conn.Status.RefusedWrite; rw != nil && automaticWrite(s.conn, rw) {
 		s.conn.Status.RefusedWrite = nil
 	}
 }
 
-// issueWrite says whether a refused write is the automatic rotation's (its -issued Secret).
-func issueWrite(conn *v1.TableauConnection, rw *v1.RefusedWriteStatus) bool {
+// automaticWrite says whether a refused write is the automatic rotation's (its -issued Secret).
+func automaticWrite(conn *v1.TableauConnection, rw *v1.RefusedWriteStatus) bool {
 	return conn.Spec.Consumers != nil && rw.Kind == "Secret" && rw.Name == issuedName(conn)
 }
 

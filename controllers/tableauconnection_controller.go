@@ -244,7 +244,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.reconcileRotation(ctx, s); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{}, r.reconcileIssue(ctx, s)
+	return ctrl.Result{}, r.reconcileAutomatic(ctx, s)
 }
 
 // handleRequest acts on a new tableau-operator.dev/requested-at annotation: validate again

@@ -194,7 +194,7 @@ func setAutomaticRotationCondition(conn *v1.TableauConnection, set setCondition)
 			fmt.Sprintf("%s Retrying with backoff after %d consecutive failures; next attempt at %s.", st.Message, st.ConsecutiveFailures, next))
 	case st.ConsecutiveFailures > 0:
 		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason, st.Message+" The operator rechecks hourly.")
-	case st.Phase == string(rotation.IssueStalled):
+	case st.Phase == string(rotation.AutomaticStalled):
 		set(v1.ConditionAutomaticRotation, metav1.ConditionFalse, reason, st.Message)
 	default:
 		set(v1.ConditionAutomaticRotation, metav1.ConditionTrue, reason, st.Message)
