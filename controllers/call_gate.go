@@ -47,8 +47,8 @@ func gateInputs(conn *v1.TableauConnection) string {
 // gated binds a shared client to the connection's call gate: memory first, status second.
 func (r *TableauConnectionReconciler) gated(conn *v1.TableauConnection, raw *tableau.Client) *gatedclient.Client {
 	return gatedclient.New(raw, gatedclient.Options{
-		Keeper:     &r.gates,
-		Connection: memoKey(conn),
+		Keeper:     &r.mem.gates,
+		Connection: r.mem.gateOf(conn),
 		Server:     conn.Spec.Server,
 		Site:       conn.Spec.Site,
 		Inputs:     func() string { return gateInputs(conn) },
@@ -201,23 +201,22 @@ func (r *TableauConnectionReconciler) rememberVerdict(s *scope, fromTableau bool
 		return
 	}
 	st := s.conn.Status
-	r.verdicts.Store(memoKey(s.conn), verdictMemo{inputs: gateInputs(s.conn), failure: st.LastFailure.DeepCopy(),
+	r.mem.setVerdict(s.conn, &verdictMemo{inputs: gateInputs(s.conn), failure: st.LastFailure.DeepCopy(),
 		credentials: st.Credentials.DeepCopy(), history: append([]v1.ValidationAttempt(nil), st.History...)})
 }
 
 // restoreVerdict puts back a failure recorded in memory that status lacks.
 func (r *TableauConnectionReconciler) restoreVerdict(s *scope) {
-	m, ok := r.verdicts.Load(memoKey(s.conn))
+	memo, ok := r.mem.verdict(s.conn)
 	if !ok {
 		return
 	}
-	memo := m.(verdictMemo)
 	if memo.inputs != gateInputs(s.conn) {
-		r.verdicts.Delete(memoKey(s.conn))
+		r.mem.setVerdict(s.conn, nil)
 		return
 	}
 	if f := s.conn.Status.LastFailure; f != nil && f.Time.Unix() >= memo.failure.Time.Unix() {
-		r.verdicts.Delete(memoKey(s.conn)) // status holds it (or something newer)
+		r.mem.setVerdict(s.conn, nil) // status holds it (or something newer)
 		return
 	}
 	s.conn.Status.LastFailure = memo.failure.DeepCopy()

@@ -24,7 +24,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -92,43 +91,15 @@ type TableauConnectionReconciler struct {
 	// reconcile there, as a killed operator would. Tests use it.
 	CrashHook func(phase string) error
 
-	clients   sync.Map // client key -> *tableau.Client
-	secrets   sync.Map // connection namespace/name -> secretMemo
-	caBundles sync.Map // kind/namespace/name/key -> caMemo
 	// adminLocks lets one reconcile at a time hold a session of an administrator PAT.
 	adminLocks adminLocks
-	// gates are the call gates of every connection and administrator credential, in memory;
-	// each connection's is persisted in status.callGate too.
-	gates gatedclient.Keeper
-	// verdicts are validation failures recorded in this process, until status shows them.
-	verdicts sync.Map // connection namespace/name -> verdictMemo
-	// conflicted are the connections whose last reconcile met a write conflict: the next one
-	// reads the connection from the API server, not from a cache that may lag behind.
-	conflicted sync.Map // connection namespace/name -> struct{}
-}
-
-// caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
-type caMemo struct {
-	resourceVersion string
-	pem             []byte
-}
-
-// secretMemo remembers that a Secret's resourceVersion lacks a key, so such a Secret is not
-// read again on every reconcile. A usable credential's revision is remembered in status
-// instead (status.credentials.sourceResourceVersion), where it outlives the process.
-type secretMemo struct {
-	uid             types.UID
-	resourceVersion string
-	missingKey      string
+	// mem is what this process remembers between reconciles (see memory).
+	mem memory
 }
 
 // unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.
 type unseenRef struct {
 	kind, name, role string
-}
-
-func memoKey(conn *v1.TableauConnection) string {
-	return types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}.String()
 }
 
 // scope carries one reconcile's object and the facts its steps discover.
@@ -190,15 +161,13 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.readConnection(ctx, req.NamespacedName, conn); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.DeleteConnection(req.Namespace, req.Name)
-			r.secrets.Delete(req.NamespacedName.String())
-			r.gates.Forget(req.NamespacedName.String())
-			r.verdicts.Delete(req.NamespacedName.String())
+			r.mem.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !conn.DeletionTimestamp.IsZero() {
 		metrics.DeleteConnection(req.Namespace, req.Name)
-		r.secrets.Delete(memoKey(conn))
+		r.mem.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	original := conn.DeepCopy()
@@ -459,16 +428,14 @@ func (r *TableauConnectionReconciler) sharedClient(conn *v1.TableauConnection, c
 	caKey := hex.EncodeToString(sum[:8])
 	serverKey := conn.Spec.Server + "|" + caKey
 	key := serverKey + "|" + conn.Spec.APIVersion
-	if c, ok := r.clients.Load(key); ok {
-		return c.(*tableau.Client), serverKey, nil
-	}
-	c, err := tableau.New(tableau.Options{Server: conn.Spec.Server, APIVersion: conn.Spec.APIVersion, CACertPEM: caPEM,
-		Observe: metrics.ObserveCall, UserAgent: "tableau-operator"})
+	c, err := r.mem.client(key, func() (*tableau.Client, error) {
+		return tableau.New(tableau.Options{Server: conn.Spec.Server, APIVersion: conn.Spec.APIVersion, CACertPEM: caPEM,
+			Observe: metrics.ObserveCall, UserAgent: "tableau-operator"})
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	actual, _ := r.clients.LoadOrStore(key, c)
-	return actual.(*tableau.Client), serverKey, nil
+	return c, serverKey, nil
 }
 
 // jitter spreads periodic requeues of many connections by ±10%.

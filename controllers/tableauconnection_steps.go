@@ -71,7 +71,7 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 			}
 		}
 	case meta == nil:
-		r.secrets.Delete(memoKey(conn))
+		r.mem.setSecret(conn, nil)
 		s.unseen = append(s.unseen, unseenRef{kind: "Secret", name: s.secretName, role: classify.RoleSource})
 	case meta.Labels[v1.LabelCredential] != v1.CredentialConsent:
 		// In the cache, so labelled: "managed", a Secret the operator wrote. Never a source.
@@ -201,8 +201,8 @@ func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjec
 		s.revision, s.ident = c.Revision, identOf(c)
 		return true
 	}
-	if m, ok := r.secrets.Load(memoKey(s.conn)); ok && m.(secretMemo).uid == s.conn.UID && m.(secretMemo).resourceVersion == meta.ResourceVersion {
-		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: s.secretName, Key: m.(secretMemo).missingKey}
+	if m, ok := r.mem.secret(s.conn); ok && m.resourceVersion == meta.ResourceVersion {
+		s.credErr = &classify.CredentialError{Reason: classify.ReasonSecretKeyMissing, Secret: s.secretName, Key: m.missingKey}
 		return true
 	}
 	return false
@@ -248,11 +248,11 @@ func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret,
 	if err != nil {
 		s.credErr = err
 		if ce, ok := err.(*classify.CredentialError); ok && ce.Reason == classify.ReasonSecretKeyMissing {
-			r.secrets.Store(memoKey(conn), secretMemo{uid: conn.UID, resourceVersion: secret.ResourceVersion, missingKey: ce.Key})
+			r.mem.setSecret(conn, &secretMemo{resourceVersion: secret.ResourceVersion, missingKey: ce.Key})
 		}
 		return nil
 	}
-	r.secrets.Delete(memoKey(conn))
+	r.mem.setSecret(conn, nil)
 	s.cred = &cred
 	s.revision, s.ident = cred.revision(), cred.ident()
 	s.sourceResourceVersion, s.sourceUID = sourceVersion(conn, secret.ResourceVersion), string(secret.UID)
@@ -269,13 +269,13 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 	}
 	ref := tls.CABundle
 	key := types.NamespacedName{Namespace: s.conn.Namespace, Name: ref.Name}
-	memoKey := ref.Kind + "/" + key.String() + "/" + ref.Key
+	caKey := ref.Kind + "/" + key.String() + "/" + ref.Key
 	meta, err := r.cachedMeta(ctx, ref.Kind, key.Namespace, key.Name)
 	switch {
 	case err != nil:
 		return err
 	case meta == nil:
-		r.caBundles.Delete(memoKey)
+		r.mem.setCABundle(caKey, nil)
 		s.unseen = append(s.unseen, unseenRef{kind: ref.Kind, name: ref.Name, role: classify.RoleCABundle})
 		return nil
 	case meta.Labels[v1.LabelCredential] != v1.CredentialConsent:
@@ -284,8 +284,8 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 		}
 		return nil
 	}
-	if m, ok := r.caBundles.Load(memoKey); ok && m.(caMemo).resourceVersion == meta.ResourceVersion {
-		s.caPEM = m.(caMemo).pem
+	if m, ok := r.mem.caBundle(caKey); ok && m.resourceVersion == meta.ResourceVersion {
+		s.caPEM = m.pem
 		return nil
 	}
 	var pem []byte
@@ -323,13 +323,13 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 		problem = "holds no PEM certificate"
 	}
 	if problem != "" {
-		r.caBundles.Delete(memoKey)
+		r.mem.setCABundle(caKey, nil)
 		if s.credErr == nil {
 			s.credErr = &classify.CABundleError{Kind: ref.Kind, Name: ref.Name, Key: ref.Key, Problem: problem}
 		}
 		return nil
 	}
-	r.caBundles.Store(memoKey, caMemo{resourceVersion: meta.ResourceVersion, pem: pem})
+	r.mem.setCABundle(caKey, &caMemo{resourceVersion: meta.ResourceVersion, pem: pem})
 	s.caPEM = pem
 	return nil
 }
@@ -712,7 +712,7 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	}
 	conn.Status.Credentials = c
 	conn.Status.LastFailure = nil
-	r.verdicts.Delete(memoKey(conn))
+	r.mem.setVerdict(conn, nil)
 	pushHistory(conn, v1.ValidationAttempt{Time: now, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
 		LatencyMs: latency.Milliseconds(), Revision: s.revision})
 }
