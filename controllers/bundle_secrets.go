@@ -252,16 +252,16 @@ func (r *TableauConnectionReconciler) deleteOwn(ctx context.Context, conn *v1.Ta
 // checkConsumerNames stops validation before any Tableau call when a Secret name the
 // operator would write is taken by a Secret it did not create for this connection; the
 // planner then reports it on ConsumersReady and touches nothing.
-func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s *scope) (bool, error) {
+func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	if conn.Spec.Consumers == nil {
-		return false, nil
+		return proceeded()
 	}
 	fresh := false
 	for i, name := range []string{conn.Spec.Consumers.SecretName, candidateName(conn), previousName(conn)} {
 		c, _, err := r.observeCopy(ctx, conn, name, false)
 		if err != nil {
-			return true, err
+			return failed(err)
 		}
 		if !c.Exists && (i == 0 || fresh) {
 			// The cache holds only labelled Secrets, so someone else's Secret by this name is
@@ -271,13 +271,13 @@ func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s 
 			// is published, the siblings are read fresh before anything is written to them.
 			fresh = true
 			if c, _, err = r.observeCopy(ctx, conn, name, true); err != nil {
-				return true, err
+				return failed(err)
 			}
 		}
 		if c.Exists && !c.Ours {
 			s.nameTaken = true
-			return true, nil
+			return stopped()
 		}
 	}
-	return false, nil
+	return proceeded()
 }

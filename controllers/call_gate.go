@@ -176,14 +176,12 @@ func automaticHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.H
 // closed by a recent answer, so the cached copy may be one write behind the status that
 // recorded it: then the reconcile comes back in a second from a fresh copy, instead of
 // writing conditions computed on the stale one; otherwise when the gate opens.
-func (r *TableauConnectionReconciler) gateClosed(ctx context.Context, s *scope, until time.Time) (bool, error) {
+func (r *TableauConnectionReconciler) gateClosed(ctx context.Context, s *scope, until time.Time) outcome {
 	if stale, err := r.staleCopy(ctx, s.conn); err != nil || stale {
-		s.requeueIn(time.Second)
-		return true, err
+		return failedOr(err, waitFor(time.Second))
 	}
 	r.restoreVerdict(s)
-	s.requeueIn(until.Sub(s.now))
-	return true, nil
+	return waitFor(until.Sub(s.now))
 }
 
 // verdictMemo is a failure this process recorded from a Tableau answer: when its status

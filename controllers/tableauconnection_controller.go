@@ -21,13 +21,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -147,9 +143,8 @@ func (s *scope) requeueIn(d time.Duration) {
 	}
 }
 
-type step func(ctx context.Context, s *scope) (stop bool, err error)
-
-// Reconcile validates one TableauConnection.
+// Reconcile runs the connection's phases (see phases) and hands their outcome to finish, the
+// one place it becomes status, events and a result.
 func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
 	if r.CrashHook != nil {
 		if err := r.CrashHook(""); err != nil {
@@ -172,48 +167,11 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	}
 	original := conn.DeepCopy()
 	s := &scope{conn: conn, now: r.now(), before: original}
-
-	defer func() {
-		// What was persisted counts, even when a later step failed.
-		defer func() { metrics.ObserveStatus(original, s.before) }()
-		if errors.Is(reterr, ErrCrash) {
-			return // a killed operator writes nothing more
-		}
-		// Status is written on error paths too: every attempt is recorded, and its
-		// nextAttemptTime holds the next reconcile back from Tableau, however soon
-		// controller-runtime retries the Kubernetes error.
-		r.syncGateStatus(s)
-		if err := r.persist(ctx, s); err != nil {
-			reterr = errors.Join(reterr, err)
-			return
-		}
-		if reterr != nil {
-			return
-		}
-		r.emit(original, conn, s.now)
-		result = ctrl.Result{RequeueAfter: s.requeueAfter}
-	}()
-
-	if conn.Spec.Suspend {
-		return ctrl.Result{}, nil
+	o := proceeded()
+	if !conn.Spec.Suspend {
+		o = runPhases(ctx, s, r.phases())
 	}
-	handleRequest(conn)
-	for _, st := range []step{r.loadCredentials, r.checkConsumerNames, r.awaitBackoff, r.refuse, r.probeServer, r.validateSignIn} {
-		stop, err := st(ctx, s)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if stop {
-			break
-		}
-	}
-	r.readPATExpiry(ctx, s)
-	// Rotation runs whatever validation found: a rotation under way must finish or roll back
-	// even while the source holds a bad credential or the server is down.
-	if err := r.reconcileRotation(ctx, s); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.reconcileAutomatic(ctx, s)
+	return r.finish(ctx, s, original, o)
 }
 
 // handleRequest acts on a new tableau-operator.dev/requested-at annotation: validate again
@@ -236,78 +194,11 @@ func handleRequest(conn *v1.TableauConnection) {
 	}
 }
 
-// persist computes the conditions and writes status now, so the next action starts from a
-// recorded state.
-func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) error {
-	return r.persistWith(ctx, s, false)
-}
-
-// persistLocked writes status with a resourceVersion precondition, even when nothing
-// changed: a reconcile that acted on a stale copy of the connection gets a conflict and is
-// retried from a fresh read instead of acting on a phase that has moved on.
-func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scope) error {
-	return r.persistWith(ctx, s, true)
-}
-
-func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
-	setConditions(s.conn, s.now, s.consumers)
-	s.conn.Status.ObservedGeneration = s.conn.Generation
-	if err := r.patchStatus(ctx, s.before, s.conn, locked); err != nil {
-		if locked {
-			// The rotation step was decided on a stale copy: drop it. The deferred patch
-			// still records what validation found.
-			s.conn.Status.Rotation = s.before.Status.Rotation.DeepCopy()
-		}
-		return err
-	}
-	s.before = s.conn.DeepCopy()
-	return nil
-}
-
 func (r *TableauConnectionReconciler) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
 	}
 	return time.Now()
-}
-
-func (r *TableauConnectionReconciler) patchStatus(ctx context.Context, before, after *v1.TableauConnection, locked bool) error {
-	if !locked && equality.Semantic.DeepEqual(before.Status, after.Status) {
-		return nil
-	}
-	patch := client.MergeFrom(before)
-	if locked {
-		patch = client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-	}
-	if err := r.Status().Patch(ctx, after, patch); err != nil {
-		return fmt.Errorf("patching status: %w", err)
-	}
-	metrics.StatusWrites.Inc()
-	return nil
-}
-
-func (r *TableauConnectionReconciler) emit(before, after *v1.TableauConnection, now time.Time) {
-	if r.Events == nil {
-		return
-	}
-	for _, e := range transitions(before, after, now) {
-		kind := corev1.EventTypeNormal
-		if e.warning {
-			kind = corev1.EventTypeWarning
-		}
-		r.Events.Eventf(after, nil, kind, e.reason, "Validate", "%s", e.note)
-	}
-}
-
-func (r *TableauConnectionReconciler) event(conn *v1.TableauConnection, warning bool, reason, note string) {
-	if r.Events == nil {
-		return
-	}
-	kind := corev1.EventTypeNormal
-	if warning {
-		kind = corev1.EventTypeWarning
-	}
-	r.Events.Eventf(conn, nil, kind, reason, "Rotate", "%s", note)
 }
 
 // SetupWithManager registers every reconciler of the operator with mgr.

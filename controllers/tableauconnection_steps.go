@@ -46,19 +46,19 @@ import (
 // content is read (API reader) only when its resourceVersion differs from the one
 // status.credentials records, so an unchanged Secret costs no read, even after a restart.
 // What forbids or lacks an input is a fact for the refuse step, not an error.
-func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *scope) (bool, error) {
+func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	s.secretName = sourceSecretName(conn)
 	if host, ok := r.AllowedServers.Allows(conn.Spec.Server); !ok {
 		s.refusal = &classify.ServerNotAllowedError{Host: host, Allowed: r.AllowedServers.String()}
-		return false, nil
+		return proceeded()
 	}
 	meta, err := r.cachedMeta(ctx, "Secret", conn.Namespace, s.secretName)
 	if err != nil {
-		return true, err
+		return failed(err)
 	}
 	if issued, err := r.issuedSource(ctx, conn, meta); err != nil {
-		return true, err
+		return failed(err)
 	} else if issued != nil {
 		meta, s.secretName, s.fromIssued = issued, issued.Name, true
 	}
@@ -67,7 +67,7 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		s.sourceReadable = true
 		if !r.recall(s, meta) {
 			if err := r.readSecret(ctx, s); err != nil {
-				return true, err
+				return failed(err)
 			}
 		}
 	case meta == nil:
@@ -80,7 +80,7 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		s.sourceReadable = true
 		if !r.recall(s, meta) {
 			if err := r.readSecret(ctx, s); err != nil {
-				return true, err
+				return failed(err)
 			}
 		}
 	}
@@ -103,7 +103,7 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 		c := conn.Status.Credentials
 		c.SourceResourceVersion, c.SourceUID = s.sourceResourceVersion, s.sourceUID
 	}
-	return false, r.loadCABundle(ctx, s)
+	return fromErr(r.loadCABundle(ctx, s))
 }
 
 // issuedSource returns the operator's issued Secret when it is the source instead of the
@@ -340,7 +340,7 @@ func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope
 // metadata read (never of its content) tells which, and the gate before this step keeps that
 // to one read per backoff interval. Labelling the object brings it into the cache, whose
 // event retries at once.
-func (r *TableauConnectionReconciler) refuse(ctx context.Context, s *scope) (bool, error) {
+func (r *TableauConnectionReconciler) refuse(ctx context.Context, s *scope) outcome {
 	for _, u := range s.unseen {
 		if s.refusal != nil {
 			break
@@ -353,25 +353,24 @@ func (r *TableauConnectionReconciler) refuse(ctx context.Context, s *scope) (boo
 		case apierrors.IsNotFound(err):
 			s.refusal = &classify.CABundleError{Kind: u.kind, Name: u.name, Key: s.conn.Spec.TLS.CABundle.Key, Problem: "not found"}
 		case err != nil:
-			return true, fmt.Errorf("reading %s %q metadata: %w", u.kind, u.name, err)
+			return failed(fmt.Errorf("reading %s %q metadata: %w", u.kind, u.name, err))
 		case meta.Labels[v1.LabelCredential] == v1.CredentialConsent:
 			// Labelled, and the cache has not seen it yet: its watch event comes soon.
-			s.requeueIn(time.Second)
-			return true, nil
+			return waitFor(time.Second)
 		default:
 			s.refusal = &classify.NotLabelledError{Kind: u.kind, Namespace: s.conn.Namespace, Name: u.name, Role: u.role,
 				Managed: meta.Labels[v1.LabelCredential] == v1.CredentialManaged}
 		}
 	}
 	if s.refusal == nil {
-		return false, nil
+		return proceeded()
 	}
 	stage := v1.StageCredentials
 	if _, ok := s.refusal.(*classify.ServerNotAllowedError); ok {
 		stage = v1.StageServer
 	}
 	r.recordFailure(ctx, s, stage, s.refusal)
-	return true, nil
+	return stopped()
 }
 
 // failureInputsChanged reports whether the spec or the credential changed since the last failure.
@@ -391,30 +390,29 @@ func inputsNowUsable(s *scope, f *v1.FailureStatus) bool {
 
 // awaitBackoff enforces the backoff: after a failure, nothing calls Tableau before
 // nextAttemptTime unless the spec or the Secret changed, whatever triggered this reconcile.
-func (r *TableauConnectionReconciler) awaitBackoff(_ context.Context, s *scope) (bool, error) {
+func (r *TableauConnectionReconciler) awaitBackoff(_ context.Context, s *scope) outcome {
 	f := s.conn.Status.LastFailure
 	if f == nil || f.NextAttemptTime == nil || failureInputsChanged(s) || inputsNowUsable(s, f) {
-		return false, nil
+		return proceeded()
 	}
 	if wait := f.NextAttemptTime.Sub(s.now); wait > 0 {
-		s.requeueIn(wait)
-		return true, nil
+		return waitFor(wait)
 	}
-	return false, nil
+	return proceeded()
 }
 
 // probeServer asks serverinfo, shared by every connection to the server, and compares the
 // server's REST API version with the pin. It needs no credential.
-func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope) (bool, error) {
+func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	if _, ok := s.credErr.(*classify.CABundleError); ok {
 		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
-		return true, nil
+		return stopped()
 	}
 	c, serverKey, err := r.clientFor(conn, s.caPEM)
 	if err != nil {
 		// The CRD's validation admits only servers and versions the client accepts.
-		return true, fmt.Errorf("building the Tableau client: %w", err)
+		return failed(fmt.Errorf("building the Tableau client: %w", err))
 	}
 	s.client = c
 	if until := c.HoldsBack(callgate.ServerInfo); !until.IsZero() {
@@ -429,7 +427,7 @@ func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope)
 	}
 	if res.Err != nil {
 		r.recordFailure(ctx, s, v1.StageServer, res.Err)
-		return true, nil
+		return stopped()
 	}
 	s.requeueIn(jitter(interval))
 	info := res.Info
@@ -442,27 +440,27 @@ func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope)
 	if v, drift := classify.Versions(conn.Spec.APIVersion, info.RESTAPIVersion); drift {
 		if f := conn.Status.LastFailure; f != nil && f.Reason == v.Reason && !failureInputsChanged(s) {
 			// The same drift as before: nothing new to record until the server or pin changes.
-			return true, nil
+			return stopped()
 		}
 		r.recordVerdict(ctx, s, v1.StageServer, v, &tableau.Error{Endpoint: "GET /api/" + tableau.ServerInfoAPIVersion + "/serverinfo",
 			HTTPStatus: 200, RequestID: info.RequestID, Latency: info.Latency, Body: tableau.BodyTableauXML})
-		return true, nil
+		return stopped()
 	}
 	if f := conn.Status.LastFailure; f != nil && f.Stage == v1.StageServer {
 		// serverinfo answers and the pin is supported again. The credential was not the
 		// problem, so OnChange does not sign in again for it: no workload session is ended.
 		conn.Status.LastFailure = nil
 	}
-	return false, nil
+	return proceeded()
 }
 
 // validateSignIn signs in and out when the policy says so: OnChange only for a changed
 // credential or spec or to retry a failure, Periodic also every interval.
-func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *scope) (bool, error) {
+func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	if s.credErr != nil {
 		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
-		return true, nil
+		return stopped()
 	}
 	due, next := signInDue(conn, s.revision, s.now)
 	if f := conn.Status.LastFailure; !due && f != nil && f.Stage == v1.StageCredentials && conn.Status.Credentials.LastAttemptResult == v1.ResultSucceeded {
@@ -470,16 +468,16 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		// failure was the Secret's or the CA bundle's, not the credential's. A PAT holds one
 		// session, so no sign-in confirms it: that would end the sessions of its users.
 		conn.Status.LastFailure = nil
-		return true, nil
+		return stopped()
 	}
 	if !due {
 		if next > 0 {
 			s.requeueIn(next)
 		}
-		return true, nil
+		return stopped()
 	}
 	if before, err := r.validatedBefore(ctx, s); err != nil || before {
-		return !before, err
+		return fromErr(err) // validated before: nothing more to do, and nothing stops
 	}
 	if until := s.client.HoldsBack(callgate.SignIn); !until.IsZero() {
 		// The call gate holds sign-ins (throttling, or a failure recorded in memory whose
@@ -489,19 +487,18 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 	if stale, err := r.staleCopy(ctx, conn); err != nil || stale {
 		// A sign-in ends the sessions of everyone using the PAT: decide it on the latest
 		// status, never on a cached copy one write behind.
-		s.requeueIn(time.Second)
-		return true, err
+		return failedOr(err, waitFor(time.Second))
 	}
 	cred, err := r.sourceCredential(ctx, s)
 	if err != nil {
-		return true, err
+		return failed(err)
 	}
 	if s.credErr != nil {
 		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
-		return true, nil
+		return stopped()
 	}
 	if err := r.persistValidating(ctx, s); err != nil {
-		return true, err
+		return failed(err)
 	}
 	started := time.Now()
 	sess, err := r.signInOut(ctx, s.client, callgate.SignIn, conn.Spec.Site, *cred)
@@ -513,7 +510,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		v := r.recordFailure(ctx, s, v1.StageSignIn, err)
 		audit.Log(ctx, audit.SignIn, conn, audit.Entry{Revision: s.revision, RequestID: conn.Status.LastFailure.RequestID, Bucket: string(v.Bucket), Reason: v.Reason, Result: audit.Failed})
 		metrics.ObserveSignIn(false, string(v.Bucket), latency)
-		return true, nil
+		return stopped()
 	}
 	metrics.ObserveSignIn(true, "", latency)
 	r.recordSuccess(s, sess, latency)
@@ -521,7 +518,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 	if conn.Spec.Validation.SignIn == v1.SignInPeriodic {
 		s.requeueIn(periodicInterval(conn))
 	}
-	return false, nil
+	return proceeded()
 }
 
 // validatedBefore records, without a sign-in, a PAT that a retained consumer Secret shows
