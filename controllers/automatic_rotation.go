@@ -501,7 +501,7 @@ func (r *TableauConnectionReconciler) automaticFailed(ctx context.Context, s *sc
 		appMayBeGone(s)
 	}
 	wait := jitter(SlowRecheck)
-	if v.Bucket.Transient() {
+	if transient(v.Bucket) {
 		// Capped exponential backoff, never shorter than Tableau's Retry-After.
 		var retryAfter time.Duration
 		if te, ok := tableau.AsError(err); ok {

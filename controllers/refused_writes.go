@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -131,38 +130,4 @@ func automaticWrite(conn *v1.TableauConnection, rw *v1.RefusedWriteStatus) bool 
 // classify.ConflictsBeforeReport in a row (one usually races another writer and succeeds).
 func reported(rw *v1.RefusedWriteStatus) bool {
 	return rw.Reason != v1.ReasonWriteConflict || rw.Consecutive >= classify.ConflictsBeforeReport
-}
-
-// setWriteConditions reports a refused write of the rotation on WritesAccepted and makes
-// Ready and Stalled say it: a rotation that cannot write is not Ready, and waits for a person
-// unless the refusal is a conflict. A connection that never had a write refused has no
-// WritesAccepted condition; one whose writes go through again has it True.
-func setWriteConditions(conn *v1.TableauConnection, set setCondition) {
-	if conn.Spec.Suspend {
-		// Suspended, the operator writes nothing: a refusal recorded before is not current.
-		if meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted) != nil {
-			set(v1.ConditionWritesAccepted, metav1.ConditionUnknown, v1.ReasonSuspended, "Suspended: the operator writes nothing.")
-		}
-		return
-	}
-	rw := conn.Status.RefusedWrite
-	if rw == nil || !reported(rw) {
-		if meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted) != nil {
-			set(v1.ConditionWritesAccepted, metav1.ConditionTrue, v1.ReasonWritesAccepted, "The API server accepts the operator's writes of the rotation.")
-		}
-		return
-	}
-	set(v1.ConditionWritesAccepted, metav1.ConditionFalse, rw.Reason, rw.Message)
-	set(v1.ConditionReady, metav1.ConditionFalse, rw.Reason, rw.Message)
-	if rw.Reason == v1.ReasonWriteConflict {
-		if meta.IsStatusConditionTrue(conn.Status.Conditions, v1.ConditionStalled) {
-			// A conflict is retried; it does not hide a stall found on its own.
-			return
-		}
-		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressingRetry,
-			fmt.Sprintf("%s %s %q conflicted %d times in a row; retrying with backoff.", rw.Verb, rw.Kind, rw.Name, rw.Consecutive))
-		return
-	}
-	set(v1.ConditionStalled, metav1.ConditionTrue, rw.Reason, "A write of the rotation is refused; it waits for a person (see WritesAccepted). The operator retries with backoff.")
-	set(v1.ConditionReconciling, metav1.ConditionFalse, rw.Reason, "")
 }

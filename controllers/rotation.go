@@ -161,7 +161,7 @@ func sourceVerdict(s *scope) rotation.Validation {
 		return rotation.Valid
 	case v1.ResultFailed:
 		if f := s.conn.Status.LastFailure; f != nil && f.Stage == v1.StageSignIn && f.Revision == s.revision {
-			if classify.Bucket(f.Bucket).Transient() {
+			if transientFailure(f) {
 				return rotation.Transient
 			}
 			return rotation.Rejected
@@ -445,7 +445,7 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 	}
 	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site, ConnectedApp: usesConnectedApp(conn)})
 	rsc.checkDetail = string(v.Bucket) + ": " + v.Reason
-	if !v.Bucket.Transient() {
+	if !transient(v.Bucket) {
 		rsc.check = rotation.Rejected
 		return nil
 	}

@@ -657,7 +657,7 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 	}
 	var wait time.Duration
 	switch {
-	case v.Bucket.Transient():
+	case transient(v.Bucket):
 		wait = r.Backoff.Delay(int(f.ConsecutiveFailures)-1, retryAfter)
 	case v.Bucket == classify.APIVersionMismatch:
 		// serverinfo is cheap and shared: recheck the version at the usual pace.

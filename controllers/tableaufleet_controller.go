@@ -36,7 +36,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/fleet"
 	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
@@ -99,7 +98,7 @@ func memberOf(c *v1.TableauConnection, conflicted bool, now time.Time) fleet.Mem
 	case rs.Phase == v1.RotationStaged:
 		m.State = fleet.Staged
 	case rs.Phase != v1.RotationIdle || rs.ActiveRevision == "" || cr == nil || cr.Revision == "" || cr.Revision == rs.ActiveRevision:
-	case c.Status.LastFailure != nil && c.Status.LastFailure.Revision == cr.Revision && !classify.Bucket(c.Status.LastFailure.Bucket).Transient():
+	case c.Status.LastFailure != nil && c.Status.LastFailure.Revision == cr.Revision && !transientFailure(c.Status.LastFailure):
 		// Validation failed for good (not a rejected candidate: a Secret or server problem):
 		// nothing will stage until a person acts.
 	default:
