@@ -115,7 +115,7 @@ func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s 
 			continue // a failure is cleared by the step's action, which the listing only prepares
 		}
 		if !rotation.AutomaticAllowed(o.Phase, step.Phase) {
-			return fmt.Errorf("the issue planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
+			return fmt.Errorf("the automatic rotation planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
 		}
 		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.AutomaticNone {
 			automaticSucceeded(st)
