@@ -47,9 +47,9 @@ func auditStep(ctx context.Context, conn *v1.TableauConnection, from rotation.Re
 		action, e.Revision = audit.Promotion, cand
 	case rotation.ReasonRestarted:
 		action, e.Revision = audit.Restart, cand
-	case rotation.ReasonGatePassed:
+	case rotation.ReasonHealthCheckPassed:
 		action, e.Revision, e.Result = audit.Gate, cand, audit.Passed
-	case rotation.ReasonGateTimedOut:
+	case rotation.ReasonHealthCheckTimedOut:
 		action, e.Revision, e.Result = audit.Gate, cand, audit.TimedOut
 	case rotation.ReasonRolledBack:
 		action, e.Revision = audit.Rollback, active

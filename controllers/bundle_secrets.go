@@ -248,36 +248,3 @@ func (r *TableauConnectionReconciler) deleteOwn(ctx context.Context, conn *v1.Ta
 	}
 	return nil
 }
-
-// checkConsumerNames stops validation before any Tableau call when a Secret name the
-// operator would write is taken by a Secret it did not create for this connection; the
-// planner then reports it on ConsumersReady and touches nothing.
-func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s *scope) (bool, error) {
-	conn := s.conn
-	if conn.Spec.Consumers == nil {
-		return false, nil
-	}
-	fresh := false
-	for i, name := range []string{conn.Spec.Consumers.SecretName, candidateName(conn), previousName(conn)} {
-		c, _, err := r.observeCopy(ctx, conn, name, false)
-		if err != nil {
-			return true, err
-		}
-		if !c.Exists && (i == 0 || fresh) {
-			// The cache holds only labelled Secrets, so someone else's Secret by this name is
-			// invisible to it. The operator's own consumer Secret is missing from the cache
-			// only before it is first written (or after someone deleted it): then a direct
-			// metadata read of it and of its siblings tells, before any Tableau call. Once it
-			// is published, the siblings are read fresh before anything is written to them.
-			fresh = true
-			if c, _, err = r.observeCopy(ctx, conn, name, true); err != nil {
-				return true, err
-			}
-		}
-		if c.Exists && !c.Ours {
-			s.nameTaken = true
-			return true, nil
-		}
-	}
-	return false, nil
-}

@@ -27,6 +27,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
@@ -47,8 +48,8 @@ func gateInputs(conn *v1.TableauConnection) string {
 // gated binds a shared client to the connection's call gate: memory first, status second.
 func (r *TableauConnectionReconciler) gated(conn *v1.TableauConnection, raw *tableau.Client) *gatedclient.Client {
 	return gatedclient.New(raw, gatedclient.Options{
-		Keeper:     &r.gates,
-		Connection: memoKey(conn),
+		Keeper:     &r.mem.gates,
+		Connection: r.mem.gateOf(conn),
 		Server:     conn.Spec.Server,
 		Site:       conn.Spec.Site,
 		Inputs:     func() string { return gateInputs(conn) },
@@ -87,8 +88,8 @@ func gateToStatus(st callgate.State) *v1.CallGateStatus {
 	if st.Zero() {
 		return nil
 	}
-	g := &v1.CallGateStatus{ConsecutiveFailures: int32(min(st.Failures, 1<<20)), Reason: bounded(st.Reason, 60),
-		Endpoint: bounded(st.Endpoint, 28), PendingDeleteSecretID: bounded(st.PendingDelete, maxSecretIDLength-4),
+	g := &v1.CallGateStatus{ConsecutiveFailures: int32(min(st.Failures, 1<<20)), Reason: bound.Text(st.Reason, v1.MaxCallGateReasonLength),
+		Endpoint: bound.Text(st.Endpoint, v1.MaxCallGateEndpointLength), PendingDeleteSecretID: bound.Text(st.PendingDelete, v1.MaxSecretIDLength),
 		PendingChecks: int32(min(st.PendingChecks, 1<<20)), Inputs: st.Inputs}
 	if !st.NotBefore.IsZero() {
 		t := ceilSecond(st.NotBefore)
@@ -157,16 +158,16 @@ func heldDetail(h *gatedclient.HeldError) string {
 // AutomaticRotation says so.
 const pendingReportAfter = 3
 
-// issueHeld records that the automatic rotation's next Tableau call waits for the gate: no
+// automaticHeld records that the automatic rotation's next Tableau call waits for the gate: no
 // failure is counted, nothing went out, and the reconcile comes back when the gate opens. A
 // delete Tableau acknowledged and still lists is reported after a few checks.
-func issueHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.HeldError) error {
+func automaticHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.HeldError) error {
 	s.requeueIn(held.Until.Sub(s.now))
 	if g := s.client.State(); g.PendingDelete != "" && g.PendingChecks >= pendingReportAfter {
 		// Not a failure: Tableau acknowledged the delete. The next phase's reason replaces
 		// this one once the listing no longer shows the secret.
 		st.Reason = callgate.ReasonDeletePending
-		st.Message = bounded(fmt.Sprintf("Tableau acknowledged deleting secret %q and still lists it after %d checks; the operator lists the app's secrets again at %s, never faster than its backoff.",
+		st.Message = bound.Text(fmt.Sprintf("Tableau acknowledged deleting secret %q and still lists it after %d checks; the operator lists the app's secrets again at %s, never faster than its backoff.",
 			g.PendingDelete, g.PendingChecks, held.Until.UTC().Format(time.RFC3339)), 1024)
 	}
 	return nil
@@ -176,14 +177,12 @@ func issueHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.HeldE
 // closed by a recent answer, so the cached copy may be one write behind the status that
 // recorded it: then the reconcile comes back in a second from a fresh copy, instead of
 // writing conditions computed on the stale one; otherwise when the gate opens.
-func (r *TableauConnectionReconciler) gateClosed(ctx context.Context, s *scope, until time.Time) (bool, error) {
+func (r *TableauConnectionReconciler) gateClosed(ctx context.Context, s *scope, until time.Time) outcome {
 	if stale, err := r.staleCopy(ctx, s.conn); err != nil || stale {
-		s.requeueIn(time.Second)
-		return true, err
+		return failedOr(err, waitFor(time.Second))
 	}
 	r.restoreVerdict(s)
-	s.requeueIn(until.Sub(s.now))
-	return true, nil
+	return waitFor(until.Sub(s.now))
 }
 
 // verdictMemo is a failure this process recorded from a Tableau answer: when its status
@@ -201,23 +200,22 @@ func (r *TableauConnectionReconciler) rememberVerdict(s *scope, fromTableau bool
 		return
 	}
 	st := s.conn.Status
-	r.verdicts.Store(memoKey(s.conn), verdictMemo{inputs: gateInputs(s.conn), failure: st.LastFailure.DeepCopy(),
+	r.mem.setVerdict(s.conn, &verdictMemo{inputs: gateInputs(s.conn), failure: st.LastFailure.DeepCopy(),
 		credentials: st.Credentials.DeepCopy(), history: append([]v1.ValidationAttempt(nil), st.History...)})
 }
 
 // restoreVerdict puts back a failure recorded in memory that status lacks.
 func (r *TableauConnectionReconciler) restoreVerdict(s *scope) {
-	m, ok := r.verdicts.Load(memoKey(s.conn))
+	memo, ok := r.mem.verdict(s.conn)
 	if !ok {
 		return
 	}
-	memo := m.(verdictMemo)
 	if memo.inputs != gateInputs(s.conn) {
-		r.verdicts.Delete(memoKey(s.conn))
+		r.mem.setVerdict(s.conn, nil)
 		return
 	}
 	if f := s.conn.Status.LastFailure; f != nil && f.Time.Unix() >= memo.failure.Time.Unix() {
-		r.verdicts.Delete(memoKey(s.conn)) // status holds it (or something newer)
+		r.mem.setVerdict(s.conn, nil) // status holds it (or something newer)
 		return
 	}
 	s.conn.Status.LastFailure = memo.failure.DeepCopy()

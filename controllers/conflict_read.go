@@ -29,7 +29,7 @@ import (
 // the API server: after an API server restart the cache's watch may take a minute to catch
 // up, and every write decided on its copy would conflict again meanwhile.
 func (r *TableauConnectionReconciler) readConnection(ctx context.Context, key types.NamespacedName, conn *v1.TableauConnection) error {
-	if _, ok := r.conflicted.LoadAndDelete(key.String()); ok && r.APIReader != nil {
+	if r.mem.takeConflicted(key) && r.APIReader != nil {
 		return r.APIReader.Get(ctx, key, conn)
 	}
 	return r.Get(ctx, key, conn)
@@ -38,6 +38,6 @@ func (r *TableauConnectionReconciler) readConnection(ctx context.Context, key ty
 // noteConflict remembers that this reconcile ended on a write conflict.
 func (r *TableauConnectionReconciler) noteConflict(key types.NamespacedName, err *error) {
 	if *err != nil && apierrors.IsConflict(*err) {
-		r.conflicted.Store(key.String(), struct{}{})
+		r.mem.noteConflicted(key)
 	}
 }

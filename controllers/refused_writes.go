@@ -21,11 +21,11 @@ import (
 	"errors"
 	"fmt"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 )
@@ -69,11 +69,11 @@ func (r *TableauConnectionReconciler) noteRefusedWrite(ctx context.Context, s *s
 	if !ok {
 		return false
 	}
-	w.Detail = bounded(w.Detail, 300)
+	w.Detail = bound.Text(w.Detail, 300)
 	conn := s.conn
 	now := metav1.NewTime(r.now())
 	prev := conn.Status.RefusedWrite
-	rw := &v1.RefusedWriteStatus{Reason: w.Reason, Verb: w.Verb, Kind: w.Kind, Name: w.Name, Message: bounded(w.Message(), 1000),
+	rw := &v1.RefusedWriteStatus{Reason: w.Reason, Verb: w.Verb, Kind: w.Kind, Name: w.Name, Message: bound.Text(w.Message(), v1.MaxRefusedWriteMessageLength),
 		Time: now, Since: now, Consecutive: 1}
 	if prev != nil && prev.Reason == rw.Reason && prev.Verb == rw.Verb && prev.Kind == rw.Kind && prev.Name == rw.Name {
 		// The same write refused again; another write or reason starts its own count.
@@ -107,23 +107,23 @@ func (r *TableauConnectionReconciler) noteSettledWrite(ctx context.Context, s *s
 // noteWritesAccepted clears a recorded refusal once a write of the rotation went through, or
 // the rotation needs no write any more. A refused write of the automatic rotation's -issued
 // Secret stays: that rotation runs after this one in each reconcile and clears it itself
-// (noteIssueWritesAccepted), so its refusals count on from one reconcile to the next.
+// (noteAutomaticWritesAccepted), so its refusals count on from one reconcile to the next.
 func noteWritesAccepted(s *scope) {
-	if rw := s.conn.Status.RefusedWrite; rw != nil && !issueWrite(s.conn, rw) {
+	if rw := s.conn.Status.RefusedWrite; rw != nil && !automaticWrite(s.conn, rw) {
 		s.conn.Status.RefusedWrite = nil
 	}
 }
 
-// noteIssueWritesAccepted clears a recorded refusal of the automatic rotation's write once it
+// noteAutomaticWritesAccepted clears a recorded refusal of the automatic rotation's write once it
 // went through, or the automatic rotation is off.
-func noteIssueWritesAccepted(s *scope) {
-	if rw := s.conn.Status.RefusedWrite; rw != nil && issueWrite(s.conn, rw) {
+func noteAutomaticWritesAccepted(s *scope) {
+	if rw := s.conn.Status.RefusedWrite; rw != nil && automaticWrite(s.conn, rw) {
 		s.conn.Status.RefusedWrite = nil
 	}
 }
 
-// issueWrite says whether a refused write is the automatic rotation's (its -issued Secret).
-func issueWrite(conn *v1.TableauConnection, rw *v1.RefusedWriteStatus) bool {
+// automaticWrite says whether a refused write is the automatic rotation's (its -issued Secret).
+func automaticWrite(conn *v1.TableauConnection, rw *v1.RefusedWriteStatus) bool {
 	return conn.Spec.Consumers != nil && rw.Kind == "Secret" && rw.Name == issuedName(conn)
 }
 
@@ -131,38 +131,4 @@ func issueWrite(conn *v1.TableauConnection, rw *v1.RefusedWriteStatus) bool {
 // classify.ConflictsBeforeReport in a row (one usually races another writer and succeeds).
 func reported(rw *v1.RefusedWriteStatus) bool {
 	return rw.Reason != v1.ReasonWriteConflict || rw.Consecutive >= classify.ConflictsBeforeReport
-}
-
-// setWriteConditions reports a refused write of the rotation on WritesAccepted and makes
-// Ready and Stalled say it: a rotation that cannot write is not Ready, and waits for a person
-// unless the refusal is a conflict. A connection that never had a write refused has no
-// WritesAccepted condition; one whose writes go through again has it True.
-func setWriteConditions(conn *v1.TableauConnection, set setCondition) {
-	if conn.Spec.Suspend {
-		// Suspended, the operator writes nothing: a refusal recorded before is not current.
-		if meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted) != nil {
-			set(v1.ConditionWritesAccepted, metav1.ConditionUnknown, v1.ReasonSuspended, "Suspended: the operator writes nothing.")
-		}
-		return
-	}
-	rw := conn.Status.RefusedWrite
-	if rw == nil || !reported(rw) {
-		if meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionWritesAccepted) != nil {
-			set(v1.ConditionWritesAccepted, metav1.ConditionTrue, v1.ReasonWritesAccepted, "The API server accepts the operator's writes of the rotation.")
-		}
-		return
-	}
-	set(v1.ConditionWritesAccepted, metav1.ConditionFalse, rw.Reason, rw.Message)
-	set(v1.ConditionReady, metav1.ConditionFalse, rw.Reason, rw.Message)
-	if rw.Reason == v1.ReasonWriteConflict {
-		if meta.IsStatusConditionTrue(conn.Status.Conditions, v1.ConditionStalled) {
-			// A conflict is retried; it does not hide a stall found on its own.
-			return
-		}
-		set(v1.ConditionReconciling, metav1.ConditionTrue, v1.ReasonProgressingRetry,
-			fmt.Sprintf("%s %s %q conflicted %d times in a row; retrying with backoff.", rw.Verb, rw.Kind, rw.Name, rw.Consecutive))
-		return
-	}
-	set(v1.ConditionStalled, metav1.ConditionTrue, rw.Reason, "A write of the rotation is refused; it waits for a person (see WritesAccepted). The operator retries with backoff.")
-	set(v1.ConditionReconciling, metav1.ConditionFalse, rw.Reason, "")
 }

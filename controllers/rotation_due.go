@@ -37,7 +37,7 @@ func setRotationDue(conn *v1.TableauConnection, s *scope) {
 	if automatic(conn) != nil {
 		// The operator rotates by itself: the next secret is created every after the
 		// active one became active (or after its last create, when that one was rejected).
-		_, due := issueDue(conn, s.now)
+		_, due := automaticDue(conn, s.now)
 		d := metav1.NewTime(due)
 		rs.DueTime = &d
 		return

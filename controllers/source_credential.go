@@ -160,16 +160,13 @@ func (i credentialIdent) set(st *v1.CredentialStatus, accepted bool) {
 	for _, p := range []struct {
 		v   *string
 		max int
-	}{{&i.tokenName, maxTokenNameLength}, {&i.clientID, maxSecretIDLength}, {&i.secretID, maxSecretIDLength}} {
+	}{{&i.tokenName, v1.MaxTokenNameLength}, {&i.clientID, v1.MaxSecretIDLength}, {&i.secretID, v1.MaxSecretIDLength}} {
 		if len(*p.v) > p.max {
 			*p.v = ""
 		}
 	}
 	st.TokenName, st.ClientID, st.SecretID = i.tokenName, i.clientID, i.secretID
 }
-
-// maxTokenNameLength is status.credentials.tokenName's maxLength.
-const maxTokenNameLength = 256
 
 // publishable is value when it may be shown before a sign-in accepted it, else "".
 func publishable(field credential.Field, value, shown string) string {

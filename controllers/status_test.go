@@ -262,22 +262,6 @@ func TestSignInDue(t *testing.T) {
 	}
 }
 
-func TestBoundedCutsOnARuneBoundary(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"abcdef", 3, "abc…"},
-		{"aé", 2, "a…"}, // é is two bytes: never half of it
-	} {
-		if got := bounded(tc.in, tc.n); got != tc.want {
-			t.Errorf("bounded(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}
-
 func TestAutomaticRotationCondition(t *testing.T) {
 	auto := func(st v1.AutomaticRotationStatus) func(c *v1.TableauConnection) {
 		return func(c *v1.TableauConnection) {

@@ -21,14 +21,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -43,7 +38,6 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
-	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
@@ -93,45 +87,15 @@ type TableauConnectionReconciler struct {
 	// reconcile there, as a killed operator would. Tests use it.
 	CrashHook func(phase string) error
 
-	clients   sync.Map // client key -> *tableau.Client
-	secrets   sync.Map // connection namespace/name -> secretMemo
-	caBundles sync.Map // kind/namespace/name/key -> caMemo
 	// adminLocks lets one reconcile at a time hold a session of an administrator PAT.
 	adminLocks adminLocks
-	// gates are the call gates of every connection and administrator credential, in memory;
-	// each connection's is persisted in status.callGate too.
-	gates gatedclient.Keeper
-	// verdicts are validation failures recorded in this process, until status shows them.
-	verdicts sync.Map // connection namespace/name -> verdictMemo
-	// conflicted are the connections whose last reconcile met a write conflict: the next one
-	// reads the connection from the API server, not from a cache that may lag behind.
-	conflicted sync.Map // connection namespace/name -> struct{}
-}
-
-// caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
-type caMemo struct {
-	resourceVersion string
-	pem             []byte
-}
-
-// secretMemo remembers that a Secret's resourceVersion lacks a key or holds a secret under an
-// identifier's key, so such a Secret is not read again on every reconcile. A usable
-// credential's revision is remembered in status instead
-// (status.credentials.sourceResourceVersion), where it outlives the process.
-type secretMemo struct {
-	uid             types.UID
-	resourceVersion string
-	// err names the Secret and key, never a value.
-	err *classify.CredentialError
+	// mem is what this process remembers between reconciles (see memory).
+	mem memory
 }
 
 // unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.
 type unseenRef struct {
 	kind, name, role string
-}
-
-func memoKey(conn *v1.TableauConnection) string {
-	return types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}.String()
 }
 
 // scope carries one reconcile's object and the facts its steps discover.
@@ -179,9 +143,8 @@ func (s *scope) requeueIn(d time.Duration) {
 	}
 }
 
-type step func(ctx context.Context, s *scope) (stop bool, err error)
-
-// Reconcile validates one TableauConnection.
+// Reconcile runs the connection's phases (see phases) and hands their outcome to finish, the
+// one place it becomes status, events and a result.
 func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
 	if r.CrashHook != nil {
 		if err := r.CrashHook(""); err != nil {
@@ -193,61 +156,22 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	if err := r.readConnection(ctx, req.NamespacedName, conn); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.DeleteConnection(req.Namespace, req.Name)
-			r.secrets.Delete(req.NamespacedName.String())
-			r.gates.Forget(req.NamespacedName.String())
-			r.verdicts.Delete(req.NamespacedName.String())
+			r.mem.Forget(req.NamespacedName)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if !conn.DeletionTimestamp.IsZero() {
 		metrics.DeleteConnection(req.Namespace, req.Name)
-		r.secrets.Delete(memoKey(conn))
+		r.mem.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
 	original := conn.DeepCopy()
 	s := &scope{conn: conn, now: r.now(), before: original}
-
-	defer func() {
-		// What was persisted counts, even when a later step failed.
-		defer func() { metrics.ObserveStatus(original, s.before) }()
-		if errors.Is(reterr, ErrCrash) {
-			return // a killed operator writes nothing more
-		}
-		// Status is written on error paths too: every attempt is recorded, and its
-		// nextAttemptTime holds the next reconcile back from Tableau, however soon
-		// controller-runtime retries the Kubernetes error.
-		r.syncGateStatus(s)
-		if err := r.persist(ctx, s); err != nil {
-			reterr = errors.Join(reterr, err)
-			return
-		}
-		if reterr != nil {
-			return
-		}
-		r.emit(original, conn, s.now)
-		result = ctrl.Result{RequeueAfter: s.requeueAfter}
-	}()
-
-	if conn.Spec.Suspend {
-		return ctrl.Result{}, nil
+	o := proceeded()
+	if !conn.Spec.Suspend {
+		o = runPhases(ctx, s, r.phases())
 	}
-	handleRequest(conn)
-	for _, st := range []step{r.loadCredentials, r.checkConsumerNames, r.awaitBackoff, r.refuse, r.probeServer, r.validateSignIn} {
-		stop, err := st(ctx, s)
-		if err != nil {
-			return ctrl.Result{}, err
-		}
-		if stop {
-			break
-		}
-	}
-	r.readPATExpiry(ctx, s)
-	// Rotation runs whatever validation found: a rotation under way must finish or roll back
-	// even while the source holds a bad credential or the server is down.
-	if err := r.reconcileRotation(ctx, s); err != nil {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, r.reconcileIssue(ctx, s)
+	return r.finish(ctx, s, original, o)
 }
 
 // handleRequest acts on a new tableau-operator.dev/requested-at annotation: validate again
@@ -270,78 +194,11 @@ func handleRequest(conn *v1.TableauConnection) {
 	}
 }
 
-// persist computes the conditions and writes status now, so the next action starts from a
-// recorded state.
-func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) error {
-	return r.persistWith(ctx, s, false)
-}
-
-// persistLocked writes status with a resourceVersion precondition, even when nothing
-// changed: a reconcile that acted on a stale copy of the connection gets a conflict and is
-// retried from a fresh read instead of acting on a phase that has moved on.
-func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scope) error {
-	return r.persistWith(ctx, s, true)
-}
-
-func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
-	setConditions(s.conn, s.now, s.consumers)
-	s.conn.Status.ObservedGeneration = s.conn.Generation
-	if err := r.patchStatus(ctx, s.before, s.conn, locked); err != nil {
-		if locked {
-			// The rotation step was decided on a stale copy: drop it. The deferred patch
-			// still records what validation found.
-			s.conn.Status.Rotation = s.before.Status.Rotation.DeepCopy()
-		}
-		return err
-	}
-	s.before = s.conn.DeepCopy()
-	return nil
-}
-
 func (r *TableauConnectionReconciler) now() time.Time {
 	if r.Now != nil {
 		return r.Now()
 	}
 	return time.Now()
-}
-
-func (r *TableauConnectionReconciler) patchStatus(ctx context.Context, before, after *v1.TableauConnection, locked bool) error {
-	if !locked && equality.Semantic.DeepEqual(before.Status, after.Status) {
-		return nil
-	}
-	patch := client.MergeFrom(before)
-	if locked {
-		patch = client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-	}
-	if err := r.Status().Patch(ctx, after, patch); err != nil {
-		return fmt.Errorf("patching status: %w", err)
-	}
-	metrics.StatusWrites.Inc()
-	return nil
-}
-
-func (r *TableauConnectionReconciler) emit(before, after *v1.TableauConnection, now time.Time) {
-	if r.Events == nil {
-		return
-	}
-	for _, e := range transitions(before, after, now) {
-		kind := corev1.EventTypeNormal
-		if e.warning {
-			kind = corev1.EventTypeWarning
-		}
-		r.Events.Eventf(after, nil, kind, e.reason, "Validate", "%s", e.note)
-	}
-}
-
-func (r *TableauConnectionReconciler) event(conn *v1.TableauConnection, warning bool, reason, note string) {
-	if r.Events == nil {
-		return
-	}
-	kind := corev1.EventTypeNormal
-	if warning {
-		kind = corev1.EventTypeWarning
-	}
-	r.Events.Eventf(conn, nil, kind, reason, "Rotate", "%s", note)
 }
 
 // SetupWithManager registers every reconciler of the operator with mgr.
@@ -462,16 +319,14 @@ func (r *TableauConnectionReconciler) sharedClient(conn *v1.TableauConnection, c
 	caKey := hex.EncodeToString(sum[:8])
 	serverKey := conn.Spec.Server + "|" + caKey
 	key := serverKey + "|" + conn.Spec.APIVersion
-	if c, ok := r.clients.Load(key); ok {
-		return c.(*tableau.Client), serverKey, nil
-	}
-	c, err := tableau.New(tableau.Options{Server: conn.Spec.Server, APIVersion: conn.Spec.APIVersion, CACertPEM: caPEM,
-		Observe: metrics.ObserveCall, UserAgent: "tableau-operator"})
+	c, err := r.mem.client(key, func() (*tableau.Client, error) {
+		return tableau.New(tableau.Options{Server: conn.Spec.Server, APIVersion: conn.Spec.APIVersion, CACertPEM: caPEM,
+			Observe: metrics.ObserveCall, UserAgent: "tableau-operator"})
+	})
 	if err != nil {
 		return nil, "", err
 	}
-	actual, _ := r.clients.LoadOrStore(key, c)
-	return actual.(*tableau.Client), serverKey, nil
+	return c, serverKey, nil
 }
 
 // jitter spreads periodic requeues of many connections by ±10%.

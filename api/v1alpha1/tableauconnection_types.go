@@ -731,6 +731,7 @@ type ServerStatus struct {
 const (
 	MaxUserIDLength             = 64
 	MaxExpiryCheckFailureLength = 1024
+	MaxTokenNameLength          = 256
 )
 
 // CredentialStatus describes the credential without revealing it.

@@ -70,10 +70,10 @@ type state struct {
 	restarted                             bool
 	// world
 	src                            bid // 0: the source Secret is missing
-	verdict                        Verdict
+	verdict                        Validation
 	serverOK, turn, healthy, tmiss bool
 	// controller memory within one reconcile
-	check   Verdict
+	check   Validation
 	pending Action
 	// bookkeeping of the model
 	passed uint8 // bit set of the bundle ids that passed the health gate
@@ -83,9 +83,9 @@ func (s state) source() Bundle { return s.src.bundle() }
 
 func (s state) observe() Observation {
 	return Observation{
-		Phase: s.phase, GateTimeout: time.Minute, InPhase: map[bool]time.Duration{true: time.Hour}[s.expired],
+		Phase: s.phase, HealthCheckTimeout: time.Minute, InPhase: map[bool]time.Duration{true: time.Hour}[s.expired],
 		Records: Records{Active: s.active.bundle(), Candidate: s.candidate.bundle(), Previous: s.previous.bundle(), Rejected: s.rejected.bundle()},
-		Source:  s.source(), SourceVerdict: s.verdict, ServerOK: s.serverOK,
+		Source:  s.source(), SourceValidation: s.verdict, ServerOK: s.serverOK,
 		Consumer: s.consumer.copy(), Candidate: s.cand.copy(), Previous: s.prev.copy(),
 		Turn: s.turn, TargetsMissing: s.tmiss, Restarted: s.restarted, RolledOut: s.restarted && s.healthy && !s.tmiss,
 		CheckBeforePromotion: true, Check: s.check,
@@ -93,16 +93,16 @@ func (s state) observe() Observation {
 	}
 }
 
-func verdictsFor(b bid) []Verdict {
+func verdictsFor(b bid) []Validation {
 	switch b {
 	case 0:
-		return []Verdict{Unreadable}
+		return []Validation{Unreadable}
 	case 1, 2:
-		return []Verdict{Valid}
+		return []Validation{Valid}
 	case 3:
-		return []Verdict{Pending, Valid, Transient, Rejected}
+		return []Validation{Pending, Valid, Transient, Rejected}
 	default: // revision 3 never signs in
-		return []Verdict{Pending, Transient, Rejected}
+		return []Validation{Pending, Transient, Rejected}
 	}
 }
 
@@ -254,7 +254,7 @@ func (e *explorer) controller(s state) []state {
 		e.fail(s, "Plan chose %s on a Secret that is not the operator's", st.Action)
 	}
 	if st.Action == StageCandidate {
-		if o.SourceVerdict != Valid || o.Source != st.Records.Candidate {
+		if o.SourceValidation != Valid || o.Source != st.Records.Candidate {
 			e.fail(s, "stages a bundle validation did not pass")
 		}
 	}
@@ -325,7 +325,7 @@ func (e *explorer) apply(s state, a Action) []state {
 			e.fail(s, "signs in with revision %s, which consumers hold", c.rev())
 		}
 		var out []state
-		for _, v := range []Verdict{Valid, Transient, Rejected} {
+		for _, v := range []Validation{Valid, Transient, Rejected} {
 			m := n
 			m.check = v
 			out = append(out, m)

@@ -28,12 +28,12 @@ type Bundle struct {
 // IsZero reports whether the bundle names nothing.
 func (b Bundle) IsZero() bool { return b.Revision == "" }
 
-// Verdict is what a sign-in said about a credential revision at the current server and site.
-type Verdict int
+// Validation is what a sign-in said about a credential revision at the current server and site.
+type Validation int
 
 const (
 	// Pending: not checked yet with these inputs (or not in this reconcile).
-	Pending Verdict = iota
+	Pending Validation = iota
 	// Valid: the sign-in worked.
 	Valid
 	// Transient: throttled or the server was unavailable; retried after the backoff.
@@ -87,13 +87,13 @@ type Observation struct {
 	Phase Phase
 	// InPhase is the time since the phase was persisted.
 	InPhase time.Duration
-	// GateTimeout is how long the health gate waits.
-	GateTimeout time.Duration
-	Records     Records
+	// HealthCheckTimeout is how long the health gate waits.
+	HealthCheckTimeout time.Duration
+	Records            Records
 	// Source is the bundle the source Secret would give at the current endpoint (Revision
-	// empty when the Secret is unreadable), and SourceVerdict what validation said of it.
-	Source        Bundle
-	SourceVerdict Verdict
+	// empty when the Secret is unreadable), and SourceValidation what validation said of it.
+	Source           Bundle
+	SourceValidation Validation
 	// ServerOK: serverinfo answered and the pinned API version is supported.
 	ServerOK bool
 	// Consumer, Candidate and Previous are the three Secrets.
@@ -109,7 +109,7 @@ type Observation struct {
 	// CheckBeforePromotion: sign in with a candidate nobody uses yet right before promotion.
 	CheckBeforePromotion bool
 	// Check is what that sign-in said (Pending when not run, or when its backoff is over).
-	Check Verdict
+	Check Validation
 	// CandidateUnusable: the candidate copy holds a bundle the connection's auth method can no
 	// longer read (spec.auth switched between a PAT and a connected app since it was staged).
 	CandidateUnusable bool
@@ -136,25 +136,25 @@ type Reason string
 
 // The reasons.
 const (
-	ReasonSteady            Reason = "Steady"
-	ReasonStaged            Reason = "RotationStaged"
-	ReasonWaitingForSource  Reason = "WaitingForSource"
-	ReasonWaitingForTurn    Reason = "WaitingForTurn"
-	ReasonTargetMissing     Reason = "RestartTargetMissing"
-	ReasonPromotionStarted  Reason = "PromotionStarted"
-	ReasonCheckRetry        Reason = "CandidateCheckRetry"
-	ReasonPromoted          Reason = "CredentialPromoted"
-	ReasonRestarted         Reason = "ConsumersRestarted"
-	ReasonWaitingForRollout Reason = "WaitingForRollout"
-	ReasonGatePassed        Reason = "HealthGatePassed"
-	ReasonGateTimedOut      Reason = "GateTimedOut"
-	ReasonCompleted         Reason = "RotationCompleted"
-	ReasonRolledBack        Reason = "RotationRolledBack"
-	ReasonCandidateRejected Reason = "CandidateRejected"
-	ReasonCandidateLost     Reason = "CandidateLost"
-	ReasonSourceRestored    Reason = "SourceRestored"
-	ReasonNameTaken         Reason = "SecretNameTaken"
-	ReasonCleaningUp        Reason = "CleaningUp"
+	ReasonSteady              Reason = "Steady"
+	ReasonStaged              Reason = "RotationStaged"
+	ReasonWaitingForSource    Reason = "WaitingForSource"
+	ReasonWaitingForTurn      Reason = "WaitingForTurn"
+	ReasonTargetMissing       Reason = "RestartTargetMissing"
+	ReasonPromotionStarted    Reason = "PromotionStarted"
+	ReasonCheckRetry          Reason = "CandidateCheckRetry"
+	ReasonPromoted            Reason = "CredentialPromoted"
+	ReasonRestarted           Reason = "ConsumersRestarted"
+	ReasonWaitingForRollout   Reason = "WaitingForRollout"
+	ReasonHealthCheckPassed   Reason = "HealthGatePassed"
+	ReasonHealthCheckTimedOut Reason = "GateTimedOut"
+	ReasonCompleted           Reason = "RotationCompleted"
+	ReasonRolledBack          Reason = "RotationRolledBack"
+	ReasonCandidateRejected   Reason = "CandidateRejected"
+	ReasonCandidateLost       Reason = "CandidateLost"
+	ReasonSourceRestored      Reason = "SourceRestored"
+	ReasonNameTaken           Reason = "SecretNameTaken"
+	ReasonCleaningUp          Reason = "CleaningUp"
 )
 
 // Step is the planner's decision: the phase and records to persist, then one action.
@@ -216,14 +216,14 @@ func move(p Phase, r Records, a Action, why Reason) Step {
 // desired is the bundle to roll out, when the source holds a validated credential and the
 // server supports the pin.
 func desired(o Observation) (Bundle, bool) {
-	return o.Source, !o.Source.IsZero() && o.SourceVerdict == Valid && o.ServerOK
+	return o.Source, !o.Source.IsZero() && o.SourceValidation == Valid && o.ServerOK
 }
 
 // sourceRejected reports whether validation rejected a new revision in the source. Without
 // an active bundle there is no candidate to reject: the connection itself fails.
 func sourceRejected(o Observation) bool {
 	r := o.Records
-	return o.SourceVerdict == Rejected && !o.Source.IsZero() && !r.Active.IsZero() && o.Source.Revision != r.Active.Revision
+	return o.SourceValidation == Rejected && !o.Source.IsZero() && !r.Active.IsZero() && o.Source.Revision != r.Active.Revision
 }
 
 func planWaiting(o Observation) Step {
@@ -351,11 +351,11 @@ func planGating(o Observation) Step {
 		// longer observed.
 		return stay(o, r, RestartTargets, ReasonRestarted)
 	case o.RolledOut:
-		return move(Completing, r, None, ReasonGatePassed)
-	case o.InPhase < o.GateTimeout:
+		return move(Completing, r, None, ReasonHealthCheckPassed)
+	case o.InPhase < o.HealthCheckTimeout:
 		return stay(o, r, None, ReasonWaitingForRollout)
 	}
-	s := move(RollingBack, r, None, ReasonGateTimedOut)
+	s := move(RollingBack, r, None, ReasonHealthCheckTimedOut)
 	s.Restamp = true
 	return s
 }
@@ -363,10 +363,10 @@ func planGating(o Observation) Step {
 func planCompleting(o Observation) Step {
 	r := o.Records
 	if o.Previous.Exists {
-		return stay(o, r, DeletePrevious, ReasonGatePassed)
+		return stay(o, r, DeletePrevious, ReasonHealthCheckPassed)
 	}
 	if o.Candidate.Exists {
-		return stay(o, r, DeleteCandidate, ReasonGatePassed)
+		return stay(o, r, DeleteCandidate, ReasonHealthCheckPassed)
 	}
 	r.Active, r.Candidate, r.Previous, r.Rejected = r.Candidate, Bundle{}, Bundle{}, Bundle{}
 	return move(Idle, r, None, ReasonCompleted)
@@ -381,16 +381,16 @@ func planRollingBack(o Observation) Step {
 	}
 	restored := o.Consumer.holds(p)
 	if !p.IsZero() && !restored && o.Previous.holds(p) {
-		return stay(o, r, RestorePrevious, ReasonGateTimedOut)
+		return stay(o, r, RestorePrevious, ReasonHealthCheckTimedOut)
 	}
 	if restored && !o.Restarted {
-		return stay(o, r, RestartTargets, ReasonGateTimedOut)
+		return stay(o, r, RestartTargets, ReasonHealthCheckTimedOut)
 	}
 	if o.Previous.Exists {
-		return stay(o, r, DeletePrevious, ReasonGateTimedOut)
+		return stay(o, r, DeletePrevious, ReasonHealthCheckTimedOut)
 	}
 	if o.Candidate.Exists {
-		return stay(o, r, DeleteCandidate, ReasonGateTimedOut)
+		return stay(o, r, DeleteCandidate, ReasonHealthCheckTimedOut)
 	}
 	active := r.Active
 	switch {

@@ -24,7 +24,7 @@ import (
 func TestPlan(t *testing.T) {
 	v1, v1api, v2 := Bundle{"r1", "e1"}, Bundle{"r1", "e2"}, Bundle{"r2", "e1"}
 	ours := func(b Bundle) Copy { return Copy{Exists: true, Ours: true, Holds: b} }
-	idle := Observation{Phase: Idle, GateTimeout: time.Minute, Records: Records{Active: v1}, Source: v1, SourceVerdict: Valid,
+	idle := Observation{Phase: Idle, HealthCheckTimeout: time.Minute, Records: Records{Active: v1}, Source: v1, SourceValidation: Valid,
 		ServerOK: true, Consumer: ours(v1), Turn: true, CheckBeforePromotion: true}
 	with := func(f func(*Observation)) Observation { o := idle; f(&o); return o }
 	for _, tc := range []struct {
@@ -36,10 +36,10 @@ func TestPlan(t *testing.T) {
 	}{
 		{"steady state does nothing", idle, Idle, None, ReasonSteady},
 		{"a validated new revision is staged", with(func(o *Observation) { o.Source = v2 }), Staged, StageCandidate, ReasonStaged},
-		{"a revision still validating waits", with(func(o *Observation) { o.Source, o.SourceVerdict = v2, Pending }), Idle, None, ReasonSteady},
-		{"a throttled validation is not a rejection", with(func(o *Observation) { o.Source, o.SourceVerdict = v2, Transient }), Idle, None, ReasonSteady},
-		{"a missing source is not a rejection", with(func(o *Observation) { o.Source, o.SourceVerdict = Bundle{}, Unreadable }), Idle, None, ReasonSteady},
-		{"a rejected new revision fails the rotation", with(func(o *Observation) { o.Source, o.SourceVerdict = v2, Rejected }), Failed, None, ReasonCandidateRejected},
+		{"a revision still validating waits", with(func(o *Observation) { o.Source, o.SourceValidation = v2, Pending }), Idle, None, ReasonSteady},
+		{"a throttled validation is not a rejection", with(func(o *Observation) { o.Source, o.SourceValidation = v2, Transient }), Idle, None, ReasonSteady},
+		{"a missing source is not a rejection", with(func(o *Observation) { o.Source, o.SourceValidation = Bundle{}, Unreadable }), Idle, None, ReasonSteady},
+		{"a rejected new revision fails the rotation", with(func(o *Observation) { o.Source, o.SourceValidation = v2, Rejected }), Failed, None, ReasonCandidateRejected},
 		{"an apiVersion change is rolled out", with(func(o *Observation) { o.Source = v1api }), Staged, StageCandidate, ReasonStaged},
 		{"a deleted consumer Secret is recreated", with(func(o *Observation) { o.Consumer = Copy{} }), Staged, StageCandidate, ReasonStaged},
 		{"a foreign consumer Secret blocks everything", with(func(o *Observation) { o.Source, o.Consumer = v2, Copy{Exists: true} }), Idle, None, ReasonNameTaken},
@@ -69,7 +69,7 @@ func TestPlan(t *testing.T) {
 		}), Gating, RestartTargets, ReasonRestarted},
 		{"the gate times out into a rollback", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Consumer, o.Restarted, o.InPhase = Gating, v2, ours(v2), true, time.Minute
-		}), RollingBack, None, ReasonGateTimedOut},
+		}), RollingBack, None, ReasonHealthCheckTimedOut},
 		{"a failed member recovers when the source goes back", with(func(o *Observation) {
 			o.Phase, o.Records.Rejected = Failed, v2
 		}), Idle, None, ReasonSourceRestored},
@@ -109,11 +109,11 @@ func TestConsumers(t *testing.T) {
 			}
 		})
 	}
-	lost := Observation{Phase: Failed, Records: Records{Active: v1, Rejected: v2}, Source: v2, SourceVerdict: Rejected, ServerOK: true}
+	lost := Observation{Phase: Failed, Records: Records{Active: v1, Rejected: v2}, Source: v2, SourceValidation: Rejected, ServerOK: true}
 	if Recoverable(lost) {
 		t.Error("the only copy of the active bundle was deleted, yet Recoverable says the planner can restore it")
 	}
-	lost.Source, lost.SourceVerdict = v1, Valid
+	lost.Source, lost.SourceValidation = v1, Valid
 	if !Recoverable(lost) {
 		t.Error("the source holds the active bundle, validated, yet Recoverable says it cannot be restored")
 	}

@@ -25,6 +25,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/gatedclient"
 )
@@ -73,7 +74,7 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)
-		msg := bounded(fmt.Sprintf("%s: %s Next step: %s", v.Reason, v.Message, v.NextStep), 1024)
+		msg := bound.Text(fmt.Sprintf("%s: %s Next step: %s", v.Reason, v.Message, v.NextStep), v1.MaxExpiryCheckFailureLength)
 		if v.Reason == classify.ReasonAdminPATInUse && c.ExpiryCheckFailure != msg {
 			r.event(conn, true, v.Reason, msg)
 		}
@@ -95,7 +96,7 @@ func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scop
 	if err != nil {
 		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site})
 		log.Info("reading the PAT's expiry failed", "bucket", v.Bucket, "reason", v.Reason)
-		c.ExpiryCheckFailure = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Reason, v.Message, v.NextStep), 1024)
+		c.ExpiryCheckFailure = bound.Text(fmt.Sprintf("%s: %s Next step: %s", v.Reason, v.Message, v.NextStep), v1.MaxExpiryCheckFailureLength)
 		return
 	}
 	c.ExpiryCheckFailure = ""

@@ -30,9 +30,9 @@ import (
 // step with a crash after any single write: after the phase is persisted, and between the
 // create call on Tableau and the write of the issued Secret.
 
-type issueWorld struct {
-	phase    IssuePhase
-	rec      IssueRecords
+type automaticWorld struct {
+	phase    AutomaticPhase
+	rec      AutomaticRecords
 	app      string // sorted secret ids on the app, comma-separated
 	issued   string
 	active   string // what consumers hold once no rotation is under way (the previous copy's during one)
@@ -53,19 +53,19 @@ type issueWorld struct {
 // Tableau's UI): "a" (the first secret the person gave), "p" and "q".
 func personal(id string) bool { return id == "a" || id == "p" || id == "q" }
 
-func (w issueWorld) appIDs() []string {
+func (w automaticWorld) appIDs() []string {
 	if w.app == "" {
 		return nil
 	}
 	return strings.Split(w.app, ",")
 }
 
-func (w *issueWorld) setApp(ids []string) {
+func (w *automaticWorld) setApp(ids []string) {
 	sort.Strings(ids)
 	w.app = strings.Join(ids, ",")
 }
 
-func (w issueWorld) onApp(id string) bool {
+func (w automaticWorld) onApp(id string) bool {
 	for _, s := range w.appIDs() {
 		if s == id {
 			return true
@@ -75,7 +75,7 @@ func (w issueWorld) onApp(id string) bool {
 }
 
 // effectiveSource is what the bundle planner rolls out: the issued Secret when it exists.
-func (w issueWorld) effectiveSource() string {
+func (w automaticWorld) effectiveSource() string {
 	switch {
 	case w.issued != "":
 		return w.issued
@@ -85,8 +85,8 @@ func (w issueWorld) effectiveSource() string {
 	return w.source
 }
 
-func (w issueWorld) observe(listed bool) IssueObservation {
-	o := IssueObservation{Phase: w.phase, Records: w.rec, Due: w.rotated == 0,
+func (w automaticWorld) observe(listed bool) AutomaticObservation {
+	o := AutomaticObservation{Phase: w.phase, Records: w.rec, Due: w.rotated == 0,
 		BundleIdle: w.effectiveSource() == w.active && !w.rejected && w.consumer == w.active,
 		Active:     w.active, Consumer: w.consumer, Source: w.source, Issued: w.issued, IssuedRejected: w.rejected}
 	if listed {
@@ -95,18 +95,18 @@ func (w issueWorld) observe(listed bool) IssueObservation {
 	return o
 }
 
-type issueCheck struct {
+type automaticCheck struct {
 	t    *testing.T
-	seen map[issueWorld]bool
+	seen map[automaticWorld]bool
 }
 
-func (c *issueCheck) fail(w issueWorld, format string, args ...any) {
+func (c *automaticCheck) fail(w automaticWorld, format string, args ...any) {
 	c.t.Helper()
 	c.t.Fatalf("state %+v: %s", w, fmt.Sprintf(format, args...))
 }
 
 // invariants that hold in every state.
-func (c *issueCheck) state(w issueWorld) {
+func (c *automaticCheck) state(w automaticWorld) {
 	if !w.onApp(w.consumer) {
 		c.fail(w, "the secret in the consumer Secret (%s) is not on the app", w.consumer)
 	}
@@ -126,8 +126,8 @@ func (c *issueCheck) state(w issueWorld) {
 
 // person lists what a person (or Tableau's UI) does between any two operator steps: make a
 // second secret on the app, delete it, or delete the issued Secret (a prune, a rename).
-func person(w issueWorld) []issueWorld {
-	var out []issueWorld
+func person(w automaticWorld) []automaticWorld {
+	var out []automaticWorld
 	if !w.onApp("q") && len(w.appIDs()) < MaxAppSecrets {
 		n := w
 		n.setApp(append(w.appIDs(), "q"))
@@ -153,8 +153,8 @@ func person(w issueWorld) []issueWorld {
 }
 
 // successors applies the next step (planning again after a listing), with every crash.
-func (c *issueCheck) successors(w issueWorld) []issueWorld {
-	var out []issueWorld
+func (c *automaticCheck) successors(w automaticWorld) []automaticWorld {
+	var out []automaticWorld
 	// The bundle planner's outcomes: a rotation under way (the consumer Secret holds the
 	// promoted secret) passes its gate or rolls back, whatever happens to the issued Secret;
 	// the issued credential is promoted or rejected.
@@ -181,9 +181,9 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 	listed := false
 	for range 3 {
 		o := w.observe(listed)
-		step := PlanIssue(o)
-		if !IssueAllowed(o.Phase, step.Phase) {
-			c.fail(w, "moved %s to %s, which IssueTransitions does not allow", o.Phase, step.Phase)
+		step := PlanAutomatic(o)
+		if !AutomaticAllowed(o.Phase, step.Phase) {
+			c.fail(w, "moved %s to %s, which AutomaticTransitions does not allow", o.Phase, step.Phase)
 		}
 		if step.Action == ListSecrets {
 			if listed {
@@ -194,12 +194,12 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 		}
 		persisted := w
 		persisted.phase, persisted.rec = step.Phase, step.Records
-		if persisted.phase == IssueIdle && w.phase != IssueIdle && w.phase != "" {
+		if persisted.phase == AutomaticIdle && w.phase != AutomaticIdle && w.phase != "" {
 			persisted.rotated++
 		}
 		changed := persisted != w
 		switch step.Action {
-		case IssueNone:
+		case AutomaticNone:
 			if changed {
 				out = append(out, persisted)
 			}
@@ -214,7 +214,7 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 			if step.Secret == w.rec.Retiring && w.active != w.rec.New {
 				c.fail(w, "deletes the old secret %s before its successor passed the gate", step.Secret)
 			}
-			if personal(step.Secret) && step.Secret != w.rec.Retiring && (w.rec.held(step.Secret) || w.phase != IssueCreating) {
+			if personal(step.Secret) && step.Secret != w.rec.Retiring && (w.rec.held(step.Secret) || w.phase != AutomaticCreating) {
 				// A secret that appears on the app after the intent to create (recorded again
 				// right before each create call) is indistinguishable from the orphan of a
 				// crash in that call; anything on the app before it is never deleted.
@@ -262,16 +262,16 @@ func (c *issueCheck) successors(w issueWorld) []issueWorld {
 }
 
 func TestIssueExploration(t *testing.T) {
-	c := &issueCheck{t: t, seen: map[issueWorld]bool{}}
-	starts := []issueWorld{
-		{phase: IssueIdle, app: "a", active: "a", consumer: "a", source: "a"},                                  // the first rotation
-		{phase: IssueIdle, app: "a", active: "a", consumer: "a", source: "s0", issued: "a", superseded: true},  // a later one
-		{phase: IssueIdle, app: "a,p", active: "a", consumer: "a", source: "a"},                                // a secret no one holds
-		{phase: IssueIdle, app: "a,p", active: "a", consumer: "a", source: "p", issued: "a", superseded: true}, // a person's secret in the source
+	c := &automaticCheck{t: t, seen: map[automaticWorld]bool{}}
+	starts := []automaticWorld{
+		{phase: AutomaticIdle, app: "a", active: "a", consumer: "a", source: "a"},                                  // the first rotation
+		{phase: AutomaticIdle, app: "a", active: "a", consumer: "a", source: "s0", issued: "a", superseded: true},  // a later one
+		{phase: AutomaticIdle, app: "a,p", active: "a", consumer: "a", source: "a"},                                // a secret no one holds
+		{phase: AutomaticIdle, app: "a,p", active: "a", consumer: "a", source: "p", issued: "a", superseded: true}, // a person's secret in the source
 	}
-	queue := append([]issueWorld(nil), starts...)
-	terminal := map[issueWorld]bool{}
-	edges := map[issueWorld][]issueWorld{}
+	queue := append([]automaticWorld(nil), starts...)
+	terminal := map[automaticWorld]bool{}
+	edges := map[automaticWorld][]automaticWorld{}
 	personMoves := 0
 	for len(queue) > 0 {
 		w := queue[0]
@@ -293,7 +293,7 @@ func TestIssueExploration(t *testing.T) {
 	}
 	for w := range terminal {
 		switch {
-		case w.phase == IssueStalled:
+		case w.phase == AutomaticStalled:
 			// Stalled only on a full app whose other secret a person made.
 			if len(w.appIDs()) < MaxAppSecrets || !w.onApp(w.active) {
 				c.fail(w, "stalled with app %s", w.app)
@@ -303,7 +303,7 @@ func TestIssueExploration(t *testing.T) {
 					c.fail(w, "stalled though the app holds %s, which the operator created", id)
 				}
 			}
-		case w.phase == IssueIdle && w.rotated > 0:
+		case w.phase == AutomaticIdle && w.rotated > 0:
 			// Only the active secret and what persons made remain: no orphan of a create.
 			for _, id := range w.appIDs() {
 				if id != w.active && !personal(id) {
@@ -318,7 +318,7 @@ func TestIssueExploration(t *testing.T) {
 		}
 	}
 	// Every state reaches an end: no livelock.
-	reaches := map[issueWorld]bool{}
+	reaches := map[automaticWorld]bool{}
 	for w := range terminal {
 		reaches[w] = true
 	}
@@ -346,14 +346,14 @@ func TestIssueExploration(t *testing.T) {
 		len(c.seen), len(terminal), personMoves)
 }
 
-// TestIssueTransitionsDocumented checks the table in IssueTransitions' comment against the map.
+// TestIssueTransitionsDocumented checks the table in AutomaticTransitions' comment against the map.
 func TestIssueTransitionsDocumented(t *testing.T) {
-	for _, p := range IssuePhases {
-		if _, ok := IssueTransitions[p]; !ok {
-			t.Errorf("phase %s has no row in IssueTransitions", p)
+	for _, p := range AutomaticPhases {
+		if _, ok := AutomaticTransitions[p]; !ok {
+			t.Errorf("phase %s has no row in AutomaticTransitions", p)
 		}
 	}
-	if len(IssueTransitions) != len(IssuePhases) {
-		t.Errorf("IssueTransitions has %d rows, IssuePhases %d", len(IssueTransitions), len(IssuePhases))
+	if len(AutomaticTransitions) != len(AutomaticPhases) {
+		t.Errorf("AutomaticTransitions has %d rows, AutomaticPhases %d", len(AutomaticTransitions), len(AutomaticPhases))
 	}
 }

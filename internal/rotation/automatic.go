@@ -21,7 +21,7 @@ import (
 	"strings"
 )
 
-// Automatic rotation issues connected-app secrets on Tableau's side. PlanIssue decides, from
+// Automatic rotation issues connected-app secrets on Tableau's side. PlanAutomatic decides, from
 // what is really on the app and in the operator's Secrets, the next step of one issue: record
 // the intent, clean up orphans, create a secret, hand it to the bundle planner (Plan) as the
 // source, and afterwards delete the old secret (gate passed) or the new one (rejected or
@@ -33,35 +33,35 @@ import (
 // and a secret among them that no one the operator knows holds belongs to someone else. It
 // is never deleted; when it leaves no room for a new secret, the rotation stalls naming it.
 
-// IssuePhase is where one automatic rotation stands; persisted before its action.
-type IssuePhase string
+// AutomaticPhase is where one automatic rotation stands; persisted before its action.
+type AutomaticPhase string
 
 // The issue phases. Their values are those of status.rotation.automatic.phase.
 const (
-	// IssueIdle: no automatic rotation under way.
-	IssueIdle IssuePhase = "Idle"
-	// IssueCreating: the intent is recorded (with the secret that will retire); orphans are
+	// AutomaticIdle: no automatic rotation under way.
+	AutomaticIdle AutomaticPhase = "Idle"
+	// AutomaticCreating: the intent is recorded (with the secret that will retire); orphans are
 	// deleted and a secret is created and kept in the issued Secret.
-	IssueCreating IssuePhase = "Creating"
-	// IssueRollingOut: the issued Secret is the source of the bundle planner, which
+	AutomaticCreating AutomaticPhase = "Creating"
+	// AutomaticRollingOut: the issued Secret is the source of the bundle planner, which
 	// validates, stages, promotes, restarts and gates it like any new credential.
-	IssueRollingOut IssuePhase = "RollingOut"
-	// IssueRetiring: the new secret passed the gate; the old one is deleted on Tableau.
-	IssueRetiring IssuePhase = "Retiring"
-	// IssueDiscarding: the new secret was rejected or rolled back; it is deleted on Tableau
+	AutomaticRollingOut AutomaticPhase = "RollingOut"
+	// AutomaticRetiring: the new secret passed the gate; the old one is deleted on Tableau.
+	AutomaticRetiring AutomaticPhase = "Retiring"
+	// AutomaticDiscarding: the new secret was rejected or rolled back; it is deleted on Tableau
 	// and the issued Secret gets the active credential back.
-	IssueDiscarding IssuePhase = "Discarding"
-	// IssueStalled: the app already holds two secrets and neither is the operator's to drop
+	AutomaticDiscarding AutomaticPhase = "Discarding"
+	// AutomaticStalled: the app already holds two secrets and neither is the operator's to drop
 	// (Tableau's error 128 on a third): the other one is in the person's source Secret, or
 	// was on the app before the intent (made in Tableau's UI, or by another tool). A person
 	// deletes one; the operator never deletes a secret it cannot prove it created.
-	IssueStalled IssuePhase = "Stalled"
+	AutomaticStalled AutomaticPhase = "Stalled"
 )
 
-// IssuePhases lists every issue phase.
-var IssuePhases = []IssuePhase{IssueIdle, IssueCreating, IssueRollingOut, IssueRetiring, IssueDiscarding, IssueStalled}
+// AutomaticPhases lists every issue phase.
+var AutomaticPhases = []AutomaticPhase{AutomaticIdle, AutomaticCreating, AutomaticRollingOut, AutomaticRetiring, AutomaticDiscarding, AutomaticStalled}
 
-// IssueTransitions is the one table of allowed issue phase changes; staying is allowed.
+// AutomaticTransitions is the one table of allowed issue phase changes; staying is allowed.
 //
 //	from         to
 //	Idle         Creating
@@ -70,62 +70,62 @@ var IssuePhases = []IssuePhase{IssueIdle, IssueCreating, IssueRollingOut, IssueR
 //	Retiring     Idle
 //	Discarding   Idle
 //	Stalled      Creating
-var IssueTransitions = map[IssuePhase][]IssuePhase{
-	IssueIdle:       {IssueCreating},
-	IssueCreating:   {IssueRollingOut, IssueStalled},
-	IssueRollingOut: {IssueRetiring, IssueDiscarding},
-	IssueRetiring:   {IssueIdle},
-	IssueDiscarding: {IssueIdle},
-	IssueStalled:    {IssueCreating},
+var AutomaticTransitions = map[AutomaticPhase][]AutomaticPhase{
+	AutomaticIdle:       {AutomaticCreating},
+	AutomaticCreating:   {AutomaticRollingOut, AutomaticStalled},
+	AutomaticRollingOut: {AutomaticRetiring, AutomaticDiscarding},
+	AutomaticRetiring:   {AutomaticIdle},
+	AutomaticDiscarding: {AutomaticIdle},
+	AutomaticStalled:    {AutomaticCreating},
 }
 
-// IssueAllowed reports whether the table allows moving from one issue phase to another.
-func IssueAllowed(from, to IssuePhase) bool { return allowedIn(IssueTransitions, from, to) }
+// AutomaticAllowed reports whether the table allows moving from one issue phase to another.
+func AutomaticAllowed(from, to AutomaticPhase) bool { return allowedIn(AutomaticTransitions, from, to) }
 
-// IssueAction is the one thing the controller does after persisting an issue step.
-type IssueAction string
+// AutomaticAction is the one thing the controller does after persisting an issue step.
+type AutomaticAction string
 
 // The issue actions. Each is idempotent.
 const (
-	IssueNone IssueAction = ""
+	AutomaticNone AutomaticAction = ""
 	// ListSecrets reads the app's secret ids (not persisted: the controller lists and plans
 	// again with Listed set).
-	ListSecrets IssueAction = "ListSecrets"
+	ListSecrets AutomaticAction = "ListSecrets"
 	// DeleteSecret deletes Step.Secret on the app.
-	DeleteSecret IssueAction = "DeleteSecret"
+	DeleteSecret AutomaticAction = "DeleteSecret"
 	// CreateSecret creates a secret on the app and writes it into the issued Secret.
-	CreateSecret IssueAction = "CreateSecret"
+	CreateSecret AutomaticAction = "CreateSecret"
 	// RestoreIssued copies the consumer bundle (the active credential) into the issued
 	// Secret, so the bundle planner's source is the active credential again.
-	RestoreIssued IssueAction = "RestoreIssued"
+	RestoreIssued AutomaticAction = "RestoreIssued"
 )
 
-// IssueReason says why a step was taken.
-type IssueReason string
+// AutomaticReason says why a step was taken.
+type AutomaticReason string
 
 // Issue reasons.
 const (
-	IssueReasonDue          IssueReason = "RotationDue"
-	IssueReasonOrphan       IssueReason = "OrphanSecret"
-	IssueReasonCreate       IssueReason = "CreatingSecret"
-	IssueReasonCreated      IssueReason = "SecretCreated"
-	IssueReasonWaiting      IssueReason = "RollingOut"
-	IssueReasonPassed       IssueReason = "NewSecretActive"
-	IssueReasonRetired      IssueReason = "OldSecretDeleted"
-	IssueReasonRejected     IssueReason = "NewSecretRejected"
-	IssueReasonDiscarded    IssueReason = "NewSecretDeleted"
-	IssueReasonSecretLimit  IssueReason = "ConnectedAppSecretLimit"
-	IssueReasonForeign      IssueReason = "ForeignSecret"
-	IssueReasonRoomAgain    IssueReason = "SecretSlotFree"
-	IssueReasonNothingToDo  IssueReason = ""
-	IssueReasonNeedsListing IssueReason = "ListingSecrets"
+	AutomaticReasonDue          AutomaticReason = "RotationDue"
+	AutomaticReasonOrphan       AutomaticReason = "OrphanSecret"
+	AutomaticReasonCreate       AutomaticReason = "CreatingSecret"
+	AutomaticReasonCreated      AutomaticReason = "SecretCreated"
+	AutomaticReasonWaiting      AutomaticReason = "RollingOut"
+	AutomaticReasonPassed       AutomaticReason = "NewSecretActive"
+	AutomaticReasonRetired      AutomaticReason = "OldSecretDeleted"
+	AutomaticReasonRejected     AutomaticReason = "NewSecretRejected"
+	AutomaticReasonDiscarded    AutomaticReason = "NewSecretDeleted"
+	AutomaticReasonSecretLimit  AutomaticReason = "ConnectedAppSecretLimit"
+	AutomaticReasonForeign      AutomaticReason = "ForeignSecret"
+	AutomaticReasonRoomAgain    AutomaticReason = "SecretSlotFree"
+	AutomaticReasonNothingToDo  AutomaticReason = ""
+	AutomaticReasonNeedsListing AutomaticReason = "ListingSecrets"
 )
 
 // MaxAppSecrets is Tableau's limit of secrets per connected app.
 const MaxAppSecrets = 2
 
-// IssueRecords are what status remembers of an automatic rotation.
-type IssueRecords struct {
+// AutomaticRecords are what status remembers of an automatic rotation.
+type AutomaticRecords struct {
 	// New is the secret the operator created for the rotation under way.
 	New string
 	// Retiring is the secret that was active when the rotation began.
@@ -135,14 +135,14 @@ type IssueRecords struct {
 	Held string
 }
 
-// HeldList joins secret ids into IssueRecords.Held.
+// HeldList joins secret ids into AutomaticRecords.Held.
 func HeldList(ids []string) string {
 	s := append([]string(nil), ids...)
 	sort.Strings(s)
 	return strings.Join(s, ",")
 }
 
-func (r IssueRecords) held(id string) bool {
+func (r AutomaticRecords) held(id string) bool {
 	for _, h := range strings.Split(r.Held, ",") {
 		if h != "" && h == id {
 			return true
@@ -151,10 +151,10 @@ func (r IssueRecords) held(id string) bool {
 	return false
 }
 
-// IssueObservation is what is really there. Secret ids only; values never.
-type IssueObservation struct {
-	Phase   IssuePhase
-	Records IssueRecords
+// AutomaticObservation is what is really there. Secret ids only; values never.
+type AutomaticObservation struct {
+	Phase   AutomaticPhase
+	Records AutomaticRecords
 	// Due: the schedule says a new secret is due.
 	Due bool
 	// BundleIdle: the bundle planner is Idle with the source's credential active (no other
@@ -177,18 +177,18 @@ type IssueObservation struct {
 	OnApp  []string
 }
 
-// IssueStep is the next phase, the records to persist with it, and one action.
-type IssueStep struct {
-	Phase   IssuePhase
-	Records IssueRecords
-	Action  IssueAction
-	// Secret is the secret id DeleteSecret deletes, or (with IssueReasonForeign) the secret
+// AutomaticStep is the next phase, the records to persist with it, and one action.
+type AutomaticStep struct {
+	Phase   AutomaticPhase
+	Records AutomaticRecords
+	Action  AutomaticAction
+	// Secret is the secret id DeleteSecret deletes, or (with AutomaticReasonForeign) the secret
 	// that is not the operator's and leaves no room.
 	Secret string
-	Reason IssueReason
+	Reason AutomaticReason
 }
 
-func (o IssueObservation) onApp(id string) bool {
+func (o AutomaticObservation) onApp(id string) bool {
 	for _, s := range o.OnApp {
 		if s == id {
 			return true
@@ -198,7 +198,7 @@ func (o IssueObservation) onApp(id string) bool {
 }
 
 // known are the secrets on the app that someone holds or that status records.
-func (o IssueObservation) known(id string) bool {
+func (o AutomaticObservation) known(id string) bool {
 	for _, k := range []string{o.Active, o.Consumer, o.Source, o.Issued, o.Records.New, o.Records.Retiring} {
 		if k != "" && k == id {
 			return true
@@ -209,7 +209,7 @@ func (o IssueObservation) known(id string) bool {
 
 // orphan is a secret on the app that no one the operator knows holds and that appeared after
 // the intent: only a create call of this rotation can have made it.
-func (o IssueObservation) orphan() string {
+func (o AutomaticObservation) orphan() string {
 	for _, s := range o.OnApp {
 		if !o.known(s) && !o.Records.held(s) {
 			return s
@@ -219,7 +219,7 @@ func (o IssueObservation) orphan() string {
 }
 
 // unknown is a secret on the app that no one the operator knows holds.
-func (o IssueObservation) unknown() string {
+func (o AutomaticObservation) unknown() string {
 	for _, s := range o.OnApp {
 		if !o.known(s) {
 			return s
@@ -230,7 +230,7 @@ func (o IssueObservation) unknown() string {
 
 // foreign is a secret on the app that was there before the intent and that neither
 // consumers, nor the source, nor the operator's records hold: someone else's.
-func (o IssueObservation) foreign() string {
+func (o AutomaticObservation) foreign() string {
 	for _, s := range o.OnApp {
 		if !o.known(s) && o.Records.held(s) {
 			return s
@@ -239,117 +239,117 @@ func (o IssueObservation) foreign() string {
 	return ""
 }
 
-// PlanIssue returns the next step of an automatic rotation.
-func PlanIssue(o IssueObservation) IssueStep {
-	stay := IssueStep{Phase: o.Phase, Records: o.Records}
-	to := func(p IssuePhase, rec IssueRecords, r IssueReason) IssueStep {
-		return IssueStep{Phase: p, Records: rec, Reason: r}
+// PlanAutomatic returns the next step of an automatic rotation.
+func PlanAutomatic(o AutomaticObservation) AutomaticStep {
+	stay := AutomaticStep{Phase: o.Phase, Records: o.Records}
+	to := func(p AutomaticPhase, rec AutomaticRecords, r AutomaticReason) AutomaticStep {
+		return AutomaticStep{Phase: p, Records: rec, Reason: r}
 	}
-	act := func(a IssueAction, secret string, r IssueReason) IssueStep {
+	act := func(a AutomaticAction, secret string, r AutomaticReason) AutomaticStep {
 		s := stay
 		s.Action, s.Secret, s.Reason = a, secret, r
 		return s
 	}
 	switch o.Phase {
-	case IssueIdle, "":
+	case AutomaticIdle, "":
 		if o.Due && o.BundleIdle && o.Active != "" {
 			if !o.Listed {
-				return act(ListSecrets, "", IssueReasonNeedsListing)
+				return act(ListSecrets, "", AutomaticReasonNeedsListing)
 			}
-			return to(IssueCreating, IssueRecords{Retiring: o.Active, Held: HeldList(o.OnApp)}, IssueReasonDue)
+			return to(AutomaticCreating, AutomaticRecords{Retiring: o.Active, Held: HeldList(o.OnApp)}, AutomaticReasonDue)
 		}
-		return IssueStep{Phase: IssueIdle}
-	case IssueCreating:
+		return AutomaticStep{Phase: AutomaticIdle}
+	case AutomaticCreating:
 		if o.Issued != "" && o.Issued != o.Records.Retiring {
 			// Created and stored (perhaps just before a crash): hand it to the bundle planner.
-			return to(IssueRollingOut, IssueRecords{New: o.Issued, Retiring: o.Records.Retiring, Held: o.Records.Held}, IssueReasonCreated)
+			return to(AutomaticRollingOut, AutomaticRecords{New: o.Issued, Retiring: o.Records.Retiring, Held: o.Records.Held}, AutomaticReasonCreated)
 		}
 		if c := o.Consumer; o.Issued == "" && c != "" && c != o.Records.Retiring && c != o.Source && !o.Records.held(c) {
 			// Created, stored and promoted before this phase moved on, then the issued Secret
 			// was pruned: the rotation under way is this one's.
-			return to(IssueRollingOut, IssueRecords{New: c, Retiring: o.Records.Retiring, Held: o.Records.Held}, IssueReasonCreated)
+			return to(AutomaticRollingOut, AutomaticRecords{New: c, Retiring: o.Records.Retiring, Held: o.Records.Held}, AutomaticReasonCreated)
 		}
 		if !o.Listed {
-			return act(ListSecrets, "", IssueReasonNeedsListing)
+			return act(ListSecrets, "", AutomaticReasonNeedsListing)
 		}
 		if id := o.orphan(); id != "" {
-			return act(DeleteSecret, id, IssueReasonOrphan)
+			return act(DeleteSecret, id, AutomaticReasonOrphan)
 		}
 		if len(o.OnApp) >= MaxAppSecrets {
 			if id := o.foreign(); id != "" {
-				s := to(IssueStalled, o.Records, IssueReasonForeign)
+				s := to(AutomaticStalled, o.Records, AutomaticReasonForeign)
 				s.Secret = id
 				return s
 			}
-			return to(IssueStalled, o.Records, IssueReasonSecretLimit)
+			return to(AutomaticStalled, o.Records, AutomaticReasonSecretLimit)
 		}
 		if held := HeldList(o.OnApp); held != o.Records.Held {
 			// Record again, right before the create call, what the app holds: a secret made
 			// meanwhile in Tableau's UI is then never taken for an orphan of this call.
 			rec := o.Records
 			rec.Held = held
-			return IssueStep{Phase: o.Phase, Records: rec, Reason: IssueReasonCreate}
+			return AutomaticStep{Phase: o.Phase, Records: rec, Reason: AutomaticReasonCreate}
 		}
-		return act(CreateSecret, "", IssueReasonCreate)
-	case IssueStalled:
+		return act(CreateSecret, "", AutomaticReasonCreate)
+	case AutomaticStalled:
 		if !o.Listed {
-			return act(ListSecrets, "", IssueReasonNeedsListing)
+			return act(ListSecrets, "", AutomaticReasonNeedsListing)
 		}
 		if len(o.OnApp) < MaxAppSecrets {
 			// Nothing was created while stalled: what the app holds now is the new intent's.
 			rec := o.Records
 			rec.Held = HeldList(o.OnApp)
-			return to(IssueCreating, rec, IssueReasonRoomAgain)
+			return to(AutomaticCreating, rec, AutomaticReasonRoomAgain)
 		}
 		if id := o.unknown(); id != "" {
 			s := stay
-			s.Secret, s.Reason = id, IssueReasonForeign
+			s.Secret, s.Reason = id, AutomaticReasonForeign
 			return s
 		}
 		return stay
-	case IssueRollingOut:
+	case AutomaticRollingOut:
 		switch {
 		case o.Records.New != "" && o.Active == o.Records.New && o.BundleIdle:
-			return to(IssueRetiring, o.Records, IssueReasonPassed)
+			return to(AutomaticRetiring, o.Records, AutomaticReasonPassed)
 		case o.IssuedRejected || (o.Issued != "" && o.Issued != o.Records.New):
-			return to(IssueDiscarding, o.Records, IssueReasonRejected)
+			return to(AutomaticDiscarding, o.Records, AutomaticReasonRejected)
 		case o.Issued == "" && o.BundleIdle && o.Active != o.Records.New:
 			// The issued Secret was pruned and the bundle planner ended without the new
 			// secret: discard it. While it may be promoted, it is left alone.
-			return to(IssueDiscarding, o.Records, IssueReasonRejected)
+			return to(AutomaticDiscarding, o.Records, AutomaticReasonRejected)
 		}
 		return stay
-	case IssueRetiring:
+	case AutomaticRetiring:
 		// The old secret may still be in the person's source Secret (the first one it gave):
 		// the issued Secret supersedes it, and consumers hold the new one.
 		old := o.Records.Retiring
 		if old != "" && old != o.Active && old != o.Issued && old != o.Consumer {
 			if !o.Listed {
-				return act(ListSecrets, "", IssueReasonNeedsListing)
+				return act(ListSecrets, "", AutomaticReasonNeedsListing)
 			}
 			if o.onApp(old) {
-				return act(DeleteSecret, old, IssueReasonRetired)
+				return act(DeleteSecret, old, AutomaticReasonRetired)
 			}
 		}
-		return to(IssueIdle, IssueRecords{}, IssueReasonRetired)
-	case IssueDiscarding:
+		return to(AutomaticIdle, AutomaticRecords{}, AutomaticReasonRetired)
+	case AutomaticDiscarding:
 		n := o.Records.New
 		if n != "" && n != o.Active && n != o.Source && n != o.Consumer {
 			if o.Issued == n {
 				// The issued Secret must not hold a secret that is about to be deleted.
-				return act(RestoreIssued, "", IssueReasonRejected)
+				return act(RestoreIssued, "", AutomaticReasonRejected)
 			}
 			if !o.Listed {
-				return act(ListSecrets, "", IssueReasonNeedsListing)
+				return act(ListSecrets, "", AutomaticReasonNeedsListing)
 			}
 			if o.onApp(n) {
-				return act(DeleteSecret, n, IssueReasonDiscarded)
+				return act(DeleteSecret, n, AutomaticReasonDiscarded)
 			}
 		}
 		if o.Issued != "" && o.Issued != o.Active {
-			return act(RestoreIssued, "", IssueReasonRejected)
+			return act(RestoreIssued, "", AutomaticReasonRejected)
 		}
-		return to(IssueIdle, IssueRecords{}, IssueReasonDiscarded)
+		return to(AutomaticIdle, AutomaticRecords{}, AutomaticReasonDiscarded)
 	}
 	return stay
 }

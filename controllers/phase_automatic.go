@@ -31,6 +31,7 @@ import (
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/audit"
+	"github.com/tableau-operator/tableau-operator/internal/bound"
 	"github.com/tableau-operator/tableau-operator/internal/callgate"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
 	"github.com/tableau-operator/tableau-operator/internal/credential"
@@ -43,11 +44,8 @@ import (
 // and before its value is stored: the moment that leaves an orphan.
 const CrashAfterSecretCreated = "SecretCreated"
 
-// maxSecretIDLength is the longest secret id status records (Tableau's are 36-character LUIDs).
-const maxSecretIDLength = 128
-
-// maxIssueSteps bounds the issue steps one reconcile takes.
-const maxIssueSteps = 8
+// maxAutomaticSteps bounds the issue steps one reconcile takes.
+const maxAutomaticSteps = 8
 
 // issuedName is the operator's Secret that holds the connected-app secret it created last.
 // With rotation.automatic it supersedes the person's source Secret as the bundle planner's
@@ -68,8 +66,8 @@ func adminNote(a *v1.AutomaticRotation) string {
 	return fmt.Sprintf("The site administrator's PAT in Secret %q is used only by the operator: each of its sign-ins ends every other session of that PAT, so no workload or person may use it.", a.AdminSecretRef.Name)
 }
 
-// issueScope is what one reconcile learned for the issue planner, and the admin session.
-type issueScope struct {
+// automaticScope is what one reconcile learned for the issue planner, and the admin session.
+type automaticScope struct {
 	admin *tableau.Session
 	// release lets the next reconcile use the admin PAT, after admin was signed out.
 	release func()
@@ -77,10 +75,10 @@ type issueScope struct {
 	ok      bool
 }
 
-// reconcileIssue observes, plans with rotation.PlanIssue, persists, and applies one action at
+// reconcileAutomatic observes, plans with rotation.PlanAutomatic, persists, and applies one action at
 // a time. Every phase is persisted before its action; the intent is persisted before the
 // create call, so a secret created just before a crash is found and deleted as an orphan.
-func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *scope) error {
+func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s *scope) error {
 	conn := s.conn
 	a := automatic(conn)
 	rs := conn.Status.Rotation
@@ -88,47 +86,47 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		if rs != nil {
 			rs.Automatic = nil
 		}
-		noteIssueWritesAccepted(s)
+		noteAutomaticWritesAccepted(s)
 		return nil
 	}
 	if rs.Automatic == nil {
-		rs.Automatic = &v1.AutomaticRotationStatus{Phase: string(rotation.IssueIdle)}
+		rs.Automatic = &v1.AutomaticRotationStatus{Phase: string(rotation.AutomaticIdle)}
 	}
 	st := rs.Automatic
-	isc := &issueScope{}
+	isc := &automaticScope{}
 	defer r.endAdminSession(ctx, s, isc)
-	for i := 0; i < maxIssueSteps; i++ {
-		o, due, err := r.observeIssue(ctx, s, isc)
+	for i := 0; i < maxAutomaticSteps; i++ {
+		o, due, err := r.observeAutomatic(ctx, s, isc)
 		if err != nil {
-			return r.issueFailed(ctx, s, err)
+			return r.automaticFailed(ctx, s, err)
 		}
-		if o.Phase != rotation.IssueIdle || (o.Due && o.BundleIdle) {
+		if o.Phase != rotation.AutomaticIdle || (o.Due && o.BundleIdle) {
 			if other, err := r.appSharedWith(ctx, conn); err != nil || other != "" {
-				return r.issueRefused(s, other, err)
+				return r.automaticRefused(s, other, err)
 			}
 		}
-		step := rotation.PlanIssue(o)
+		step := rotation.PlanAutomatic(o)
 		if step.Action == rotation.ListSecrets {
 			if err := r.listAppSecrets(ctx, s, isc); err != nil {
-				return r.issueFailed(ctx, s, err)
+				return r.automaticFailed(ctx, s, err)
 			}
 			continue // a failure is cleared by the step's action, which the listing only prepares
 		}
-		if !rotation.IssueAllowed(o.Phase, step.Phase) {
-			return fmt.Errorf("the issue planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
+		if !rotation.AutomaticAllowed(o.Phase, step.Phase) {
+			return fmt.Errorf("the automatic rotation planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
 		}
-		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.IssueNone {
-			issueSucceeded(st)
-			noteIssueWritesAccepted(s) // nothing is left to write
-			if step.Phase == rotation.IssueIdle {
+		if step.Phase == o.Phase && step.Records == o.Records && step.Action == rotation.AutomaticNone {
+			automaticSucceeded(st)
+			noteAutomaticWritesAccepted(s) // nothing is left to write
+			if step.Phase == rotation.AutomaticIdle {
 				st.Reason, st.Message = "Scheduled", fmt.Sprintf("The next secret is created at %s. %s", due.UTC().Format(time.RFC3339), adminNote(a))
 				if wait := due.Sub(r.now()); wait > 0 {
 					s.requeueIn(wait)
 				}
 			}
-			if step.Phase == rotation.IssueStalled {
-				if step.Reason == rotation.IssueReasonForeign {
-					st.Reason, st.Message = string(step.Reason), issueMessage(conn, step)
+			if step.Phase == rotation.AutomaticStalled {
+				if step.Reason == rotation.AutomaticReasonForeign {
+					st.Reason, st.Message = string(step.Reason), automaticMessage(conn, step)
 				}
 				s.requeueIn(jitter(SlowRecheck))
 			}
@@ -137,24 +135,24 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 		if step.Phase != o.Phase {
 			st.Phase = string(step.Phase)
 			st.Reason = string(step.Reason)
-			st.Message = issueMessage(conn, step)
-			if step.Phase == rotation.IssueCreating {
+			st.Message = automaticMessage(conn, step)
+			if step.Phase == rotation.AutomaticCreating {
 				t := metav1.NewTime(r.now())
 				st.CreatingSince = &t
 			}
 		}
 		st.NewSecretID, st.RetiringSecretID, st.HeldSecretIDs = step.Records.New, step.Records.Retiring, heldIDs(step.Records.Held)
-		if step.Phase == rotation.IssueIdle {
+		if step.Phase == rotation.AutomaticIdle {
 			st.CreatingSince = nil
 		}
 		if err := r.persistLocked(ctx, s); err != nil {
 			return err
 		}
 		if step.Phase != o.Phase {
-			r.event(conn, step.Phase == rotation.IssueStalled || step.Phase == rotation.IssueDiscarding, st.Reason, st.Message)
+			r.event(conn, step.Phase == rotation.AutomaticStalled || step.Phase == rotation.AutomaticDiscarding, st.Reason, st.Message)
 			ctrl.LoggerFrom(ctx).Info("automatic rotation", "phase", st.Phase, "reason", st.Reason)
 		}
-		if err := r.applyIssue(ctx, s, isc, step); err != nil {
+		if err := r.applyAutomatic(ctx, s, isc, step); err != nil {
 			if errors.Is(err, ErrCrash) {
 				return err
 			}
@@ -162,44 +160,44 @@ func (r *TableauConnectionReconciler) reconcileIssue(ctx context.Context, s *sco
 				// The -issued Secret's write refused: on WritesAccepted, retried with backoff.
 				return nil
 			}
-			return r.issueFailed(ctx, s, err)
+			return r.automaticFailed(ctx, s, err)
 		}
 		if step.Action == rotation.CreateSecret || step.Action == rotation.RestoreIssued {
-			noteIssueWritesAccepted(s)
+			noteAutomaticWritesAccepted(s)
 		}
-		issueSucceeded(st)
+		automaticSucceeded(st)
 		isc.ok = false // what is on the app changed: list again when needed
 	}
 	s.requeueIn(time.Second)
 	return nil
 }
 
-func issueMessage(conn *v1.TableauConnection, step rotation.IssueStep) string {
+func automaticMessage(conn *v1.TableauConnection, step rotation.AutomaticStep) string {
 	switch step.Phase {
-	case rotation.IssueCreating:
+	case rotation.AutomaticCreating:
 		return fmt.Sprintf("A new secret is due; creating it on connected app %q (secret %q retires after the gate).", conn.Status.Credentials.ClientID, step.Records.Retiring)
-	case rotation.IssueRollingOut:
+	case rotation.AutomaticRollingOut:
 		return fmt.Sprintf("Secret %q was created and is rolled out to the consumers.", step.Records.New)
-	case rotation.IssueRetiring:
+	case rotation.AutomaticRetiring:
 		return fmt.Sprintf("Secret %q passed the gate; deleting secret %q on Tableau.", step.Records.New, step.Records.Retiring)
-	case rotation.IssueDiscarding:
+	case rotation.AutomaticDiscarding:
 		return fmt.Sprintf("Secret %q was rejected or rolled back; deleting it on Tableau, consumers keep %q.", step.Records.New, step.Records.Retiring)
-	case rotation.IssueStalled:
-		if step.Reason == rotation.IssueReasonForeign {
-			return bounded(fmt.Sprintf("The connected app already holds two secrets (Tableau's limit) and secret %q is not the operator's: it was on the app before the operator decided to create one, and neither the consumers nor the source Secret hold it (made in Tableau's UI or by another tool?). The operator deletes on Tableau only what it can prove it created. Next step: delete secret %q on the connected app if no one uses it; automatic rotation goes on by itself.",
+	case rotation.AutomaticStalled:
+		if step.Reason == rotation.AutomaticReasonForeign {
+			return bound.Text(fmt.Sprintf("The connected app already holds two secrets (Tableau's limit) and secret %q is not the operator's: it was on the app before the operator decided to create one, and neither the consumers nor the source Secret hold it (made in Tableau's UI or by another tool?). The operator deletes on Tableau only what it can prove it created. Next step: delete secret %q on the connected app if no one uses it; automatic rotation goes on by itself.",
 				step.Secret, step.Secret), 1024)
 		}
 		return "The connected app already holds two secrets (Tableau's limit, error 128) and neither is the operator's to delete: one is the active secret, the other is in the source Secret. Delete the one no one uses on Tableau; the operator never deletes the active one."
-	case rotation.IssueIdle:
+	case rotation.AutomaticIdle:
 		return "The automatic rotation finished."
 	}
 	return string(step.Reason)
 }
 
-// issueDue says whether a new secret is due, and otherwise how long until it is: every after
+// automaticDue says whether a new secret is due, and otherwise how long until it is: every after
 // the active secret became active, or after the last create (a rejected secret is not
 // retried at once).
-func issueDue(conn *v1.TableauConnection, now time.Time) (bool, time.Time) {
+func automaticDue(conn *v1.TableauConnection, now time.Time) (bool, time.Time) {
 	a, rs := automatic(conn), conn.Status.Rotation
 	since := conn.CreationTimestamp.Time
 	if rs.ActiveSince != nil {
@@ -212,20 +210,20 @@ func issueDue(conn *v1.TableauConnection, now time.Time) (bool, time.Time) {
 	return !now.Before(due), due
 }
 
-// observeIssue reads what the issue planner needs. In the steady state (Idle, not due) it
+// observeAutomatic reads what the issue planner needs. In the steady state (Idle, not due) it
 // reads nothing but status.
-func (r *TableauConnectionReconciler) observeIssue(ctx context.Context, s *scope, isc *issueScope) (rotation.IssueObservation, time.Time, error) {
+func (r *TableauConnectionReconciler) observeAutomatic(ctx context.Context, s *scope, isc *automaticScope) (rotation.AutomaticObservation, time.Time, error) {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	st := rs.Automatic
-	o := rotation.IssueObservation{Phase: rotation.IssuePhase(st.Phase),
-		Records: rotation.IssueRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID, Held: rotation.HeldList(st.HeldSecretIDs)}}
+	o := rotation.AutomaticObservation{Phase: rotation.AutomaticPhase(st.Phase),
+		Records: rotation.AutomaticRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID, Held: rotation.HeldList(st.HeldSecretIDs)}}
 	if o.Phase == "" {
-		o.Phase = rotation.IssueIdle
+		o.Phase = rotation.AutomaticIdle
 	}
 	var due time.Time
-	o.Due, due = issueDue(conn, r.now())
+	o.Due, due = automaticDue(conn, r.now())
 	o.BundleIdle = rs.Phase == v1.RotationIdle && rs.ActiveRevision != "" && rs.ActiveRevision == s.revision && rs.FailedRevision == ""
-	if o.Phase == rotation.IssueIdle && !(o.Due && o.BundleIdle) {
+	if o.Phase == rotation.AutomaticIdle && !(o.Due && o.BundleIdle) {
 		return o, due, nil
 	}
 	var err error
@@ -288,7 +286,7 @@ func (r *TableauConnectionReconciler) personSecretID(ctx context.Context, conn *
 
 // adminSession signs in with the administrator's PAT, once per reconcile. Its Secret needs
 // its owner's consent, like every source Secret.
-func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope, isc *issueScope) (*tableau.Session, error) {
+func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope, isc *automaticScope) (*tableau.Session, error) {
 	if isc.admin != nil {
 		return isc.admin, nil
 	}
@@ -343,7 +341,7 @@ func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope,
 	return sess, release, nil
 }
 
-func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *issueScope) {
+func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *automaticScope) {
 	if isc.admin == nil {
 		return
 	}
@@ -353,7 +351,7 @@ func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *sc
 	}
 }
 
-func (r *TableauConnectionReconciler) listAppSecrets(ctx context.Context, s *scope, isc *issueScope) error {
+func (r *TableauConnectionReconciler) listAppSecrets(ctx context.Context, s *scope, isc *automaticScope) error {
 	admin, err := r.adminSession(ctx, s, isc)
 	if err != nil {
 		return err
@@ -370,8 +368,8 @@ func (r *TableauConnectionReconciler) listAppSecrets(ctx context.Context, s *sco
 	return nil
 }
 
-// applyIssue performs the issue step's one action.
-func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, isc *issueScope, step rotation.IssueStep) error {
+// applyAutomatic performs the issue step's one action.
+func (r *TableauConnectionReconciler) applyAutomatic(ctx context.Context, s *scope, isc *automaticScope, step rotation.AutomaticStep) error {
 	conn := s.conn
 	clientID := conn.Status.Credentials.ClientID
 	switch step.Action {
@@ -396,9 +394,9 @@ func (r *TableauConnectionReconciler) applyIssue(ctx context.Context, s *scope, 
 		if err != nil {
 			return err
 		}
-		if len(created.ID) > maxSecretIDLength {
+		if len(created.ID) > v1.MaxSecretIDLength {
 			// Status could not record it; left on the app, it is an orphan the next attempt deletes.
-			return fmt.Errorf("tableau answered with a secret id of %d characters, more than %d", len(created.ID), maxSecretIDLength)
+			return fmt.Errorf("tableau answered with a secret id of %d characters, more than %d", len(created.ID), v1.MaxSecretIDLength)
 		}
 		if r.CrashHook != nil {
 			if err := r.CrashHook(CrashAfterSecretCreated); err != nil {
@@ -470,14 +468,14 @@ func (r *TableauConnectionReconciler) appSharedWith(ctx context.Context, conn *v
 	return "", nil
 }
 
-// issueRefused stops automatic rotation of a shared connected app before any Tableau call.
-func (r *TableauConnectionReconciler) issueRefused(s *scope, other string, err error) error {
+// automaticRefused stops automatic rotation of a shared connected app before any Tableau call.
+func (r *TableauConnectionReconciler) automaticRefused(s *scope, other string, err error) error {
 	if err != nil {
 		return err // a Kubernetes error: controller-runtime retries
 	}
 	st := s.conn.Status.Rotation.Automatic
 	st.Reason = ReasonConnectedAppShared
-	st.Message = bounded(fmt.Sprintf("TableauConnection %s also signs in with connected app %q: rotating its secrets here would delete a secret that connection's consumers hold, so the operator creates and deletes none. Next step: give each TableauConnection its own connected app.",
+	st.Message = bound.Text(fmt.Sprintf("TableauConnection %s also signs in with connected app %q: rotating its secrets here would delete a secret that connection's consumers hold, so the operator creates and deletes none. Next step: give each TableauConnection its own connected app.",
 		other, s.conn.Status.Credentials.ClientID), 1024)
 	st.ConsecutiveFailures++
 	wait := jitter(SlowRecheck)
@@ -487,12 +485,12 @@ func (r *TableauConnectionReconciler) issueRefused(s *scope, other string, err e
 	return nil
 }
 
-// issueFailed records a failed Tableau or Kubernetes call of the automatic rotation on its
+// automaticFailed records a failed Tableau or Kubernetes call of the automatic rotation on its
 // status and retries later: transient failures after the backoff, others after an hour.
-func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope, err error) error {
+func (r *TableauConnectionReconciler) automaticFailed(ctx context.Context, s *scope, err error) error {
 	st := s.conn.Status.Rotation.Automatic
 	if held, ok := gatedclient.AsHeld(err); ok {
-		return issueHeld(s, st, held)
+		return automaticHeld(s, st, held)
 	}
 	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: s.conn.Spec.Site})
 	var status apierrors.APIStatus
@@ -500,13 +498,13 @@ func (r *TableauConnectionReconciler) issueFailed(ctx context.Context, s *scope,
 		return err // a Kubernetes error: controller-runtime retries
 	}
 	st.Reason = v.Reason
-	st.Message = bounded(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
+	st.Message = bound.Text(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
 	st.ConsecutiveFailures++
 	if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
 		appMayBeGone(s)
 	}
 	wait := jitter(SlowRecheck)
-	if v.Bucket.Transient() {
+	if transient(v.Bucket) {
 		// Capped exponential backoff, never shorter than Tableau's Retry-After.
 		var retryAfter time.Duration
 		if te, ok := tableau.AsError(err); ok {
@@ -537,8 +535,8 @@ func appMayBeGone(s *scope) {
 // ReasonRecovered is status.rotation.automatic.reason after a failed step worked again.
 const ReasonRecovered = "Recovered"
 
-// issueSucceeded clears the failure record once a step of the automatic rotation worked.
-func issueSucceeded(st *v1.AutomaticRotationStatus) {
+// automaticSucceeded clears the failure record once a step of the automatic rotation worked.
+func automaticSucceeded(st *v1.AutomaticRotationStatus) {
 	if st.ConsecutiveFailures == 0 {
 		return
 	}

@@ -38,9 +38,9 @@ import (
 
 // Defaults of rotation.
 const (
-	DefaultGateTimeout = 10 * time.Minute
-	gatePoll           = 2 * time.Second
-	targetRecheck      = 5 * time.Second
+	DefaultHealthCheckTimeout = 10 * time.Minute
+	healthCheckPoll           = 2 * time.Second
+	targetRecheck             = 5 * time.Second
 	// nameTakenRecheck paces the look at a Secret name someone else holds: such a Secret
 	// lacks the operator's label, so no watch event says when it goes.
 	nameTakenRecheck = 10 * time.Second
@@ -52,11 +52,11 @@ const (
 // action, the way a killed operator would stop. Tests use it.
 var ErrCrash = errors.New("simulated crash")
 
-func gateTimeout(conn *v1.TableauConnection) time.Duration {
+func healthCheckTimeout(conn *v1.TableauConnection) time.Duration {
 	if d := conn.Spec.Rotation.HealthCheck.Timeout; d != nil {
 		return d.Duration
 	}
-	return DefaultGateTimeout
+	return DefaultHealthCheckTimeout
 }
 
 func signInBeforePromotion(conn *v1.TableauConnection) bool {
@@ -66,7 +66,7 @@ func signInBeforePromotion(conn *v1.TableauConnection) bool {
 
 // rotationScope is what one reconcile learned about the rotation beyond the Observation.
 type rotationScope struct {
-	check       rotation.Verdict // the sign-in right before promotion, in this reconcile
+	check       rotation.Validation // the sign-in right before promotion, in this reconcile
 	checkDetail string
 	turnWhy     string
 	targets     rollout
@@ -147,7 +147,7 @@ func setRecords(rs *v1.RotationStatus, r rotation.Records) {
 
 // sourceVerdict says what validation found about the source's revision at the current server
 // and site. A Secret that cannot be read is the connection's failure, never a rejection.
-func sourceVerdict(s *scope) rotation.Verdict {
+func sourceVerdict(s *scope) rotation.Validation {
 	var ce *classify.CredentialError
 	if s.revision == "" || errors.As(s.credErr, &ce) {
 		return rotation.Unreadable
@@ -161,7 +161,7 @@ func sourceVerdict(s *scope) rotation.Verdict {
 		return rotation.Valid
 	case v1.ResultFailed:
 		if f := s.conn.Status.LastFailure; f != nil && f.Stage == v1.StageSignIn && f.Revision == s.revision {
-			if classify.Bucket(f.Bucket).Transient() {
+			if transientFailure(f) {
 				return rotation.Transient
 			}
 			return rotation.Rejected
@@ -185,15 +185,15 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 	f := conn.Status.LastFailure
 	var caErr *classify.CABundleError
 	o := rotation.Observation{
-		Phase: rotation.Phase(rs.Phase), InPhase: now.Sub(rs.PhaseSince.Time), GateTimeout: gateTimeout(conn),
+		Phase: rotation.Phase(rs.Phase), InPhase: now.Sub(rs.PhaseSince.Time), HealthCheckTimeout: healthCheckTimeout(conn),
 		Records:              recordsOf(rs),
 		Source:               rotation.Bundle{Revision: s.revision, Endpoint: endpointDigest(conn)},
-		SourceVerdict:        sourceVerdict(s),
+		SourceValidation:     sourceVerdict(s),
 		ServerOK:             conn.Status.Server != nil && (f == nil || f.Stage != v1.StageServer) && !errors.As(s.credErr, &caErr),
 		CheckBeforePromotion: signInBeforePromotion(conn),
 		Check:                rsc.check,
 	}
-	if o.SourceVerdict == rotation.Unreadable {
+	if o.SourceValidation == rotation.Unreadable {
 		o.Source = rotation.Bundle{}
 	}
 	var err error
@@ -305,13 +305,13 @@ func (r *TableauConnectionReconciler) describe(s *scope, rsc *rotationScope, o r
 	case rotation.ReasonPromoted:
 		return fmt.Sprintf("Consumers got revision %s (the previous one is kept for rollback); restarting them.", rec.Candidate.Revision)
 	case rotation.ReasonRestarted:
-		return fmt.Sprintf("Waiting up to %s for %d restarted consumers to become available.", gateTimeout(conn), len(conn.Spec.Consumers.RestartTargets))
-	case rotation.ReasonGatePassed:
+		return fmt.Sprintf("Waiting up to %s for %d restarted consumers to become available.", healthCheckTimeout(conn), len(conn.Spec.Consumers.RestartTargets))
+	case rotation.ReasonHealthCheckPassed:
 		return "Consumers are available with the new credential."
 	case rotation.ReasonCompleted:
 		return fmt.Sprintf("Revision %s is active; the previous credential was dropped.", rec.Active.Revision)
-	case rotation.ReasonGateTimedOut:
-		return fmt.Sprintf("%s not available %s after the restart; restoring revision %s.", strings.Join(rsc.targets.waiting, ", "), gateTimeout(conn), o.Records.Previous.Revision)
+	case rotation.ReasonHealthCheckTimedOut:
+		return fmt.Sprintf("%s not available %s after the restart; restoring revision %s.", strings.Join(rsc.targets.waiting, ", "), healthCheckTimeout(conn), o.Records.Previous.Revision)
 	case rotation.ReasonRolledBack:
 		msg := s.conn.Status.Rotation.Message
 		if rec.Active == o.Records.Candidate {
@@ -364,7 +364,7 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:
 		rs.Message = "Waiting for " + strings.Join(rsc.targets.waiting, ", ") + " to become available."
-		s.requeueIn(gatePoll)
+		s.requeueIn(healthCheckPoll)
 	default:
 		if rs.Reason == v1.ReasonSecretNameTaken {
 			rs.Reason, rs.Message = string(step.Reason), "The Secret names are free again."
@@ -449,7 +449,7 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 	}
 	v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: conn.Spec.Site, ConnectedApp: usesConnectedApp(conn)})
 	rsc.checkDetail = string(v.Bucket) + ": " + v.Reason
-	if !v.Bucket.Transient() {
+	if !transient(v.Bucket) {
 		rsc.check = rotation.Rejected
 		return nil
 	}
