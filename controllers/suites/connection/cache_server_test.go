@@ -30,6 +30,7 @@ import (
 // last-applied annotation, and the operator writes status computed from those copies; the
 // server keeps the annotation, and each attempt is added to the history it already had.
 func TestCacheLeavesOutNothingOnTheServer(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.CreateSecret(t, "applied-pat", tn.Secret)
 	c := tn.Connection("applied", "3.24")

@@ -27,6 +27,7 @@ import (
 )
 
 func TestConnectedAppSignsInWithAJWTAndPublishesItsBundle(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "delta-app", false)
 	value := w.App(t, "delta", "client-delta", "s1")
@@ -75,6 +76,7 @@ func TestConnectedAppSignsInWithAJWTAndPublishesItsBundle(t *testing.T) {
 }
 
 func TestConnectedAppWithAnUnknownSecretIsRejectedWithANextStep(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.App(t, "echo", "client-echo", "s1")
 	wrong := RandomSecret()

@@ -31,6 +31,7 @@ import (
 )
 
 func TestUnlabelledSecretIsRefusedUntilLabelled(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shy-pat", Namespace: tn.NS},
 		Data: map[string][]byte{"tokenName": []byte(TokenName), "tokenSecret": []byte(tn.Secret)}}
@@ -86,6 +87,7 @@ func TestUnlabelledSecretIsRefusedUntilLabelled(t *testing.T) {
 }
 
 func TestServerOutsideAllowedServersFailsBeforeTheSecretIsRead(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.CreateSecret(t, "far-pat", tn.Secret)
 	Create(t, tn.Connection("far", "3.24", func(c *v1.TableauConnection) { c.Spec.Server = "https://tableau.elsewhere.example" }))

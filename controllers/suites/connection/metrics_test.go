@@ -33,6 +33,7 @@ import (
 // of the manager's registry sees them; then that the README's metrics table describes exactly
 // the registry, and that nothing of the connection and its fleet is left after deletion.
 func TestMetricsFollowAConnection(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	rec := StartRecording(t, w.NS)
 	NewFleet(t, w.NS)

@@ -32,6 +32,7 @@ import (
 // says so on WritesAccepted, Ready and Stalled with the API's reason and a next step, counts
 // it, tells it in an event, and goes on once the quota allows the write.
 func TestRefusedWriteOverQuotaReachesStatus(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "quota")
 	before := testutil.ToFloat64(metrics.RefusedWrites.WithLabelValues(v1.ReasonWriteQuotaExceeded))

@@ -36,6 +36,7 @@ import (
 )
 
 func TestHealthyConnection(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.CreateSecret(t, "healthy-pat", tn.Secret)
 	Create(t, tn.Connection("healthy", "3.24"))
@@ -97,6 +98,7 @@ func TestHealthyConnection(t *testing.T) {
 }
 
 func TestRevokedPAT(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	if err := tn.Sim.RevokePAT(Site, TokenName); err != nil {
 		t.Fatal(err)
@@ -145,6 +147,7 @@ func TestRevokedPAT(t *testing.T) {
 }
 
 func TestSecretMissingThenCreated(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	Create(t, tn.Connection("late", "3.24"))
 	c := WaitFor(t, tn.NS, "late", "SecretNotFound", ReadyReason("SecretNotFound"))
@@ -166,6 +169,7 @@ func TestSecretMissingThenCreated(t *testing.T) {
 }
 
 func TestSecretKeyMissing(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "nokey-pat", Namespace: tn.NS, Labels: Consent}, Data: map[string][]byte{"tokenName": []byte(TokenName)}}
 	Create(t, s)
@@ -182,6 +186,7 @@ func TestSecretKeyMissing(t *testing.T) {
 }
 
 func TestVersionPinAboveServer(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.CreateSecret(t, "pinned-pat", tn.Secret)
 	Create(t, tn.Connection("pinned", "3.27"))
@@ -208,6 +213,7 @@ func TestVersionPinAboveServer(t *testing.T) {
 }
 
 func TestRateLimitStormStaysWithinBackoff(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.Sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitHTML, Endpoint: tableau.EndpointSignIn, RetryAfter: "1"})
 	tn.CreateSecret(t, "storm-pat", tn.Secret)
@@ -244,6 +250,7 @@ func TestRateLimitStormStaysWithinBackoff(t *testing.T) {
 }
 
 func TestServerDownThenUp(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.Sim.Inject(tableausim.Fault{Kind: tableausim.FaultServerError, Endpoint: tableau.EndpointServerInfo})
 	tn.CreateSecret(t, "down-pat", tn.Secret)
@@ -266,6 +273,7 @@ func TestServerDownThenUp(t *testing.T) {
 }
 
 func TestSuspendMakesNoTableauCall(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.CreateSecret(t, "paused-pat", tn.Secret)
 	Create(t, tn.Connection("paused", "3.24", func(c *v1.TableauConnection) { c.Spec.Suspend = true }))
@@ -281,6 +289,7 @@ func TestSuspendMakesNoTableauCall(t *testing.T) {
 }
 
 func TestOnChangeDoesNotEndAWorkloadSession(t *testing.T) {
+	t.Parallel()
 	tn := NewTenant(t, "3.24")
 	tn.CreateSecret(t, "shared-pat", tn.Secret)
 	Create(t, tn.Connection("shared", "3.24"))

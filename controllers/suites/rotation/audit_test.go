@@ -25,6 +25,7 @@ import (
 )
 
 func TestAuditTrailOfAPATRotation(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "ledger-app", false)
 	w.SetSource(t, "ledger", "ledger-v1", w.Pat(t, "ledger", "ledger-v1", false))
@@ -51,6 +52,7 @@ func TestAuditTrailOfAPATRotation(t *testing.T) {
 }
 
 func TestAuditTrailOfARejectedCandidate(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "till-app", false)
 	w.SetSource(t, "till", "till-v1", w.Pat(t, "till", "till-v1", false))
@@ -73,6 +75,7 @@ func TestAuditTrailOfARejectedCandidate(t *testing.T) {
 // A second bad credential while the first rejection stands is a rejection of its own: the
 // phase stays Failed, but the trail must still say which revision was rejected.
 func TestAuditTrailOfASecondRejectedCandidate(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "kiosk-app", false)
 	w.SetSource(t, "kiosk", "kiosk-v1", w.Pat(t, "kiosk", "kiosk-v1", false))

@@ -34,6 +34,7 @@ import (
 // A consumer Secret deleted after a new PAT was rejected held the only copy of the working
 // credential: status must say so, with what to do, instead of Ready=True "holds revision X".
 func TestDeletedConsumerSecretAfterARejectionIsNotReady(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "lost-app", false)
 	w.SetSource(t, "lost", "lost-v1", w.Pat(t, "lost", "lost-v1", false))
@@ -64,6 +65,7 @@ func TestDeletedConsumerSecretAfterARejectionIsNotReady(t *testing.T) {
 // Renaming spec.consumers.secretName while the rotation is Failed leaves the new name empty:
 // the same loss, said the same way.
 func TestRenamedConsumerSecretWhileFailedIsNotReady(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "moved-app", false)
 	w.SetSource(t, "moved", "moved-v1", w.Pat(t, "moved", "moved-v1", false))
@@ -81,6 +83,7 @@ func TestRenamedConsumerSecretWhileFailedIsNotReady(t *testing.T) {
 // A deleted consumer Secret whose credential the source still holds is written again, and
 // Ready is True only once it exists.
 func TestDeletedConsumerSecretIsWrittenAgain(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "again-app", false)
 	w.SetSource(t, "again", "again-v1", w.Pat(t, "again", "again-v1", false))
@@ -103,6 +106,7 @@ func TestDeletedConsumerSecretIsWrittenAgain(t *testing.T) {
 // and gated; the gate's clock is not reset, and the rotation completes instead of rolling
 // back a healthy workload.
 func TestRestartTargetAddedDuringTheGateIsRestarted(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "gated-app", false)
 	w.Deployment(t, "gated-extra", false)
@@ -138,6 +142,7 @@ func TestRestartTargetAddedDuringTheGateIsRestarted(t *testing.T) {
 // another name, which CEL cannot see) is refused in status before any sign-in with it: the
 // expiry check would end every workload's session.
 func TestAdminSecretHoldingTheConnectionsPATIsRefused(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "same-app", false)
 	secret := w.Pat(t, "same", "same-v1", false)
@@ -164,6 +169,7 @@ func TestAdminSecretHoldingTheConnectionsPATIsRefused(t *testing.T) {
 // restore) finds the source's PAT already validated there and does not sign in with it: that
 // sign-in would end the session of every workload using it.
 func TestRecreatedConnectionDoesNotSignInWithTheRetainedConsumersPAT(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "again2-app", false)
 	w.SetSource(t, "again2", "again2-v1", w.Pat(t, "again2", "again2-v1", false))
@@ -202,6 +208,7 @@ func TestRecreatedConnectionDoesNotSignInWithTheRetainedConsumersPAT(t *testing.
 // Argo CD creates the Deployment after the connection) has not written the consumer Secret:
 // sign-in works, but Ready must not say True while workloads that start now get nothing.
 func TestFirstRolloutWaitingForATargetIsNotReady(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.SetSource(t, "early", "early-v1", w.Pat(t, "early", "early-v1", false))
 	Create(t, w.TenantConnection("early"))
@@ -233,6 +240,7 @@ func TestFirstRolloutWaitingForATargetIsNotReady(t *testing.T) {
 // credential again; it never saves the restored one for rollback, so a rotation whose gate
 // fails never rolls consumers back to it, nor records it as active, nor calls it Ready.
 func TestConsumerSecretRestoredFromAnOldBackupIsNeverRolledBackTo(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "backup-app", false)
 	w.SetSource(t, "backup", "backup-v1", w.Pat(t, "backup", "backup-v1", false))

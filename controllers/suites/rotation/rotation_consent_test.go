@@ -32,6 +32,7 @@ import (
 // must not sign in with the candidate without the bundle (a TLS failure there is not the
 // candidate's fault and must not reject it): it waits, and goes on once consent is back.
 func TestRefusedCABundleNeitherChecksNorRejectsTheCandidate(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "cab")
 	// Hold the candidate before promotion (its restart target is missing).
@@ -68,6 +69,7 @@ func TestRefusedCABundleNeitherChecksNorRejectsTheCandidate(t *testing.T) {
 // cache, like a taken consumer name: before the first publish it is found by a direct read,
 // before any Tableau call.
 func TestForeignSiblingOfANewConnectionStopsBeforeAnyTableauCall(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "kin-app", false)
 	w.SetSource(t, "kin", "kin-v1", w.Pat(t, "kin", "kin-v1", false))

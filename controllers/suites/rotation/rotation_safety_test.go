@@ -36,6 +36,7 @@ import (
 )
 
 func TestForeignConsumerSecretIsNeitherOverwrittenNorAdopted(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "taken-app", false)
 	w.SetSource(t, "taken", "taken-v1", w.Pat(t, "taken", "taken-v1", false))
@@ -65,6 +66,7 @@ func TestForeignConsumerSecretIsNeitherOverwrittenNorAdopted(t *testing.T) {
 }
 
 func TestForeignSiblingStopsARotationBeforeAnyWrite(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "sib")
 	ForeignSecret(t, w.NS, "sib-tableau-previous")
@@ -80,6 +82,7 @@ func TestForeignSiblingStopsARotationBeforeAnyWrite(t *testing.T) {
 }
 
 func TestDeletionPolicyAndMissingRestartTarget(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	keep := w.SoloTenant(t, "keep")
 	drop := w.SoloTenant(t, "drop", func(c *v1.TableauConnection) { c.Spec.Consumers.DeletionPolicy = v1.DeletionDelete })
@@ -126,6 +129,7 @@ func TestDeletionPolicyAndMissingRestartTarget(t *testing.T) {
 }
 
 func TestConsumerSecretConvergesWithoutSigningInWithTheLivePAT(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "conv")
 	signIns := w.Sim.Calls("auth/signin")
@@ -163,6 +167,7 @@ func TestConsumerSecretConvergesWithoutSigningInWithTheLivePAT(t *testing.T) {
 }
 
 func TestSpecEditsAndARestoredSecretDoNotSignIn(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "calm-app", false)
 	secret := w.Pat(t, "calm", "calm-v1", false)
@@ -203,6 +208,7 @@ func TestSpecEditsAndARestoredSecretDoNotSignIn(t *testing.T) {
 }
 
 func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "blip")
 	// Hold the candidate before promotion (its restart target is missing), then make the
@@ -224,6 +230,7 @@ func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 }
 
 func TestConnectionInTwoFleetsRotatesUnderNeither(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	NewFleet(t, w.NS)
 	Create(t, &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "other", Namespace: w.NS},
@@ -247,6 +254,7 @@ func TestConnectionInTwoFleetsRotatesUnderNeither(t *testing.T) {
 }
 
 func TestAKubernetesErrorAfterASignInDoesNotSignInAgain(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "quota-app", false)
 	w.SetSource(t, "quota", "quota-v1", w.Pat(t, "quota", "quota-v1", false))
@@ -289,6 +297,7 @@ func TestAKubernetesErrorAfterASignInDoesNotSignInAgain(t *testing.T) {
 }
 
 func TestFleetHaltClearsOnceTheFailedMemberIsHealthy(t *testing.T) {
+	t.Parallel()
 	w := SetupFleet(t, "alpha", "bravo")
 	w.SetSource(t, "alpha", "alpha-v2", w.Pat(t, "alpha", "alpha-v2", true)) // revoked
 	w.SetSource(t, "bravo", "bravo-v2", w.Pat(t, "bravo", "bravo-v2", false))

@@ -35,6 +35,7 @@ import (
 )
 
 func TestFleetRotatesOneTenantAtATime(t *testing.T) {
+	t.Parallel()
 	names := []string{"alpha", "bravo", "charlie"}
 	w := SetupFleet(t, names...)
 	// A first rollout is no rotation: the fleet says nothing about it.
@@ -124,6 +125,7 @@ func TestFleetRotatesOneTenantAtATime(t *testing.T) {
 }
 
 func TestRejectedCandidateHaltsTheFleet(t *testing.T) {
+	t.Parallel()
 	names := []string{"alpha", "bravo", "charlie"}
 	w := SetupFleet(t, names...)
 	w.SetSource(t, "alpha", "alpha-v2", w.Pat(t, "alpha", "alpha-v2", true)) // revoked
@@ -190,6 +192,7 @@ func TestRejectedCandidateHaltsTheFleet(t *testing.T) {
 }
 
 func TestGateFailureRollsBack(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "solo-app", false)
 	w.SetSource(t, "solo", "solo-v1", w.Pat(t, "solo", "solo-v1", false))
@@ -231,6 +234,7 @@ func TestGateFailureRollsBack(t *testing.T) {
 }
 
 func TestRotationDue(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	w.Deployment(t, "due-app", false)
 	w.SetSource(t, "due", "due-v1", w.Pat(t, "due", "due-v1", false))
@@ -249,6 +253,7 @@ func TestRotationDue(t *testing.T) {
 }
 
 func TestCorrelatedFailuresSuggestAVendorIncident(t *testing.T) {
+	t.Parallel()
 	names := []string{"alpha", "bravo", "charlie"}
 	w := SetupFleet(t, names...)
 	w.SetSource(t, "alpha", "alpha-v2", w.Pat(t, "alpha", "alpha-v2", true))
@@ -270,6 +275,7 @@ func TestCorrelatedFailuresSuggestAVendorIncident(t *testing.T) {
 }
 
 func TestCandidateRevokedWhileWaitingNeverReachesConsumers(t *testing.T) {
+	t.Parallel()
 	w := NewWorld(t)
 	NewFleet(t, w.NS, func(f *v1.TableauFleet) { f.Spec.Rollout.HaltOnFailure = ptr.To(false) })
 	for _, n := range []string{"alpha", "bravo"} {
