@@ -22,13 +22,14 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	tableausim "github.com/tableau-operator/tableau-operator/internal/tableausim"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // A fleet of three tenants on one site shares one administrator PAT. The operator reconciles

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	audit "github.com/tableau-operator/tableau-operator/internal/audit"
+	"github.com/tableau-operator/tableau-operator/internal/audit"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 

@@ -24,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	"k8s.io/client-go/rest"
+
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // apiOutage sits between the operator and the API server: while it is down, nothing listens

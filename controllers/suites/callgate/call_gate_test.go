@@ -23,11 +23,12 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	tableausim "github.com/tableau-operator/tableau-operator/internal/tableausim"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // callWindows counts a simulator's calls of one endpoint per 10 s window from its start, by

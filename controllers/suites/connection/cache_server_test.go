@@ -20,10 +20,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // TestCacheLeavesOutNothingOnTheServer: the cache holds connections without kubectl's

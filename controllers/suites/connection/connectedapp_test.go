@@ -20,10 +20,11 @@ import (
 	"strings"
 	"testing"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 func TestConnectedAppSignsInWithAJWTAndPublishesItsBundle(t *testing.T) {

@@ -23,9 +23,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // TestMetricsFollowAConnection drives a connection through a failure, a completed rotation, a

@@ -21,11 +21,12 @@ import (
 	"strings"
 	"testing"
 
-	testutil "github.com/prometheus/client_golang/prometheus/testutil"
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	metrics "github.com/tableau-operator/tableau-operator/internal/metrics"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // A rotation whose candidate copy cannot be written (the namespace's Secret quota is used up)

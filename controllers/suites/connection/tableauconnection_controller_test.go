@@ -23,16 +23,17 @@ import (
 	"testing"
 	"time"
 
-	testutil "github.com/prometheus/client_golang/prometheus/testutil"
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	metrics "github.com/tableau-operator/tableau-operator/internal/metrics"
-	tableau "github.com/tableau-operator/tableau-operator/internal/tableau"
-	tableausim "github.com/tableau-operator/tableau-operator/internal/tableausim"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	status "sigs.k8s.io/cli-utils/pkg/kstatus/status"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 func TestHealthyConnection(t *testing.T) {

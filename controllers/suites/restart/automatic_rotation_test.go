@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	controllers "github.com/tableau-operator/tableau-operator/controllers"
+	"github.com/tableau-operator/tableau-operator/controllers"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 

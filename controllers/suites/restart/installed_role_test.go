@@ -22,9 +22,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	testenv "github.com/tableau-operator/tableau-operator/internal/testenv"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,6 +29,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/testenv"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // A control plane with the OwnerReferencesPermissionEnforcement admission plugin (OpenShift

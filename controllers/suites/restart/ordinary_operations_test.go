@@ -22,7 +22,7 @@ import (
 	"time"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	controllers "github.com/tableau-operator/tableau-operator/controllers"
+	"github.com/tableau-operator/tableau-operator/controllers"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 

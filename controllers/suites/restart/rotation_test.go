@@ -22,10 +22,11 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	controllers "github.com/tableau-operator/tableau-operator/controllers"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/controllers"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // TestCrashAtEachStep kills the operator right after each rotation phase is persisted and

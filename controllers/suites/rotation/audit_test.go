@@ -20,7 +20,7 @@ import (
 	"strings"
 	"testing"
 
-	audit "github.com/tableau-operator/tableau-operator/internal/audit"
+	"github.com/tableau-operator/tableau-operator/internal/audit"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 

@@ -22,13 +22,14 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // A consumer Secret deleted after a new PAT was rejected held the only copy of the working

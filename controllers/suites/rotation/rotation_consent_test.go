@@ -21,11 +21,12 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // A CA bundle whose owner withdrew consent is refused; a rotation that reaches promotion then

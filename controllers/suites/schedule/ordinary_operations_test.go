@@ -23,13 +23,14 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // A secret a person made on the connected app in Tableau's UI, before the operator decided

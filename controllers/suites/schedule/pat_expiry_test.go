@@ -20,11 +20,12 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	tableausim "github.com/tableau-operator/tableau-operator/internal/tableausim"
-	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 func TestPATExpiryIsReadWithTheAdminPATWithoutSigningInWithTheConnectionsPAT(t *testing.T) {

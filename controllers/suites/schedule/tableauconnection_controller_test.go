@@ -20,9 +20,10 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func TestPeriodicSignsInOnScheduleAndOnChangeDoesNot(t *testing.T) {

@@ -22,13 +22,12 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-
-	"github.com/tableau-operator/tableau-operator/internal/tableau"
-	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableau"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 )
 
 const AppUser = "svc-reports@example.com"

@@ -25,9 +25,9 @@ import (
 	"strings"
 	"testing"
 
-	testenv "github.com/tableau-operator/tableau-operator/internal/testenv"
-
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/tableau-operator/tableau-operator/internal/testenv"
 )
 
 // Series scrapes the registry and returns the value of every series of the operator's

@@ -26,7 +26,6 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
@@ -42,7 +41,7 @@ type sample struct {
 	Series map[string]float64 `json:"series,omitempty"`
 }
 
-type recorder struct {
+type Recorder struct {
 	mu    sync.Mutex
 	enc   *json.Encoder
 	f     *os.File
@@ -53,7 +52,7 @@ type recorder struct {
 
 // StartRecording records the registry while the test runs when recordEnv is set; otherwise it
 // records nothing.
-func StartRecording(t *testing.T, ns string) *recorder {
+func StartRecording(t *testing.T, ns string) *Recorder {
 	t.Helper()
 	path := os.Getenv(recordEnv)
 	if path == "" {
@@ -63,7 +62,7 @@ func StartRecording(t *testing.T, ns string) *recorder {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &recorder{enc: json.NewEncoder(f), f: f, start: time.Now(), done: make(chan struct{})}
+	r := &Recorder{enc: json.NewEncoder(f), f: f, start: time.Now(), done: make(chan struct{})}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -84,13 +83,13 @@ func StartRecording(t *testing.T, ns string) *recorder {
 	return r
 }
 
-func (r *recorder) write(s sample) {
+func (r *Recorder) write(s sample) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	_ = r.enc.Encode(s)
 }
 
-func (r *recorder) Mark(what string) {
+func (r *Recorder) Mark(what string) {
 	if r != nil {
 		r.write(sample{T: time.Since(r.start).Seconds(), Mark: what})
 	}
@@ -98,13 +97,13 @@ func (r *recorder) Mark(what string) {
 
 // Hold keeps a stage on the recording for a while, so that the picture shows it; it waits only
 // while recording.
-func (r *recorder) Hold(d time.Duration) {
+func (r *Recorder) Hold(d time.Duration) {
 	if r != nil {
 		time.Sleep(d)
 	}
 }
 
-func (r *recorder) Stop() {
+func (r *Recorder) Stop() {
 	if r == nil {
 		return
 	}

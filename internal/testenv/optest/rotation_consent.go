@@ -22,12 +22,11 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
 
 // SetCALabel sets or (with value "") removes the consent label of the world's CA bundle.

@@ -22,10 +22,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 func ForeignSecret(t *testing.T, ns, name string) *corev1.Secret {

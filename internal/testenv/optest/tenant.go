@@ -26,19 +26,18 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-
-	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 )
 
 const (
@@ -49,15 +48,15 @@ const (
 // Consent is the label with which a Secret's or ConfigMap's owner lets the operator read it.
 var Consent = map[string]string{v1.LabelCredential: v1.CredentialConsent}
 
-// tenant is one test's world: a simulator, a namespace with the CA bundle, and a PAT.
-type tenant struct {
+// Tenant is one test's world: a simulator, a namespace with the CA bundle, and a PAT.
+type Tenant struct {
 	Sim    *tableausim.Simulator
 	Srv    *tableausim.Server
 	NS     string
 	Secret string
 }
 
-func NewTenant(t *testing.T, restAPIVersion string) *tenant {
+func NewTenant(t *testing.T, restAPIVersion string) *Tenant {
 	t.Helper()
 	sim := tableausim.New(tableausim.Config{RESTAPIVersion: restAPIVersion, ProductVersion: "2024.2.0", Build: "20242.24.0711.1636", RequestIDHeader: "X-Request-Id"})
 	sim.AddSite(Site, "Finance")
@@ -71,7 +70,7 @@ func NewTenant(t *testing.T, restAPIVersion string) *tenant {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	tn := &tenant{Sim: sim, Srv: srv, NS: NewNamespace(t), Secret: secret}
+	tn := &Tenant{Sim: sim, Srv: srv, NS: NewNamespace(t), Secret: secret}
 	ca := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "tableau-ca", Namespace: tn.NS, Labels: Consent}, Data: map[string]string{"ca.crt": string(srv.CAPEM)}}
 	if err := K8s().Create(context.Background(), ca); err != nil {
 		t.Fatal(err)
@@ -85,7 +84,7 @@ func RandomSecret() string {
 	return "pat-" + hex.EncodeToString(b)
 }
 
-func (tn *tenant) CreateSecret(t *testing.T, name, secret string) {
+func (tn *Tenant) CreateSecret(t *testing.T, name, secret string) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: tn.NS, Labels: Consent},
 		Data: map[string][]byte{"tokenName": []byte(TokenName), "tokenSecret": []byte(secret)}}
@@ -94,7 +93,7 @@ func (tn *tenant) CreateSecret(t *testing.T, name, secret string) {
 	}
 }
 
-func (tn *tenant) Connection(name, apiVersion string, mutate ...func(*v1.TableauConnection)) *v1.TableauConnection {
+func (tn *Tenant) Connection(name, apiVersion string, mutate ...func(*v1.TableauConnection)) *v1.TableauConnection {
 	c := &v1.TableauConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: tn.NS},
 		Spec: v1.TableauConnectionSpec{

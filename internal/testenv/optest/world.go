@@ -26,14 +26,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 	"github.com/tableau-operator/tableau-operator/internal/testenv"
-	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // World is a namespace of tenants on one simulated server, with a stand-in for the

@@ -24,10 +24,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // allowedServers is the operator's --allowed-servers in these tests: the simulators listen on
