@@ -8,6 +8,11 @@ CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
 # The root package's TestImage builds the image for two platforms: cold, that is most of a
 # fresh machine's build, so the timeout is above go test's default of 10 minutes.
 GO_TEST_FLAGS ?= -count=1 -timeout=30m
+# The envtest suites (controllers/suites/...) mostly wait on real time (a simulated Tableau,
+# the API server, the operator's backoff), not on the CPU: `make test` runs more test
+# binaries at once than the machine has cores (-p), and more of a suite's parallel tests at
+# once than GOMAXPROCS (-parallel), so their waits overlap. Measured in README's Development.
+GO_TEST_PARALLELISM ?= -p 4 -parallel 8
 
 .PHONY: all
 all: build
@@ -44,7 +49,7 @@ helm: ## Build helm from Go modules (cached) and print its directory.
 .PHONY: test
 test: verify-generated lint test-monitoring test-bundle test-image-tool ## The whole suite: generated files fresh, vet, gofmt, unit, envtest, CLI and chart tests, alerts and dashboard, OLM bundle.
 	assets=$$(hack/envtest.sh); helm=$$(hack/helm.sh); \
-	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$assets" HELM="$$helm/helm" go test $(GO_TEST_FLAGS) $(GO_TEST_PARALLELISM) ./...
 
 .PHONY: promtool
 promtool: ## Build promtool from Go modules (cached) and print its path.
@@ -72,7 +77,7 @@ test-image-tool: ## Unit-test the image tool's SBOM (hack/tools/image); TestImag
 dashboard-png: ## Record the metrics of an envtest rotation run and draw config/grafana/rotation-wave.png from them.
 	mkdir -p $(LOCALBIN)
 	assets=$$(hack/envtest.sh); \
-	KUBEBUILDER_ASSETS="$$assets" TABLEAU_OPERATOR_RECORD_METRICS=$(LOCALBIN)/metrics.jsonl go test -count=1 -run TestMetricsFollowAConnection ./controllers/
+	KUBEBUILDER_ASSETS="$$assets" TABLEAU_OPERATOR_RECORD_METRICS=$(LOCALBIN)/metrics.jsonl go test -count=1 -run TestMetricsFollowAConnection ./controllers/suites/connection/
 	cd hack/tools/dashboard-png && go run . -in $(LOCALBIN)/metrics.jsonl -out $(CURDIR)/config/grafana/rotation-wave.png
 
 ##@ Demo and benchmarks
