@@ -14,6 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package automatic holds the envtests of automatic rotation (the operator issues connected-app
+// secrets with an administrator's PAT). Each test moves the operator's clock past the rotation
+// interval, which every connection of the suite sees, so the tests run one after another.
 package automatic
 
 import (
@@ -23,4 +26,5 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
+// TestMain runs the suite on its own control plane and operator (optest.Main).
 func TestMain(m *testing.M) { os.Exit(optest.Main(m)) }

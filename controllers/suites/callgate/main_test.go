@@ -14,6 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package callgate holds the envtests of the call gate (the backoff before every Tableau call):
+// storms, refused status writes and API server outages. The tests that move the clock or cut
+// the API server run one after another; those that only fault their own namespace call
+// t.Parallel and run after them.
 package callgate
 
 import (
@@ -23,4 +27,5 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
+// TestMain runs the suite on its own control plane and operator (optest.Main).
 func TestMain(m *testing.M) { os.Exit(optest.Main(m)) }

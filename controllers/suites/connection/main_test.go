@@ -14,6 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package connection holds the envtests of one connection's validation: sign-in, consent,
+// allowed servers, connected apps, refused writes, the cache and the metrics it serves. Each
+// test has a namespace and a simulated Tableau of its own and touches no state of the suite
+// (clock, manager, faults), so every test runs in parallel.
 package connection
 
 import (
@@ -23,4 +27,5 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
+// TestMain runs the suite on its own control plane and operator (optest.Main).
 func TestMain(m *testing.M) { os.Exit(optest.Main(m)) }

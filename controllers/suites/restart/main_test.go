@@ -14,6 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package restart holds the envtests that stop the operator: crashes at each step of a
+// rotation, restarts that must not read unchanged Secrets again, and the operator moved to
+// another control plane as its installed ServiceAccount. Each test replaces the suite's one
+// manager, so the tests run one after another.
 package restart
 
 import (
@@ -23,4 +27,5 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
+// TestMain runs the suite on its own control plane and operator (optest.Main).
 func TestMain(m *testing.M) { os.Exit(optest.Main(m)) }

@@ -14,6 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package rotation holds the envtests of PAT rotation and of fleets: waves, health gates,
+// rollbacks, foreign and restored Secrets, consent of the CA bundle, the audit trail. Each test
+// has a namespace and a simulated Tableau of its own and touches no state of the suite (clock,
+// manager, faults), so every test runs in parallel.
 package rotation
 
 import (
@@ -23,4 +27,5 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
+// TestMain runs the suite on its own control plane and operator (optest.Main).
 func TestMain(m *testing.M) { os.Exit(optest.Main(m)) }

@@ -14,6 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
+// Package schedule holds the envtests of schedules longer than a test: periodic validation,
+// PAT expiry and the issued secrets of automatic rotation through ordinary edits. Each test
+// moves the operator's clock, which every connection of the suite sees, so the tests run one
+// after another.
 package schedule
 
 import (
@@ -23,4 +27,5 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
+// TestMain runs the suite on its own control plane and operator (optest.Main).
 func TestMain(m *testing.M) { os.Exit(optest.Main(m)) }
