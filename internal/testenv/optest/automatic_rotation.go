@@ -75,6 +75,7 @@ func Poke(t *testing.T, ns, name string) {
 	}
 }
 
+// AppSecretIDs lists the secret ids of the tenant's connected app on the simulator.
 func (w *World) AppSecretIDs(t *testing.T, name string) []string {
 	t.Helper()
 	ids, err := w.Sim.ConnectedAppSecretIDs(name, "client-"+name)

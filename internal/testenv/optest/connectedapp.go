@@ -54,6 +54,7 @@ func (w *World) App(t *testing.T, site, clientID, secretID string) string {
 	return value
 }
 
+// SetAppSource writes (or rewrites) the tenant's source Secret with a connected app's client, secret id and value.
 func (w *World) SetAppSource(t *testing.T, tenant, clientID, secretID, value string) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: w.NS, Labels: Consent}}

@@ -41,6 +41,7 @@ func Series(t *testing.T, ns string) map[string]float64 {
 	return out
 }
 
+// CounterValue is the value of the first series of metric carrying labels (0 if none).
 func CounterValue(t *testing.T, metric string, labels map[string]string) float64 {
 	t.Helper()
 	v, _ := registryValue(t, metric, labels)

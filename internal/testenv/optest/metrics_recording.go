@@ -89,6 +89,7 @@ func (r *Recorder) write(s sample) {
 	_ = r.enc.Encode(s)
 }
 
+// Mark notes on the recording that the test moved on to what.
 func (r *Recorder) Mark(what string) {
 	if r != nil {
 		r.write(sample{T: time.Since(r.start).Seconds(), Mark: what})
@@ -103,6 +104,7 @@ func (r *Recorder) Hold(d time.Duration) {
 	}
 }
 
+// Stop ends the recording; the test's cleanup also calls it.
 func (r *Recorder) Stop() {
 	if r == nil {
 		return

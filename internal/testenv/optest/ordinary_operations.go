@@ -27,6 +27,7 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
 
+// DeleteSecret deletes a Secret, as a person with kubectl would.
 func DeleteSecret(t *testing.T, ns, name string) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
@@ -35,6 +36,7 @@ func DeleteSecret(t *testing.T, ns, name string) {
 	}
 }
 
+// UpdateConnection applies mutate to the connection, retrying on conflicts with the operator's writes.
 func UpdateConnection(t *testing.T, ns, name string, mutate func(*v1.TableauConnection)) {
 	t.Helper()
 	Eventually(t, 10*time.Second, "updating "+name, func() (bool, string) {

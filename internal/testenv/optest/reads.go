@@ -72,6 +72,7 @@ type countingReader struct {
 	ledger *ReadLedger
 }
 
+// Get reads a TableauConnection.
 func (r *countingReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	switch o := obj.(type) {
 	case *corev1.Secret:

@@ -27,6 +27,7 @@ import (
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
 
+// ForeignSecret creates a Secret the operator did not make (no owner, no labels).
 func ForeignSecret(t *testing.T, ns, name string) *corev1.Secret {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Data: map[string][]byte{"mine": []byte("keep me")}}
@@ -34,6 +35,7 @@ func ForeignSecret(t *testing.T, ns, name string) *corev1.Secret {
 	return s
 }
 
+// GetSecret reads a Secret the test expects to exist.
 func GetSecret(t *testing.T, ns, name string) *corev1.Secret {
 	t.Helper()
 	s := &corev1.Secret{}
@@ -43,6 +45,7 @@ func GetSecret(t *testing.T, ns, name string) *corev1.Secret {
 	return s
 }
 
+// AssertUntouched fails the test if the operator changed a Secret made by ForeignSecret.
 func AssertUntouched(t *testing.T, ns, name string) {
 	t.Helper()
 	s := GetSecret(t, ns, name)
@@ -60,6 +63,7 @@ func (w *World) SoloTenant(t *testing.T, name string, mutate ...func(*v1.Tableau
 	return w.Settled(t, name, name+"-v1")
 }
 
+// NameTaken holds when ConsumersReady is False because the consumer Secret's name is taken.
 func NameTaken(c *v1.TableauConnection) bool {
 	cr := Condition(c, v1.ConditionConsumersReady)
 	return cr.Status == metav1.ConditionFalse && cr.Reason == v1.ReasonSecretNameTaken

@@ -33,6 +33,7 @@ type StatusFaultSet struct {
 	fails int
 }
 
+// Set makes the status writes in ns fail (failing) or go through again.
 func (f *StatusFaultSet) Set(ns string, failing bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

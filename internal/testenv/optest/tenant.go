@@ -56,6 +56,7 @@ type Tenant struct {
 	Secret string
 }
 
+// NewTenant makes a tenant: a simulator serving TLS with a site and a PAT, and a namespace with its CA bundle.
 func NewTenant(t *testing.T, restAPIVersion string) *Tenant {
 	t.Helper()
 	sim := tableausim.New(tableausim.Config{RESTAPIVersion: restAPIVersion, ProductVersion: "2024.2.0", Build: "20242.24.0711.1636", RequestIDHeader: "X-Request-Id"})
@@ -78,12 +79,14 @@ func NewTenant(t *testing.T, restAPIVersion string) *Tenant {
 	return tn
 }
 
+// RandomSecret is a fresh PAT secret; callers add it to the suite's secret ledger.
 func RandomSecret() string {
 	b := make([]byte, 18)
 	_, _ = rand.Read(b)
 	return "pat-" + hex.EncodeToString(b)
 }
 
+// CreateSecret creates the consenting PAT Secret name with the tenant's token name and secret.
 func (tn *Tenant) CreateSecret(t *testing.T, name, secret string) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: tn.NS, Labels: Consent},
@@ -93,6 +96,7 @@ func (tn *Tenant) CreateSecret(t *testing.T, name, secret string) {
 	}
 }
 
+// Connection is a connection to the tenant's simulator with the PAT Secret name-pat, changed by mutate.
 func (tn *Tenant) Connection(name, apiVersion string, mutate ...func(*v1.TableauConnection)) *v1.TableauConnection {
 	c := &v1.TableauConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: tn.NS},
@@ -120,6 +124,7 @@ func Annotate(t *testing.T, obj client.Object, key, value string) {
 	}
 }
 
+// Create creates obj with the tests' client.
 func Create(t *testing.T, obj client.Object) {
 	t.Helper()
 	if err := K8s().Create(context.Background(), obj); err != nil {
@@ -127,6 +132,7 @@ func Create(t *testing.T, obj client.Object) {
 	}
 }
 
+// Get reads a TableauConnection.
 func Get(t *testing.T, ns, name string) *v1.TableauConnection {
 	t.Helper()
 	c := &v1.TableauConnection{}
@@ -136,6 +142,7 @@ func Get(t *testing.T, ns, name string) *v1.TableauConnection {
 	return c
 }
 
+// Describe sums up a connection's status for a failure message.
 func Describe(c *v1.TableauConnection) string {
 	var parts []string
 	for _, cond := range c.Status.Conditions {
@@ -169,6 +176,7 @@ func WaitFor(t *testing.T, ns, name, what string, cond func(c *v1.TableauConnect
 	return last
 }
 
+// Condition is the connection's condition t, or the zero condition.
 func Condition(c *v1.TableauConnection, t string) metav1.Condition {
 	if cond := meta.FindStatusCondition(c.Status.Conditions, t); cond != nil {
 		return *cond
@@ -176,10 +184,12 @@ func Condition(c *v1.TableauConnection, t string) metav1.Condition {
 	return metav1.Condition{}
 }
 
+// IsReady reports whether the connection's Ready condition is True.
 func IsReady(c *v1.TableauConnection) bool {
 	return meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionReady)
 }
 
+// ReadyReason holds when Ready is False with reason.
 func ReadyReason(reason string) func(c *v1.TableauConnection) bool {
 	return func(c *v1.TableauConnection) bool {
 		r := Condition(c, v1.ConditionReady)
@@ -187,6 +197,7 @@ func ReadyReason(reason string) func(c *v1.TableauConnection) bool {
 	}
 }
 
+// KstatusOf is the connection's status as kstatus (Argo CD, Flux, kubectl wait) computes it.
 func KstatusOf(t *testing.T, c *v1.TableauConnection) status.Status {
 	t.Helper()
 	c.SetGroupVersionKind(v1.GroupVersion.WithKind("TableauConnection"))
@@ -201,6 +212,7 @@ func KstatusOf(t *testing.T, c *v1.TableauConnection) status.Status {
 	return res.Status
 }
 
+// EventReasons lists type/reason of every event about name in ns.
 func EventReasons(t *testing.T, ns, name string) []string {
 	t.Helper()
 	var list eventsv1.EventList
@@ -216,6 +228,7 @@ func EventReasons(t *testing.T, ns, name string) []string {
 	return out
 }
 
+// WaitForEvent waits until an event with type/reason want is about name in ns.
 func WaitForEvent(t *testing.T, ns, name, want string) {
 	t.Helper()
 	Eventually(t, 15*time.Second, "event "+want, func() (bool, string) {
@@ -229,6 +242,7 @@ func WaitForEvent(t *testing.T, ns, name, want string) {
 	})
 }
 
+// ConditionsAreCurrent checks that every condition is of the current generation and none is missing.
 func ConditionsAreCurrent(t *testing.T, c *v1.TableauConnection) {
 	t.Helper()
 	for _, cond := range c.Status.Conditions {

@@ -46,6 +46,7 @@ type World struct {
 	mu   sync.Mutex
 }
 
+// NewWorld makes a world: a simulator serving TLS, a namespace with its CA bundle, and the Deployment stand-in.
 func NewWorld(t *testing.T) *World {
 	t.Helper()
 	sim := tableausim.New(tableausim.Config{RESTAPIVersion: "3.24"})
@@ -83,6 +84,7 @@ func (w *World) Pat(t *testing.T, site, name string, revoked bool) string {
 	return secret
 }
 
+// SetSource writes (or rewrites) the tenant's source Secret with a PAT.
 func (w *World) SetSource(t *testing.T, tenant, tokenName, secret string) {
 	t.Helper()
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: tenant + "-source", Namespace: w.NS, Labels: Consent}}
@@ -97,6 +99,7 @@ func (w *World) SetSource(t *testing.T, tenant, tokenName, secret string) {
 	}
 }
 
+// Deployment creates a Deployment the rollouts restart; a broken one never becomes ready.
 func (w *World) Deployment(t *testing.T, name string, broken bool) {
 	t.Helper()
 	labels := map[string]string{"app": name}
@@ -112,6 +115,7 @@ func (w *World) Deployment(t *testing.T, name string, broken bool) {
 	Create(t, d)
 }
 
+// SetBroken makes a Deployment's rollouts complete again, or never.
 func (w *World) SetBroken(t *testing.T, name string, broken bool) {
 	t.Helper()
 	d := &appsv1.Deployment{}
@@ -143,6 +147,7 @@ func (w *World) TenantConnection(name string, mutate ...func(*v1.TableauConnecti
 	return c
 }
 
+// Consumer reads the consumer Secret the operator publishes for the tenant.
 func (w *World) Consumer(t *testing.T, name string) *corev1.Secret {
 	t.Helper()
 	s := &corev1.Secret{}
@@ -167,6 +172,7 @@ func (w *World) ConsumerSignsIn(t *testing.T, name string) error {
 	return c.SignOut(context.Background(), sess)
 }
 
+// RestartedAt is the restart annotation the operator last put on the tenant's Deployment.
 func (w *World) RestartedAt(t *testing.T, name string) string {
 	t.Helper()
 	d := &appsv1.Deployment{}
@@ -176,12 +182,14 @@ func (w *World) RestartedAt(t *testing.T, name string) string {
 	return d.Spec.Template.Annotations[v1.AnnotationRestartedAt]
 }
 
+// SecretExists reports whether the Secret exists.
 func SecretExists(t *testing.T, ns, name string) bool {
 	t.Helper()
 	err := K8s().Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &corev1.Secret{})
 	return err == nil
 }
 
+// RotationPhase is the connection's rotation phase, or "" before the first.
 func RotationPhase(c *v1.TableauConnection) string {
 	if c.Status.Rotation == nil {
 		return ""
@@ -202,6 +210,7 @@ func (w *World) Settled(t *testing.T, name, token string) *v1.TableauConnection 
 	return c
 }
 
+// NewFleet creates the fleet "wave" of the connections labelled fleet=wave in ns.
 func NewFleet(t *testing.T, ns string, mutate ...func(*v1.TableauFleet)) *v1.TableauFleet {
 	t.Helper()
 	f := &v1.TableauFleet{ObjectMeta: metav1.ObjectMeta{Name: "wave", Namespace: ns},
@@ -213,6 +222,7 @@ func NewFleet(t *testing.T, ns string, mutate ...func(*v1.TableauFleet)) *v1.Tab
 	return f
 }
 
+// GetFleet reads the fleet "wave" of ns.
 func GetFleet(t *testing.T, ns string) *v1.TableauFleet {
 	t.Helper()
 	f := &v1.TableauFleet{}
