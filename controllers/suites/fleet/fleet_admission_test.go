@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package rotation
+package fleet
 
 import (
 	"context"
@@ -35,7 +35,6 @@ import (
 // A suspended member makes no move, so it must take no slot: a staged member suspended while
 // the wave pauses must not be granted the next turn and hold everyone after it.
 func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
-	t.Parallel()
 	w := NewWorld(t)
 	f := NewFleet(t, w.NS, func(f *v1.TableauFleet) {
 		f.Spec.Rollout.PauseBetween = &metav1.Duration{Duration: time.Hour}
@@ -104,7 +103,6 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 // seen: the member after it does not promote before the slow one is staged or rejected, so
 // when the slow one is rejected the halt comes first.
 func TestSlowValidationKeepsItsPlaceInTheWave(t *testing.T) {
-	t.Parallel()
 	w := SetupFleet(t, "alpha", "bravo")
 	bravoRestart := w.RestartedAt(t, "bravo")
 	before := w.Sim.Calls("auth/signin")
@@ -139,7 +137,6 @@ func TestSlowValidationKeepsItsPlaceInTheWave(t *testing.T) {
 // nothing more: it does not say that the new PAT signed in (the old sign-in's time under the
 // new token's name).
 func TestValidatingRevisionClaimsNoSignInOfTheNewPAT(t *testing.T) {
-	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "slowpat")
 	old := Get(t, w.NS, "slowpat").Status.Credentials.Revision
