@@ -24,13 +24,13 @@ import (
 	"testing"
 	"time"
 
-	testutil "github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
-	metrics "github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
 	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 

@@ -15,9 +15,9 @@ limitations under the License.
 */
 
 // Package rotation holds the envtests of PAT rotation: health gates, rollbacks, fleet halts
-// and vendor incidents, foreign and restored Secrets, consent of the CA bundle, the audit trail. Each test
-// has a namespace and a simulated Tableau of its own and touches no state of the suite (clock,
-// manager, faults), so every test runs in parallel.
+// and vendor incidents, foreign and restored Secrets, consent of the CA bundle, the audit
+// trail. Each test has a namespace and a simulated Tableau of its own and touches no state of
+// the suite (clock, manager, faults), so every test runs in parallel.
 package rotation
 
 import (
