@@ -41,9 +41,10 @@ const modulePath = "github.com/tableau-operator/tableau-operator"
 // mayCallTableau are the packages whose code may call *tableau.Client's methods directly,
 // and why. Every other package of the module reaches Tableau only through the gate.
 var mayCallTableau = map[string]string{
-	modulePath + "/internal/tableau":     "the client itself",
-	modulePath + "/internal/gatedclient": "the gate's wrapper: every call asks the gate first",
-	modulePath + "/internal/checkcmd":    "the one-shot CLI `tableau-operator check`: a person runs it once, with its own bounded backoff.Do, no connection to gate",
+	modulePath + "/internal/tableau":        "the client itself",
+	modulePath + "/internal/gatedclient":    "the gate's wrapper: every call asks the gate first",
+	modulePath + "/internal/checkcmd":       "the one-shot CLI `tableau-operator check`: a person runs it once, with its own bounded backoff.Do, no connection to gate",
+	modulePath + "/internal/testenv/optest": "the envtest suites' harness (tests only): it signs in as a workload would, with the consumer Secret the operator published, to prove that credential works",
 }
 
 type listedPackage struct {

@@ -16,7 +16,7 @@ limitations under the License.
 
 // Command dashboard-png draws the key panels of the Grafana dashboard (config/grafana) from
 // the operator's metrics as TestMetricsFollowAConnection recorded them (one JSON object a line,
-// see controllers/metrics_recording_test.go), with the same queries the panels run:
+// see internal/testenv/optest/metrics_recording.go), with the same queries the panels run:
 //
 //	go run . -in /tmp/metrics.jsonl -out ../../../config/grafana/rotation-wave.png
 package main

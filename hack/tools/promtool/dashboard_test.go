@@ -31,7 +31,7 @@ import (
 )
 
 // documentedMetric is one row of the README's metrics table. That table is the operator's
-// registry as a running operator serves it: controllers/metrics_test.go compares the two.
+// registry as a running operator serves it: controllers/suites/connection/metrics_test.go compares the two.
 type documentedMetric struct {
 	kind   string
 	labels map[string]bool

@@ -229,7 +229,7 @@ func TestEveryAlertUnitTested(t *testing.T) {
 }
 
 // TestRulesReadRegisteredMetrics checks that every series an alert selects is one the operator
-// serves (README.md's metrics table, which controllers/metrics_test.go compares with the
+// serves (README.md's metrics table, which controllers/suites/connection/metrics_test.go compares with the
 // registry), with labels it has: a misspelt or renamed metric would leave its alert silent
 // for ever, and promtool's unit tests, written with the same name, would still pass.
 func TestRulesReadRegisteredMetrics(t *testing.T) {

@@ -1,0 +1,56 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package automatic
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tableau-operator/tableau-operator/internal/audit"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
+)
+
+func TestAuditTrailOfAnAutomaticRotation(t *testing.T) {
+	w := AutomaticTenants(t, nil, "vault")
+	old := Get(t, w.NS, "vault").Status.Credentials.SecretID
+	offset := len(Current().Logs.String())
+	Current().Clock.Advance(RotateEvery + time.Minute)
+	t.Cleanup(func() { Current().Clock.Reset() })
+	Poke(t, w.NS, "vault")
+	id := w.AutomaticSettled(t, "vault", old)
+	lines := WaitAudit(t, offset, w.NS, "vault", audit.SecretDeleted)
+	got := Sequence(lines)
+	var created, deleted map[string]any
+	for _, m := range lines {
+		switch m[audit.KeyAction] {
+		case string(audit.SecretCreated):
+			created = m
+		case string(audit.SecretDeleted):
+			deleted = m
+		}
+	}
+	if created == nil || created[audit.KeySecretID] != id || deleted == nil || deleted[audit.KeySecretID] != old {
+		t.Errorf("created %v, deleted %v: want %s created and %s deleted", created, deleted, id, old)
+	}
+	want := []string{"AdminSession/Succeeded", "ConnectedAppSecretCreated/Succeeded", "SignIn/Succeeded", "CandidateStaged/Succeeded",
+		"SignIn/Succeeded", "Promotion/Succeeded", "Restart/Succeeded", "Gate/Passed", "RotationCompleted/Succeeded",
+		"AdminSession/Succeeded", "ConnectedAppSecretDeleted/Succeeded"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("audit trail of an automatic rotation:\n got %v\nwant %v", got, want)
+	}
+}
