@@ -43,6 +43,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/tableau-operator/tableau-operator/internal/testenv"
+	"github.com/tableau-operator/tableau-operator/internal/testenv/poll"
 )
 
 // These helpers run the real binary against an envtest control plane under the identity that
@@ -242,18 +243,5 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-// eventually polls cond every 200ms until it holds or timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, detail := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not happen within %s: %s", what, timeout, detail)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
+// eventually is poll.Eventually, the one wait the tests share.
+var eventually = poll.Eventually

@@ -60,6 +60,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
 	"github.com/tableau-operator/tableau-operator/internal/testenv"
+	"github.com/tableau-operator/tableau-operator/internal/testenv/poll"
 )
 
 // Suite is one test binary's control plane and operator.
@@ -334,22 +335,8 @@ func (s *Suite) ScanForSecrets() string {
 
 var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}`)
 
-// Eventually polls cond until it holds or the timeout passes; cond returns whether it holds
-// and the state to report if it never does.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s; last state: %s", what, last)
-}
+// Eventually polls cond until it holds or the timeout passes (see poll.Eventually).
+var Eventually = poll.Eventually
 
 // NewNamespace creates a namespace of its own for a test.
 func NewNamespace(t *testing.T) string {
