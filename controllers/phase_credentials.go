@@ -192,7 +192,7 @@ func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjec
 		s.revision, s.ident = c.Revision, identOf(c)
 		return true
 	}
-	if m, ok := r.mem.secret(s.conn); ok && m.resourceVersion == meta.ResourceVersion {
+	if m, ok := r.mem.secret(s.conn); ok && m.resourceVersion == sourceVersion(s.conn, meta.ResourceVersion) {
 		s.credErr = m.err
 		return true
 	}
@@ -239,7 +239,7 @@ func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret,
 	if err != nil {
 		s.credErr = err
 		if ce, ok := err.(*classify.CredentialError); ok && (ce.Reason == classify.ReasonSecretKeyMissing || ce.Reason == classify.ReasonSecretKeyLooksLikeSecret) {
-			r.mem.setSecret(conn, &secretMemo{resourceVersion: secret.ResourceVersion, err: ce})
+			r.mem.setSecret(conn, &secretMemo{resourceVersion: sourceVersion(conn, secret.ResourceVersion), err: ce})
 		}
 		return nil
 	}

@@ -268,7 +268,8 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	}
 	// Another credential rejected while the first rejection stands keeps the phase, but is
 	// told like the first: Warning event, rotations_total{result="rejected"}, audit line
-	// (issue 24). Each distinct rejected bundle once: step.Records.Rejected moved.
+	// (issue 24): step.Records.Rejected moved, to another bundle, or to the same one again
+	// after requested-at cleared the record (a retry the person asked for is news too).
 	rejectedAgain := !entered && step.Reason == rotation.ReasonCandidateRejected && step.Records.Rejected != o.Records.Rejected
 	if !entered && !rejectedAgain {
 		if renewed {

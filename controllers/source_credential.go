@@ -114,16 +114,28 @@ func identity(username string, scopes []string) string {
 	return username + "\x00" + strings.Join(scopes, " ")
 }
 
-// sourceVersion is what status.credentials.sourceResourceVersion records: the Secret's
-// resourceVersion, and for a connected app a digest of the spec's username and scopes, which
-// the revision covers too. While it matches, no content is read.
+// sourceVersion is what status.credentials.sourceResourceVersion records, and what the
+// memory of a refused Secret is keyed by: the Secret's resourceVersion, for a connected app a
+// digest of the spec's username and scopes (which the revision covers too), and the keys the
+// spec reads when they are not the defaults. While it matches, no content is read; pointing
+// the spec at other keys of the same Secret (the next step of SecretKeyLooksLikeSecret) reads
+// it again. Default keys add nothing, so what status recorded before stays valid.
 func sourceVersion(conn *v1.TableauConnection, resourceVersion string) string {
-	a := conn.Spec.Auth.ConnectedApp
-	if a == nil {
+	if a := conn.Spec.Auth.ConnectedApp; a != nil {
+		ref := a.SecretRef
+		keys := ""
+		if ref.ClientIDKey != "clientId" || ref.SecretIDKey != "secretId" || ref.SecretValueKey != "secretValue" {
+			keys = "\x00" + ref.ClientIDKey + "\x00" + ref.SecretIDKey + "\x00" + ref.SecretValueKey
+		}
+		sum := sha256.Sum256([]byte(identity(a.Username, a.Scopes) + keys))
+		return resourceVersion + "+" + hex.EncodeToString(sum[:6])
+	}
+	ref := conn.Spec.Auth.PersonalAccessToken.SecretRef
+	if ref.TokenNameKey == "tokenName" && ref.TokenSecretKey == "tokenSecret" {
 		return resourceVersion
 	}
-	sum := sha256.Sum256([]byte(identity(a.Username, a.Scopes)))
-	return resourceVersion + "+" + hex.EncodeToString(sum[:6])
+	sum := sha256.Sum256([]byte(ref.TokenNameKey + "\x00" + ref.TokenSecretKey))
+	return resourceVersion + "+keys-" + hex.EncodeToString(sum[:6])
 }
 
 // credentialIdent names a credential without its secret: a PAT's name, or a connected app's
@@ -170,18 +182,34 @@ func (i credentialIdent) set(st *v1.CredentialStatus, accepted bool) {
 
 // publishable is value when it may be shown before a sign-in accepted it, else "".
 func publishable(field credential.Field, value, shown string) string {
-	if value == shown || credential.ShapeOf(field, value) == credential.Identifier {
+	switch credential.ShapeOf(field, value) {
+	case credential.SecretLike:
+		// Never, not even when status shows it already: an older operator published
+		// identifiers before any sign-in, and this takes such a leak out of status.
+		return ""
+	case credential.Identifier:
+		return value
+	}
+	if value == shown {
 		return value
 	}
 	return ""
 }
 
 // describe names the credential in a message.
+// A part not yet published (see set) is left out rather than shown as "".
 func (i credentialIdent) describe() string {
-	if i.clientID != "" {
+	switch {
+	case i.clientID != "" && i.secretID != "":
 		return fmt.Sprintf("connected app %q (secret %q)", i.clientID, i.secretID)
+	case i.clientID != "":
+		return fmt.Sprintf("connected app %q", i.clientID)
+	case i.secretID != "":
+		return fmt.Sprintf("the connected app's secret %q", i.secretID)
+	case i.tokenName != "":
+		return fmt.Sprintf("PAT %q", i.tokenName)
 	}
-	return fmt.Sprintf("PAT %q", i.tokenName)
+	return "the credential"
 }
 
 // bundleData is the credential part of the consumer bundle.

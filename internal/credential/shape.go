@@ -66,9 +66,19 @@ var (
 // pure function of its inputs, so what reaches status never depends on anything else.
 //
 // A PAT's name is chosen by its owner: Tableau gives it no shape, so it is at best Unproven
-// and is published only after a sign-in with it succeeded. A client id or secret id is a
-// UUID when Tableau issued it.
+// and is published only after a sign-in with it succeeded. A long name of letters and digits
+// ("FinanceReportingServiceAccountTokenQ3of2025") is a name people choose, and refusing it
+// would stall a connection that signs in fine: under the name's key only a PAT secret's shape,
+// or a random string with base64's own characters ("+", "/", "=" padding, which a connected
+// app's secret value of 32 bytes always ends with), is SecretLike. A client id or secret id
+// is a UUID when Tableau issued it, so any long random string there is a secret.
 func ShapeOf(field Field, value string) Shape {
+	if field == FieldTokenName {
+		if v := strings.TrimSpace(value); LooksLikeSecret(v) && (patSecretShape.MatchString(v) || strings.ContainsAny(v, "+/=")) {
+			return SecretLike
+		}
+		return Unproven
+	}
 	if LooksLikeSecret(value) {
 		return SecretLike
 	}

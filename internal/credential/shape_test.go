@@ -45,6 +45,8 @@ func TestShapeOf(t *testing.T) {
 		{"a PAT name with spaces", FieldTokenName, "CI bot 2024", Unproven},
 		{"a long PAT name with separators", FieldTokenName, "finance_operator_production_dashboards_2024", Unproven},
 		{"a UUID is not a PAT name's shape: names have none", FieldTokenName, luid, Unproven},
+		{"a long PAT name of letters and digits", FieldTokenName, "TableauOperatorProductionFinanceDashboards2024", Unproven},
+		{"another long PAT name", FieldTokenName, "FinanceReportingServiceAccountTokenQ3of2025", Unproven},
 		{"a PAT secret under the name's key", FieldTokenName, patSecret, SecretLike},
 		{"a PAT secret with a pasted newline", FieldTokenName, patSecret + "\n", SecretLike},
 		{"an app secret value under the name's key", FieldTokenName, appValue, SecretLike},
