@@ -1,0 +1,174 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/controllers"
+	"github.com/tableau-operator/tableau-operator/internal/backoff"
+	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
+)
+
+// testClaimDuration is short so a takeover happens within the test; the holder renews at
+// half of it.
+const testClaimDuration = 4 * time.Second
+
+// startInstall starts a whole install of the operator (both reconcilers, its own cache and
+// memory) named id on the shared control plane, as a namespaced install beside a
+// cluster-wide one would run; it returns its stop.
+func startInstall(t *testing.T, id string) func() {
+	t.Helper()
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+		Scheme:     scheme,
+		Metrics:    metricsserver.Options{BindAddress: "0"},
+		Cache:      controllers.CacheOptions(),
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &controllers.TableauConnectionReconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Events: mgr.GetEventRecorder("tableau-operator"),
+		ServerInfo: serverinfo.NewCache(nil), Backoff: backoff.Default, Now: operatorNow, AllowedServers: allowedServers,
+		InstallID: id, ClaimDuration: testClaimDuration,
+	}
+	if err := r.SetupWithManager(mgr, 4); err != nil {
+		t.Fatal(err)
+	}
+	fleet := &controllers.TableauFleetReconciler{Client: mgr.GetClient(), Events: mgr.GetEventRecorder("tableau-operator"), InstallID: id}
+	if err := fleet.SetupWithManager(mgr); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func stoodAside(t *testing.T) float64 {
+	t.Helper()
+	return counterValue(t, "tableau_operator_stood_aside_total", map[string]string{"kind": "TableauConnection"})
+}
+
+// request asks for a validation now and waits until the holder handled it and the other
+// install looked at the connection too (and stood aside), so a sign-in it made would be
+// counted by now.
+func request(t *testing.T, ns, name string) {
+	t.Helper()
+	aside := stoodAside(t)
+	v := fmt.Sprint(time.Now().UnixNano())
+	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1.AnnotationRequestedAt, v)
+	if err := k8s.Patch(context.Background(), c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ns, name, "request "+v+" handled", func(c *v1.TableauConnection) bool {
+		return c.Status.LastHandledRequest == v && isReady(c)
+	})
+	eventually(t, 30*time.Second, "the other install standing aside again", func() (bool, string) {
+		return stoodAside(t) > aside, ""
+	})
+}
+
+// Two installs (a namespaced one beside a cluster-wide one, say) on one control plane and one
+// connection: exactly one acts, with the sign-ins one install makes (two would make twice as
+// many: each validation request is one sign-in per install that acts); the other says which
+// install acts in Claimed. Once the holder stops and its claim lapses, the other takes over.
+func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
+	stopManager()
+	t.Cleanup(func() {
+		if err := startManager(nil); err != nil {
+			t.Fatal(err)
+		}
+	})
+	w := newWorld(t)
+	w.setSource(t, "pair", "pair-pat", w.pat(t, "pair", "pair-pat", false))
+	create(t, w.tenantConnection("pair", validationOnly))
+	stops := map[string]func(){"install-a": startInstall(t, "install-a"), "install-b": startInstall(t, "install-b")}
+
+	c := waitFor(t, w.ns, "pair", "Ready, and Claimed naming the holder and the install standing aside", func(c *v1.TableauConnection) bool {
+		return isReady(c) && condition(c, v1.ConditionClaimed).Reason == v1.ReasonClaimedByAnotherInstall
+	})
+	holder := c.Status.Claim.Holder
+	other := map[string]string{"install-a": "install-b", "install-b": "install-a"}[holder]
+	if other == "" {
+		t.Fatalf("claim holder %q is neither install", holder)
+	}
+	cl := condition(c, v1.ConditionClaimed)
+	if cl.Status != metav1.ConditionFalse || !strings.Contains(cl.Message, `"`+holder+`" acts`) || !strings.Contains(cl.Message, `"`+other+`"`) {
+		t.Errorf("Claimed = %+v; want False naming %s as acting and %s as standing aside", cl, holder, other)
+	}
+	if n := w.sim.Calls("auth/signin"); n != 1 {
+		t.Fatalf("%d sign-ins for the first validation, want 1 (one install acts)", n)
+	}
+	const requests = 3
+	for i := range requests {
+		request(t, w.ns, "pair")
+		if n := w.sim.Calls("auth/signin"); n != 2+i {
+			t.Fatalf("after request %d: %d sign-ins, want %d (two installs acting would make %d)", i+1, n, 2+i, 2*(2+i))
+		}
+	}
+
+	// The holder stops (uninstalled, scaled to 0) without a word: the other takes the
+	// connection over once the claim lapses, and acts from then on.
+	stops[holder]()
+	c = waitFor(t, w.ns, "pair", "the other install's takeover", func(c *v1.TableauConnection) bool {
+		return c.Status.Claim != nil && c.Status.Claim.Holder == other
+	})
+	before := w.sim.Calls("auth/signin")
+	if before != 1+requests {
+		t.Errorf("%d sign-ins before the takeover's first request, want %d: a takeover signs in only when asked", before, 1+requests)
+	}
+	v := fmt.Sprint(time.Now().UnixNano())
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1.AnnotationRequestedAt, v)
+	if err := k8s.Patch(context.Background(), c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	c = waitFor(t, w.ns, "pair", "the new holder handling a request", func(c *v1.TableauConnection) bool {
+		return c.Status.LastHandledRequest == v && isReady(c)
+	})
+	if n := w.sim.Calls("auth/signin"); n != before+1 {
+		t.Errorf("%d sign-ins after the takeover's request, want %d", n, before+1)
+	}
+	if cl := condition(c, v1.ConditionClaimed); cl.Status != metav1.ConditionTrue || !strings.Contains(cl.Message, `"`+other+`"`) {
+		t.Errorf("Claimed after the takeover = %+v; want True naming %s", cl, other)
+	}
+	waitForEvent(t, w.ns, "pair", "Normal/ClaimTakenOver")
+}
