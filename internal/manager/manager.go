@@ -145,8 +145,10 @@ func Run(args []string) int {
 			log.Info("stopped while waiting for the Kubernetes API server")
 			return 0
 		}
-		// The health probes could not be served while waiting: the kubelet would see a
-		// pod that neither lives nor is ready, so say why and exit.
+		// The health probes could not be served while waiting (the kubelet would see a pod
+		// that neither lives nor is ready), or the API server kept refusing the operator's
+		// credentials or presenting an untrusted certificate (apiwait.RefusedAttempts): the
+		// error says which, and the exit makes it a crash loop a person sees.
 		log.Error(err, "unable to wait for the Kubernetes API server")
 		return 1
 	}
