@@ -36,6 +36,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/controllers"
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
+	"github.com/tableau-operator/tableau-operator/internal/tableausim"
 )
 
 // testClaimDuration is short so a takeover happens within the test; the holder renews at
@@ -232,4 +233,55 @@ func TestDeletedMidAutomaticRotationLeavesBothSecretsAndTheConsumersWorking(t *t
 			t.Errorf("%d calls to %s for a deleted connection", n-calls[endpoint], endpoint)
 		}
 	}
+}
+
+// Issue 24: the secrets endpoint throttles the create call (Tableau created nothing) and a
+// person adds a secret in Tableau's UI meanwhile. Before, when the backoff ended, the operator
+// deleted it as the orphan of its own create. Now the throttle clears createSent, so the
+// secret is recorded as held: the app is full with a secret that is not the operator's, and
+// the rotation stalls naming it, deleting nothing.
+func TestSecretAddedInTheUIDuringAThrottledCreateIsNeverDeleted(t *testing.T) {
+	w := automaticTenants(t, nil, "thr")
+	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitXML, Endpoint: "connected-apps/secrets", Method: "POST", Times: 1})
+	t.Cleanup(w.sim.ClearFaults)
+	clockOffset.Add(int64(rotateEvery + time.Minute))
+	t.Cleanup(func() { clockOffset.Store(0) })
+	poke(t, w.ns, "thr")
+	waitFor(t, w.ns, "thr", "the create throttled and recorded as sending nothing", func(c *v1.TableauConnection) bool {
+		a := c.Status.Rotation.Automatic
+		return a != nil && a.Phase == "Creating" && a.ConsecutiveFailures > 0 && !a.CreateSent
+	})
+	if got := w.appSecretIDs(t, "thr"); len(got) != 1 {
+		t.Fatalf("after the throttled create the app holds %v, want only thr-s1", got)
+	}
+	ui := randomSecret()
+	secrets.add(ui)
+	if err := w.sim.AddConnectedAppSecret("thr", "client-thr", "thr-ui", ui); err != nil {
+		t.Fatal(err)
+	}
+	// The backoff ends.
+	clockOffset.Add(int64(30 * time.Minute))
+	poke(t, w.ns, "thr")
+	c := waitFor(t, w.ns, "thr", "the rotation stalled on the person's secret", func(c *v1.TableauConnection) bool {
+		a := c.Status.Rotation.Automatic
+		return a != nil && a.Phase == "Stalled"
+	})
+	if got := w.appSecretIDs(t, "thr"); !slicesContain(got, "thr-ui") || !slicesContain(got, "thr-s1") {
+		t.Errorf("the app holds %v: the person's thr-ui (or the active thr-s1) was deleted", got)
+	}
+	if a := c.Status.Rotation.Automatic; a.Reason != "ForeignSecret" || !strings.Contains(a.Message, "thr-ui") {
+		t.Errorf("stalled with %s: %q; want ForeignSecret naming thr-ui", a.Reason, a.Message)
+	}
+	if err := w.consumerAppSignsIn(t, "thr"); err != nil {
+		t.Errorf("consumers cannot sign in: %v", err)
+	}
+}
+
+func slicesContain(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

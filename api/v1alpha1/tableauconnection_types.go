@@ -690,6 +690,13 @@ type AutomaticRotationStatus struct {
 	// +kubebuilder:validation:MaxItems=8
 	// +kubebuilder:validation:items:MaxLength=128
 	HeldSecretIDs []string `json:"heldSecretIDs,omitempty"`
+	// createSent is set right before the create call goes out, and cleared when its answer
+	// proves Tableau created nothing (a refusal, throttling, or the call gate holding it
+	// back). Only while it is set can a secret that appeared after heldSecretIDs be the
+	// orphan of a create call; otherwise it is someone's (made in Tableau's UI meanwhile) and
+	// is recorded as held again, never deleted.
+	// +optional
+	CreateSent bool `json:"createSent,omitempty"`
 	// lastCreateTime is when the operator last created a secret on the app.
 	// +optional
 	LastCreateTime *metav1.Time `json:"lastCreateTime,omitempty"`
