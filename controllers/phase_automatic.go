@@ -96,6 +96,9 @@ func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s 
 	isc := &automaticScope{}
 	defer r.endAdminSession(ctx, s, isc)
 	for i := 0; i < maxAutomaticSteps; i++ {
+		// A status write decodes the API server's answer into s.conn, which may replace the
+		// struct st pointed to: what is recorded next goes to the one that is written.
+		st = conn.Status.Rotation.Automatic
 		o, due, err := r.observeAutomatic(ctx, s, isc)
 		if err != nil {
 			return r.automaticFailed(ctx, s, err)
@@ -149,6 +152,7 @@ func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s 
 		if err := r.persistLocked(ctx, s); err != nil {
 			return err
 		}
+		st = conn.Status.Rotation.Automatic // see the top of the loop
 		if step.Phase != o.Phase {
 			r.event(conn, step.Phase == rotation.AutomaticStalled || step.Phase == rotation.AutomaticDiscarding, st.Reason, st.Message)
 			ctrl.LoggerFrom(ctx).Info("automatic rotation", "phase", st.Phase, "reason", st.Reason)
