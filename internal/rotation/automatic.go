@@ -29,9 +29,12 @@ import (
 // create call and the write of the issued Secret leaves an orphan: a secret on the app that
 // is neither the active one, nor the source's, nor recorded. It was never given to anyone,
 // and is deleted before the next create. Only a secret that appeared after the intent was
-// recorded can be such an orphan: the intent records the secrets the app held then (Held),
-// and a secret among them that no one the operator knows holds belongs to someone else. It
-// is never deleted; when it leaves no room for a new secret, the rotation stalls naming it.
+// recorded, while a create call that may have taken effect was outstanding (CreateSent), can
+// be such an orphan: the intent records the secrets the app held then (Held), and a secret
+// among them that no one the operator knows holds belongs to someone else. So does one that
+// appeared after a create Tableau refused, throttled or the call gate held back: it is
+// recorded as held. Neither is ever deleted; when one leaves no room for a new secret, the
+// rotation stalls naming it.
 
 // AutomaticPhase is where one automatic rotation stands; persisted before its action.
 type AutomaticPhase string

@@ -386,3 +386,38 @@ func TestIssueTransitionsDocumented(t *testing.T) {
 		t.Errorf("AutomaticTransitions has %d rows, AutomaticPhases %d", len(AutomaticTransitions), len(AutomaticPhases))
 	}
 }
+
+// The case of issue 24, step by step: the create call is throttled (Tableau created nothing,
+// createSent cleared), a person adds a secret in Tableau's UI, the backoff ends. The person's
+// secret is recorded as held, never deleted, and fills the app: the rotation stalls naming it.
+func TestSecretAddedWhileACreateIsHeldIsKept(t *testing.T) {
+	o := AutomaticObservation{Phase: AutomaticCreating, Records: AutomaticRecords{Retiring: "a", Held: "a"},
+		Due: true, BundleIdle: true, Active: "a", Consumer: "a", Source: "a", Listed: true, OnApp: []string{"a"}}
+	step := PlanAutomatic(o)
+	if step.Action != CreateSecret || !step.Records.CreateSent {
+		t.Fatalf("before the create: %+v, want CreateSecret with createSent persisted", step)
+	}
+	// Throttled: the controller clears createSent. The person adds q.
+	o.Records = step.Records
+	o.Records.CreateSent = false
+	o.OnApp = []string{"a", "q"}
+	step = PlanAutomatic(o)
+	if step.Action == DeleteSecret {
+		t.Fatalf("deletes %s, the person's secret", step.Secret)
+	}
+	if step.Records.Held != "a,q" || step.Records.CreateSent {
+		t.Fatalf("records %+v, want q recorded as held", step.Records)
+	}
+	o.Records = step.Records
+	step = PlanAutomatic(o)
+	if step.Phase != AutomaticStalled || step.Reason != AutomaticReasonForeign || step.Secret != "q" {
+		t.Fatalf("with the app full: %+v, want Stalled naming q", step)
+	}
+	// The same, but the create may have taken effect (a timeout): the secret that appeared is
+	// the call's orphan, as after a crash.
+	o.Records = AutomaticRecords{Retiring: "a", Held: "a", CreateSent: true}
+	o.OnApp = []string{"a", "n1"}
+	if step = PlanAutomatic(o); step.Action != DeleteSecret || step.Secret != "n1" {
+		t.Fatalf("after a create that may have taken effect: %+v, want n1 deleted as the orphan", step)
+	}
+}
