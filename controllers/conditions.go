@@ -41,6 +41,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 		setWritesAccepted(conn, set)
 		return
 	}
+	setClaimed(conn, now, set)
 	setRotationDueCondition(conn, now, set)
 	setAutomaticRotation(conn, set)
 	setAPIVersionSupported(conn, set)

@@ -96,6 +96,9 @@ func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s 
 	isc := &automaticScope{}
 	defer r.endAdminSession(ctx, s, isc)
 	for i := 0; i < maxAutomaticSteps; i++ {
+		// A status write decodes the API server's answer into s.conn, which may replace the
+		// struct st pointed to: what is recorded next goes to the one that is written.
+		st = conn.Status.Rotation.Automatic
 		o, due, err := r.observeAutomatic(ctx, s, isc)
 		if err != nil {
 			return r.automaticFailed(ctx, s, err)
@@ -142,12 +145,14 @@ func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s 
 			}
 		}
 		st.NewSecretID, st.RetiringSecretID, st.HeldSecretIDs = step.Records.New, step.Records.Retiring, heldIDs(step.Records.Held)
+		st.CreateSent = step.Records.CreateSent
 		if step.Phase == rotation.AutomaticIdle {
 			st.CreatingSince = nil
 		}
 		if err := r.persistLocked(ctx, s); err != nil {
 			return err
 		}
+		st = conn.Status.Rotation.Automatic // see the top of the loop
 		if step.Phase != o.Phase {
 			r.event(conn, step.Phase == rotation.AutomaticStalled || step.Phase == rotation.AutomaticDiscarding, st.Reason, st.Message)
 			ctrl.LoggerFrom(ctx).Info("automatic rotation", "phase", st.Phase, "reason", st.Reason)
@@ -155,6 +160,11 @@ func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s 
 		if err := r.applyAutomatic(ctx, s, isc, step); err != nil {
 			if errors.Is(err, ErrCrash) {
 				return err
+			}
+			if step.Action == rotation.CreateSecret && createdNothing(err) {
+				// Recorded with the failure (the reconcile's status patch): a secret that
+				// appears on the app from now on is someone's, not this call's orphan.
+				st.CreateSent = false
 			}
 			if r.noteRefusedWrite(ctx, s, err) {
 				// The -issued Secret's write refused: on WritesAccepted, retried with backoff.
@@ -216,7 +226,8 @@ func (r *TableauConnectionReconciler) observeAutomatic(ctx context.Context, s *s
 	conn, rs := s.conn, s.conn.Status.Rotation
 	st := rs.Automatic
 	o := rotation.AutomaticObservation{Phase: rotation.AutomaticPhase(st.Phase),
-		Records: rotation.AutomaticRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID, Held: rotation.HeldList(st.HeldSecretIDs)}}
+		Records: rotation.AutomaticRecords{New: st.NewSecretID, Retiring: st.RetiringSecretID, Held: rotation.HeldList(st.HeldSecretIDs),
+			CreateSent: st.CreateSent}}
 	if o.Phase == "" {
 		o.Phase = rotation.AutomaticIdle
 	}
@@ -387,7 +398,7 @@ func (r *TableauConnectionReconciler) applyAutomatic(ctx context.Context, s *sco
 	case rotation.CreateSecret:
 		admin, err := r.adminSession(ctx, s, isc)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: %w", errCreateNotSent, err)
 		}
 		created, err := s.client.CreateConnectedAppSecret(ctx, admin, clientID)
 		auditCreated(ctx, conn, created, string(step.Reason), err)
@@ -416,6 +427,24 @@ func (r *TableauConnectionReconciler) applyAutomatic(ctx context.Context, s *sco
 		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, issuedName(conn))
 	}
 	return nil
+}
+
+// errCreateNotSent is a create that never left the operator: the admin session failed first.
+var errCreateNotSent = errors.New("the create call was not sent")
+
+// createdNothing says whether a failed create call certainly created no secret on Tableau:
+// it never went out (the admin sign-in failed, the call gate held it back), or Tableau
+// answered it with a refusal or a throttle (4xx, 429 included). A 5xx, a timeout or a reset
+// may have taken effect: then a secret that appears is this call's orphan.
+func createdNothing(err error) bool {
+	if errors.Is(err, errCreateNotSent) {
+		return true
+	}
+	if _, ok := gatedclient.AsHeld(err); ok {
+		return true
+	}
+	te, ok := tableau.AsError(err)
+	return ok && te.HTTPStatus >= 400 && te.HTTPStatus < 500
 }
 
 // patInUse reports whether an administrator's PAT of revision rev is the connection's own PAT:

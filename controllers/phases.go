@@ -32,6 +32,9 @@ const (
 	stop
 	// wait: stop, and come back after the outcome's delay at the latest.
 	wait
+	// halt: no later phase runs, whatever its stage (another install holds the connection);
+	// come back after the outcome's delay at the latest. Status is still written.
+	halt
 	// fail: the reconcile ends here with the outcome's error; the status found so far is
 	// still written, and controller-runtime retries the error.
 	fail
@@ -51,6 +54,8 @@ func stopped() outcome { return outcome{kind: stop} }
 
 func waitFor(d time.Duration) outcome { return outcome{kind: wait, after: d} }
 
+func halted(d time.Duration) outcome { return outcome{kind: halt, after: d} }
+
 func failed(err error) outcome { return outcome{kind: fail, err: err} }
 
 // failedOr is failed(err) when err is set, else o.
@@ -68,6 +73,7 @@ func fromErr(err error) outcome { return failedOr(err, proceeded()) }
 type stage string
 
 const (
+	stageClaim      stage = "claim"
 	stageValidation stage = "validation"
 	stageExpiry     stage = "expiry"
 	stageRollout    stage = "rollout"
@@ -83,14 +89,16 @@ type phase struct {
 	run   func(ctx context.Context, s *scope) outcome
 }
 
-// phases is the connection reconcile, in order. Validation learns and checks the inputs and
+// phases is the connection reconcile, in order. The claim comes first: an install acts only
+// on a connection it claims (see claim), and halts everything else otherwise. Validation learns and checks the inputs and
 // signs in (each phase may stop the rest of validation); the PAT's expiry is read with the
 // client validation built; rollout runs whatever validation found (a rotation under way must
 // finish or roll back even while the source holds a bad credential or the server is down);
 // automatic rotation issues the next secret once rollout is idle.
 func (r *TableauConnectionReconciler) phases() []phase {
 	return []phase{
-		{name: "request", stage: stageValidation, run: handleRequestPhase},
+		{name: "claim", stage: stageClaim, run: r.claim},
+		{name: "request", stage: stageValidation, needs: []string{"claim"}, run: handleRequestPhase},
 		{name: "credentials", stage: stageValidation, needs: []string{"request"}, run: r.loadCredentials},
 		{name: "consumerNames", stage: stageValidation, run: r.checkConsumerNames},
 		{name: "backoff", stage: stageValidation, needs: []string{"credentials"}, run: r.awaitBackoff},
@@ -115,6 +123,9 @@ func runPhases(ctx context.Context, s *scope, phases []phase) outcome {
 		switch o.kind {
 		case fail:
 			return o
+		case halt:
+			s.requeueIn(o.after)
+			return proceeded()
 		case wait:
 			s.requeueIn(o.after)
 			stoppedStage = p.stage

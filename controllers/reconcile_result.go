@@ -78,6 +78,11 @@ func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scop
 }
 
 func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
+	if s.standingAside {
+		// The holder computes the rest of status; this install would only contradict it.
+		setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
+		return r.patchStatus(ctx, s.before, s.conn, locked)
+	}
 	setConditions(s.conn, s.now, s.consumers)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
 	if err := r.patchStatus(ctx, s.before, s.conn, locked); err != nil {

@@ -87,6 +87,12 @@ type TableauConnectionReconciler struct {
 	// reconcile there, as a killed operator would. Tests use it.
 	CrashHook func(phase string) error
 
+	// InstallID names this install in the claims it holds on connections (--install-id);
+	// DefaultInstallID when empty. ClaimDuration is how long a claim lasts after its renewal;
+	// DefaultClaimDuration when zero. See claim.
+	InstallID     string
+	ClaimDuration time.Duration
+
 	// adminLocks lets one reconcile at a time hold a session of an administrator PAT.
 	adminLocks adminLocks
 	// mem is what this process remembers between reconciles (see memory).
@@ -132,6 +138,9 @@ type scope struct {
 	// client is the connection's gated Tableau client: every call goes through its gate.
 	client       *gatedclient.Client
 	requeueAfter time.Duration
+	// standingAside: another install holds the connection's claim; this reconcile writes
+	// the claim and the Claimed condition only.
+	standingAside bool
 }
 
 func (s *scope) requeueIn(d time.Duration) {
@@ -201,8 +210,9 @@ func (r *TableauConnectionReconciler) now() time.Time {
 	return time.Now()
 }
 
-// SetupWithManager registers every reconciler of the operator with mgr.
-func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowlist.List) error {
+// SetupWithManager registers every reconciler of the operator with mgr; installID names the
+// install in the claims it holds on connections (see claim).
+func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowlist.List, installID string) error {
 	r := &TableauConnectionReconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
@@ -210,11 +220,12 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowl
 		ServerInfo:     serverinfo.NewCache(nil),
 		Backoff:        backoff.Default,
 		AllowedServers: allowedServers,
+		InstallID:      installID,
 	}
 	if err := r.SetupWithManager(mgr, maxConcurrent); err != nil {
 		return err
 	}
-	fleet := &TableauFleetReconciler{Client: mgr.GetClient(), Events: mgr.GetEventRecorder("tableau-operator")}
+	fleet := &TableauFleetReconciler{Client: mgr.GetClient(), Events: mgr.GetEventRecorder("tableau-operator"), InstallID: installID}
 	return fleet.SetupWithManager(mgr)
 }
 

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
 )
 
 // +kubebuilder:rbac:groups=tableau-operator.dev,resources=tableaufleets,verbs=get;list;watch
@@ -47,6 +49,8 @@ type TableauFleetReconciler struct {
 	client.Client
 	Events events.EventRecorder
 	Now    func() time.Time
+	// InstallID is this install's identity in claims (see TableauConnectionReconciler).
+	InstallID string
 }
 
 // Reconcile observes the fleet's members, decides the wave (decideFleet, pure) and hands the
@@ -64,6 +68,12 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	v, err := r.observeFleet(ctx, tf, now)
 	if err != nil {
 		return ctrl.Result{}, err
+	}
+	if holder := fleetClaimedElsewhere(v.members, cmp.Or(r.InstallID, DefaultInstallID), now); holder != "" {
+		// Another install acts on the members, so it paces them: deciding here too would
+		// write the fleet's status from a second view.
+		metrics.StoodAside.WithLabelValues("TableauFleet").Inc()
+		return ctrl.Result{RequeueAfter: DefaultClaimDuration / 2}, nil
 	}
 	requeue := decideFleet(tf, v, now)
 	return r.finishFleet(ctx, before, tf, v, requeue)

@@ -40,6 +40,11 @@ const (
 	// names the API's reason (Forbidden, QuotaExceeded, Conflict, Invalid) and the next step;
 	// it appears with the first refusal and turns True once the writes go through again.
 	ConditionWritesAccepted = "WritesAccepted"
+	// ConditionClaimed says which install of the operator acts on the connection (see
+	// status.claim): True while one holds a live claim alone, False when another install
+	// also watches it and stands aside (a second install to split with --watch-namespaces),
+	// Unknown once the holder's claim expired and no install has taken it over yet.
+	ConditionClaimed = "Claimed"
 	// Fleet conditions.
 	ConditionHalted                  = "Halted"
 	ConditionSuspectedVendorIncident = "SuspectedVendorIncident"
@@ -136,6 +141,11 @@ const (
 	ReasonWriteConflict      = "Conflict"
 	ReasonWriteInvalid       = "Invalid"
 	ReasonWriteRefused       = "WriteRefused"
+
+	// Reasons of Claimed.
+	ReasonClaimed                 = "Claimed"
+	ReasonClaimedByAnotherInstall = "ClaimedByAnotherInstall"
+	ReasonClaimExpired            = "ClaimExpired"
 
 	ReasonFleetHalted      = "MemberFailed"
 	ReasonFleetNotHalted   = "NoFailedMember"

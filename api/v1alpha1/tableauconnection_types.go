@@ -441,6 +441,47 @@ type TableauConnectionStatus struct {
 	// tableau-operator.dev/requested-at lets a call through earlier.
 	// +optional
 	CallGate *CallGateStatus `json:"callGate,omitempty"`
+
+	// claim is which install of the operator acts on this connection. An install acts only
+	// on a connection it claims; another that finds the claim live stands aside (no Tableau
+	// call, no Secret write) and says so here and in the Claimed condition. A claim not
+	// renewed for its duration may be taken over by any install.
+	// +optional
+	Claim *ClaimStatus `json:"claim,omitempty"`
+}
+
+// MaxInstallIDLength is the longest install identity (--install-id) status holds.
+const MaxInstallIDLength = 253
+
+// ClaimStatus is an install's claim on a connection, like a coordination.k8s.io Lease kept in
+// status: taking it, renewing it and standing aside are written with the connection's
+// resourceVersion as a precondition, so two installs never both believe they hold it.
+type ClaimStatus struct {
+	// holder is the install that acts on this connection (its --install-id).
+	// +kubebuilder:validation:MaxLength=253
+	Holder string `json:"holder"`
+	// renewTime is when the holder last took or renewed the claim.
+	RenewTime metav1.Time `json:"renewTime"`
+	// durationSeconds is how long the claim lasts after renewTime; the holder renews it well
+	// before. Past renewTime plus this, any install may take the connection over.
+	// +kubebuilder:validation:Minimum=1
+	DurationSeconds int32 `json:"durationSeconds"`
+	// standingAside are the other installs that found the claim live and act on nothing
+	// here, each with when it last looked.
+	// +optional
+	// +listType=map
+	// +listMapKey=install
+	// +kubebuilder:validation:MaxItems=8
+	StandingAside []InstallSeen `json:"standingAside,omitempty"`
+}
+
+// InstallSeen is an install that stands aside, and when it last did.
+type InstallSeen struct {
+	// install is the install's --install-id.
+	// +kubebuilder:validation:MaxLength=253
+	Install string `json:"install"`
+	// seenTime is when it last found the claim live.
+	SeenTime metav1.Time `json:"seenTime"`
 }
 
 // Maximum lengths of CallGateStatus's and CallGateHold's strings, the values of their
@@ -649,6 +690,13 @@ type AutomaticRotationStatus struct {
 	// +kubebuilder:validation:MaxItems=8
 	// +kubebuilder:validation:items:MaxLength=128
 	HeldSecretIDs []string `json:"heldSecretIDs,omitempty"`
+	// createSent is set right before the create call goes out, and cleared when its answer
+	// proves Tableau created nothing (a refusal, throttling, or the call gate holding it
+	// back). Only while it is set can a secret that appeared after heldSecretIDs be the
+	// orphan of a create call; otherwise it is someone's (made in Tableau's UI meanwhile) and
+	// is recorded as held again, never deleted.
+	// +optional
+	CreateSent bool `json:"createSent,omitempty"`
 	// lastCreateTime is when the operator last created a secret on the app.
 	// +optional
 	LastCreateTime *metav1.Time `json:"lastCreateTime,omitempty"`

@@ -23,6 +23,8 @@ package apiwait
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +32,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 
@@ -41,6 +44,29 @@ var Policy = backoff.Policy{Base: time.Second, Cap: 30 * time.Second}
 
 // attemptTimeout bounds one attempt.
 const attemptTimeout = 5 * time.Second
+
+// RefusedAttempts is how many attempts in a row may meet an answer that waiting rarely fixes
+// (the API server refuses the operator's credentials, or its certificate is not trusted)
+// before Wait gives up and the process exits with that one line: a crash loop that says
+// what is wrong, not an endless wait that calls it an outage. A few attempts ride out an
+// authenticator that is itself restarting in a control plane upgrade.
+const RefusedAttempts = 5
+
+// refusal says what an answer is when it is not an outage: a refused credential or an
+// untrusted certificate; "" otherwise.
+func refusal(err error) string {
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verification *tls.CertificateVerificationError
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return "the Kubernetes API server refuses the operator's credentials (401 Unauthorized): its ServiceAccount token, or the kubeconfig's user, is not accepted"
+	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verification):
+		return "the Kubernetes API server's certificate is not trusted (x509): the CA of the kubeconfig or of the pod's ServiceAccount does not sign it for this address"
+	}
+	return ""
+}
 
 // Probe asks the API server once whether it answers.
 type Probe func(ctx context.Context) error
@@ -77,9 +103,20 @@ func Wait(ctx context.Context, probe Probe, probeAddr string, p backoff.Policy, 
 		return fmt.Errorf("serving the health probes while the API server does not answer: %w", serr)
 	}
 	defer stop()
+	refused := 0
 	for n := 0; ; n++ {
+		what := refusal(err)
+		if what == "" {
+			refused = 0
+		} else if refused++; refused >= RefusedAttempts {
+			return fmt.Errorf("%s; giving up after %d attempts: %w", what, refused, err)
+		}
 		wait := max(p.Delay(n, 0), p.Ceiling(n)/2)
-		log.Info("the Kubernetes API server does not answer; waiting before the next attempt", "attempt", n+1, "retryIn", wait.Round(time.Millisecond).String(), "error", err.Error())
+		if what != "" {
+			log.Info(what+"; waiting before the next attempt", "attempt", n+1, "retryIn", wait.Round(time.Millisecond).String(), "error", err.Error())
+		} else {
+			log.Info("the Kubernetes API server does not answer; waiting before the next attempt", "attempt", n+1, "retryIn", wait.Round(time.Millisecond).String(), "error", err.Error())
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

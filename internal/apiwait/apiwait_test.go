@@ -18,15 +18,18 @@ package apiwait
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr/funcr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
 )
@@ -114,4 +117,59 @@ func TestAnswerAtOnceServesNothing(t *testing.T) {
 		t.Fatalf("the probe address was taken: %v", err)
 	}
 	_ = ln.Close()
+}
+
+// A refused credential (401) or an untrusted certificate (x509) is no outage: each attempt's
+// line says what it is, and after RefusedAttempts in a row Wait gives up with that sentence,
+// so the process exits saying it instead of waiting forever under "does not answer".
+func TestWaitSaysWhatARefusalIsAndGivesUp(t *testing.T) {
+	cases := map[string]struct {
+		err  error
+		says string
+	}{
+		"401": {apierrors.NewUnauthorized("Unauthorized"), "refuses the operator's credentials"},
+		"x509": {&url.Error{Op: "Get", URL: "https://10.0.0.1/version", Err: x509.UnknownAuthorityError{}},
+			"certificate is not trusted"},
+		"hostname": {&url.Error{Op: "Get", URL: "https://10.0.0.1/version", Err: x509.HostnameError{Certificate: &x509.Certificate{}, Host: "10.0.0.1"}},
+			"certificate is not trusted"},
+	}
+	for name, tc := range cases {
+		var lines []string
+		log := funcr.New(func(_, args string) { lines = append(lines, args) }, funcr.Options{})
+		calls := 0
+		err := Wait(context.Background(), func(context.Context) error { calls++; return tc.err }, "",
+			backoff.Policy{Base: time.Millisecond, Cap: 2 * time.Millisecond}, log)
+		if err == nil || !strings.Contains(err.Error(), tc.says) || !errors.Is(err, tc.err) {
+			t.Errorf("%s: Wait = %v, want an error saying %q that wraps the answer", name, err, tc.says)
+		}
+		if calls != RefusedAttempts {
+			t.Errorf("%s: %d attempts, want %d", name, calls, RefusedAttempts)
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "does not answer") || !strings.Contains(l, tc.says) {
+				t.Errorf("%s: a line calls it an outage or does not say what it is: %s", name, l)
+			}
+		}
+	}
+}
+
+// An outage in between resets the count: only refusals in a row end the wait.
+func TestWaitCountsRefusalsInARow(t *testing.T) {
+	calls := 0
+	unauthorized := apierrors.NewUnauthorized("Unauthorized")
+	down := apierrors.NewServiceUnavailable("down")
+	probe := func(context.Context) error {
+		calls++
+		switch {
+		case calls > 2*RefusedAttempts:
+			return nil
+		case calls%2 == 0:
+			return down
+		}
+		return unauthorized
+	}
+	if err := Wait(context.Background(), probe, "", backoff.Policy{Base: time.Millisecond, Cap: 2 * time.Millisecond},
+		funcr.New(func(string, string) {}, funcr.Options{})); err != nil {
+		t.Fatalf("Wait = %v after refusals that were not in a row", err)
+	}
 }

@@ -102,7 +102,13 @@ func KubernetesWrite(err error, verb, kind, name string) (WriteRefusal, bool) {
 	case metav1.StatusReasonInvalid, metav1.StatusReasonBadRequest, metav1.StatusReasonRequestEntityTooLarge:
 		w.Reason = v1.ReasonWriteInvalid
 	case metav1.StatusReasonUnauthorized:
-		w.Reason = v1.ReasonWriteForbidden
+		// 401 is about the operator's own credential (its ServiceAccount token expired,
+		// rotated or deleted, or the authenticator down), not about this write: every
+		// request fails alike, the status patch that would record a refusal too. Told as
+		// Forbidden it sent a person to RBAC; it is retried and logged as an error like an
+		// outage, and a lasting one makes the API server wait at the next start exit saying
+		// what it is (internal/apiwait).
+		return WriteRefusal{}, false
 	case metav1.StatusReasonNotFound, metav1.StatusReasonAlreadyExists, metav1.StatusReasonTimeout, metav1.StatusReasonServerTimeout,
 		metav1.StatusReasonServiceUnavailable, metav1.StatusReasonInternalError, metav1.StatusReasonTooManyRequests:
 		// Gone, racing a create, or the API server unavailable or throttling: the usual

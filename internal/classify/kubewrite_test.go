@@ -48,6 +48,7 @@ func TestKubernetesWrite(t *testing.T) {
 		{"a quota the quota controller has not counted yet is no refusal", apierrors.NewForbidden(secrets, "t-candidate", errors.New("status unknown for quota: secrets, resources: secrets")), "", false, ""},
 		{"not found is no refusal", apierrors.NewNotFound(secrets, "t"), "", false, ""},
 		{"already exists is no refusal", apierrors.NewAlreadyExists(secrets, "t"), "", false, ""},
+		{"401 is the operator's credential, no refusal of this write", apierrors.NewUnauthorized("Unauthorized"), "", false, ""},
 		{"server unavailable is no refusal", apierrors.NewServiceUnavailable("down"), "", false, ""},
 		{"throttled is no refusal", apierrors.NewTooManyRequests("slow down", 1), "", false, ""},
 		{"a network error is no refusal", errors.New("connection refused"), "", false, ""},

@@ -56,12 +56,15 @@ func Run(args []string) int {
 	var burst int
 	var secureMetrics, enableHTTP2 bool
 	var watchNamespaces string
+	var installID string
 	fs.StringVar(&metricsAddr, "metrics-bind-address", ":8443", "The address the metrics endpoint binds to; 0 disables it.")
 	fs.BoolVar(&secureMetrics, "metrics-secure", true,
 		"Serve metrics over HTTPS to callers whose token may get /metrics (TokenReview and SubjectAccessReview); false serves plain HTTP to anyone, for local use.")
 	fs.BoolVar(&enableHTTP2, "enable-http2", false, "Allow HTTP/2 on the metrics server (off because of the HTTP/2 Rapid Reset and Stream Cancellation CVEs).")
 	fs.StringVar(&watchNamespaces, "watch-namespaces", "",
 		"Comma-separated namespaces to watch and write in (needs Roles there); empty watches every namespace (needs the ClusterRole).")
+	fs.StringVar(&installID, "install-id", "",
+		"This install's identity in the claim it holds on each TableauConnection (status.claim): another install that finds a live claim of this one acts on nothing there. Empty is <namespace>/"+leaderElectionID+", the namespace of the leader election Lease, which already makes the replicas that share it one install.")
 	fs.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the health probe endpoint binds to.")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "Enable leader election, so that only one replica reconciles at a time.")
 	fs.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
@@ -142,26 +145,25 @@ func Run(args []string) int {
 			log.Info("stopped while waiting for the Kubernetes API server")
 			return 0
 		}
-		// The health probes could not be served while waiting: the kubelet would see a
-		// pod that neither lives nor is ready, so say why and exit.
+		// The health probes could not be served while waiting (the kubelet would see a pod
+		// that neither lives nor is ready), or the API server kept refusing the operator's
+		// credentials or presenting an untrusted certificate (apiwait.RefusedAttempts): the
+		// error says which, and the exit makes it a crash loop a person sees.
 		log.Error(err, "unable to wait for the Kubernetes API server")
 		return 1
 	}
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsOpts,
-		HealthProbeBindAddress:  probeAddr,
-		PprofBindAddress:        rt.pprofAddr,
-		LeaderElection:          leaderElect,
-		LeaderElectionID:        "tableau-operator.tableau-operator.dev",
-		LeaderElectionNamespace: leaderElectionNamespace,
-		Cache:                   watchnamespaces.Scope(controllers.CacheOptions(), namespaces),
-	})
+	mopts := managerOptions(leaderElect, leaderElectionNamespace)
+	mopts.Scheme, mopts.Metrics, mopts.HealthProbeBindAddress, mopts.PprofBindAddress = scheme, metricsOpts, probeAddr, rt.pprofAddr
+	mopts.Cache = watchnamespaces.Scope(controllers.CacheOptions(), namespaces)
+	mgr, err := ctrl.NewManager(cfg, mopts)
 	if err != nil {
 		log.Error(err, "unable to create the manager")
 		return 1
 	}
-	if err := controllers.SetupWithManager(mgr, maxConcurrent, allowed); err != nil {
+	if installID == "" {
+		installID = defaultInstallID(leaderElectionNamespace)
+	}
+	if err := controllers.SetupWithManager(mgr, maxConcurrent, allowed, installID); err != nil {
 		log.Error(err, "unable to set up the controllers")
 		return 1
 	}
@@ -173,7 +175,7 @@ func Run(args []string) int {
 		log.Error(err, "unable to set up the ready check")
 		return 1
 	}
-	log.Info("starting the manager", "watchNamespaces", namespaces, "secureMetrics", secureMetrics)
+	log.Info("starting the manager", "watchNamespaces", namespaces, "secureMetrics", secureMetrics, "installID", installID)
 	if err := mgr.Start(ctx); err != nil {
 		log.Error(err, "the manager stopped with an error")
 		return 1

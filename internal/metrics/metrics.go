@@ -77,6 +77,13 @@ var (
 		Name: "tableau_operator_status_writes_total",
 		Help: "Status patches of TableauConnections written by the operator.",
 	})
+
+	// StoodAside counts reconciles that did nothing because another install of the operator
+	// holds the object's claim (status.claim): two installs watch the same namespace.
+	StoodAside = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "tableau_operator_stood_aside_total",
+		Help: "Reconciles that acted on nothing because another install of the operator holds the object (status.claim), by kind.",
+	}, []string{"kind"})
 )
 
 // rotationResults are the values of Rotations' result label.
@@ -88,7 +95,10 @@ func init() {
 	for _, r := range rotationResults {
 		Rotations.WithLabelValues(r)
 	}
-	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, Rotations, ConsumerRestarts, RotationFailures, StatusWrites)
+	for _, k := range []string{"TableauConnection", "TableauFleet"} {
+		StoodAside.WithLabelValues(k)
+	}
+	ctrlmetrics.Registry.MustRegister(SignInAttempts, SignInDuration, TableauRequests, Rotations, ConsumerRestarts, RotationFailures, StatusWrites, StoodAside)
 }
 
 // ObserveCall is a tableau.Options.Observe function that counts requests.

@@ -65,7 +65,7 @@ var (
 var (
 	connectionConditionTypes = []string{v1.ConditionReady, v1.ConditionReconciling, v1.ConditionStalled,
 		v1.ConditionSignedIn, v1.ConditionAPIVersionSupported, v1.ConditionRotationDue, v1.ConditionConsumersReady,
-		v1.ConditionWritesAccepted}
+		v1.ConditionWritesAccepted, v1.ConditionClaimed}
 	fleetConditionTypes = []string{v1.ConditionReady, v1.ConditionReconciling, v1.ConditionStalled,
 		v1.ConditionHalted, v1.ConditionSuspectedVendorIncident}
 	statusLabels   = []string{string(metav1.ConditionTrue), string(metav1.ConditionFalse), string(metav1.ConditionUnknown)}

@@ -29,9 +29,12 @@ import (
 // create call and the write of the issued Secret leaves an orphan: a secret on the app that
 // is neither the active one, nor the source's, nor recorded. It was never given to anyone,
 // and is deleted before the next create. Only a secret that appeared after the intent was
-// recorded can be such an orphan: the intent records the secrets the app held then (Held),
-// and a secret among them that no one the operator knows holds belongs to someone else. It
-// is never deleted; when it leaves no room for a new secret, the rotation stalls naming it.
+// recorded, while a create call that may have taken effect was outstanding (CreateSent), can
+// be such an orphan: the intent records the secrets the app held then (Held), and a secret
+// among them that no one the operator knows holds belongs to someone else. So does one that
+// appeared after a create Tableau refused, throttled or the call gate held back: it is
+// recorded as held. Neither is ever deleted; when one leaves no room for a new secret, the
+// rotation stalls naming it.
 
 // AutomaticPhase is where one automatic rotation stands; persisted before its action.
 type AutomaticPhase string
@@ -133,6 +136,12 @@ type AutomaticRecords struct {
 	// Held are the secret ids the app held when the intent was recorded, sorted and
 	// comma-separated: none of them can be the orphan of a create call.
 	Held string
+	// CreateSent: a create call went out since Held was recorded, or may have (it is
+	// persisted right before the call, and cleared only when the answer proves Tableau
+	// created nothing: a refusal, a throttle, the call gate holding it back). Only then is a
+	// secret that appeared after Held an orphan; otherwise it was made by someone else
+	// meanwhile (in Tableau's UI while the create was held) and is recorded as held.
+	CreateSent bool
 }
 
 // HeldList joins secret ids into AutomaticRecords.Held.
@@ -208,8 +217,12 @@ func (o AutomaticObservation) known(id string) bool {
 }
 
 // orphan is a secret on the app that no one the operator knows holds and that appeared after
-// the intent: only a create call of this rotation can have made it.
+// the intent while a create call of this rotation may have taken effect: only that call can
+// have made it. Without a create sent there is no orphan.
 func (o AutomaticObservation) orphan() string {
+	if !o.Records.CreateSent {
+		return ""
+	}
 	for _, s := range o.OnApp {
 		if !o.known(s) && !o.Records.held(s) {
 			return s
@@ -275,6 +288,15 @@ func PlanAutomatic(o AutomaticObservation) AutomaticStep {
 		if id := o.orphan(); id != "" {
 			return act(DeleteSecret, id, AutomaticReasonOrphan)
 		}
+		if held := HeldList(o.OnApp); o.Records.CreateSent || held != o.Records.Held {
+			// Record again, right before the create call, what the app holds: a secret made
+			// meanwhile in Tableau's UI (while a create was held back or throttled) is then
+			// never taken for an orphan of the next call. A create that may have taken effect
+			// left no orphan (deleted above, or none appeared): the next one starts afresh.
+			rec := o.Records
+			rec.Held, rec.CreateSent = held, false
+			return AutomaticStep{Phase: o.Phase, Records: rec, Reason: AutomaticReasonCreate}
+		}
 		if len(o.OnApp) >= MaxAppSecrets {
 			if id := o.foreign(); id != "" {
 				s := to(AutomaticStalled, o.Records, AutomaticReasonForeign)
@@ -283,14 +305,10 @@ func PlanAutomatic(o AutomaticObservation) AutomaticStep {
 			}
 			return to(AutomaticStalled, o.Records, AutomaticReasonSecretLimit)
 		}
-		if held := HeldList(o.OnApp); held != o.Records.Held {
-			// Record again, right before the create call, what the app holds: a secret made
-			// meanwhile in Tableau's UI is then never taken for an orphan of this call.
-			rec := o.Records
-			rec.Held = held
-			return AutomaticStep{Phase: o.Phase, Records: rec, Reason: AutomaticReasonCreate}
-		}
-		return act(CreateSecret, "", AutomaticReasonCreate)
+		// Persisted with the step, before the call: a crash in the call leaves it set.
+		s := act(CreateSecret, "", AutomaticReasonCreate)
+		s.Records.CreateSent = true
+		return s
 	case AutomaticStalled:
 		if !o.Listed {
 			return act(ListSecrets, "", AutomaticReasonNeedsListing)
@@ -298,7 +316,7 @@ func PlanAutomatic(o AutomaticObservation) AutomaticStep {
 		if len(o.OnApp) < MaxAppSecrets {
 			// Nothing was created while stalled: what the app holds now is the new intent's.
 			rec := o.Records
-			rec.Held = HeldList(o.OnApp)
+			rec.Held, rec.CreateSent = HeldList(o.OnApp), false
 			return to(AutomaticCreating, rec, AutomaticReasonRoomAgain)
 		}
 		if id := o.unknown(); id != "" {

@@ -28,7 +28,16 @@ import (
 // status. The bundle planner is abstracted to its two outcomes (the new secret passes the
 // gate and becomes active, or it is rejected). From every reachable state it tries every
 // step with a crash after any single write: after the phase is persisted, and between the
-// create call on Tableau and the write of the issued Secret.
+// create call on Tableau and the write of the issued Secret; and a create call that Tableau
+// refuses, throttles (429) or the call gate holds back, which creates nothing. Between any
+// two steps a person may add a secret in Tableau's UI (also while a create is held back).
+//
+// The invariant "nothing deleted that the operator did not create": a secret a person made
+// is deleted only as the retiring one (superseded by the operator's), or when it appeared
+// while a create call that may have taken effect was outstanding (status's createSent): a
+// crash in that call leaves a secret that is the operator's or the person's, and nothing
+// tells them apart. Those deletions are counted and reported; after a held, refused or
+// throttled create there are none.
 
 type automaticWorld struct {
 	phase    AutomaticPhase
@@ -47,6 +56,8 @@ type automaticWorld struct {
 	superseded bool
 	retired    string // the secret the operator deleted as the retiring one
 	pruned     bool   // the issued Secret was deleted once (bounds the ids)
+	// heldBack: a create call was refused, throttled or held back once (bounds the states).
+	heldBack bool
 }
 
 // personal reports whether a secret id is one a person made (in the source Secret, or in
@@ -98,6 +109,9 @@ func (w automaticWorld) observe(listed bool) AutomaticObservation {
 type automaticCheck struct {
 	t    *testing.T
 	seen map[automaticWorld]bool
+	// ambiguous counts deletions of a person's secret that appeared while a create call that
+	// may have taken effect was outstanding.
+	ambiguous int
 }
 
 func (c *automaticCheck) fail(w automaticWorld, format string, args ...any) {
@@ -214,11 +228,15 @@ func (c *automaticCheck) successors(w automaticWorld) []automaticWorld {
 			if step.Secret == w.rec.Retiring && w.active != w.rec.New {
 				c.fail(w, "deletes the old secret %s before its successor passed the gate", step.Secret)
 			}
-			if personal(step.Secret) && step.Secret != w.rec.Retiring && (w.rec.held(step.Secret) || w.phase != AutomaticCreating) {
-				// A secret that appears on the app after the intent to create (recorded again
-				// right before each create call) is indistinguishable from the orphan of a
-				// crash in that call; anything on the app before it is never deleted.
-				c.fail(w, "deletes %s, which was on the app before the intent to create", step.Secret)
+			if personal(step.Secret) && step.Secret != w.rec.Retiring {
+				// Nothing deleted that the operator did not create, but for a secret that
+				// appeared while a create that may have taken effect was outstanding: that is
+				// indistinguishable from the orphan of a crash in the call. Anything on the app
+				// before the call, or after a call that created nothing, is never deleted.
+				if w.rec.held(step.Secret) || w.phase != AutomaticCreating || !w.rec.CreateSent {
+					c.fail(w, "deletes %s, a person's secret the operator did not create", step.Secret)
+				}
+				c.ambiguous++
 			}
 			done := persisted
 			if step.Secret == w.rec.Retiring {
@@ -235,6 +253,17 @@ func (c *automaticCheck) successors(w automaticWorld) []automaticWorld {
 		case CreateSecret:
 			if len(w.appIDs()) >= MaxAppSecrets {
 				c.fail(w, "creates a third secret")
+			}
+			if !step.Records.CreateSent {
+				c.fail(w, "creates a secret without persisting createSent first")
+			}
+			if !w.heldBack {
+				// Refused, throttled or held back by the gate: Tableau created nothing, and the
+				// controller records that (createSent cleared). A crash before that record is
+				// "persisted" below.
+				nothing := persisted
+				nothing.rec.CreateSent, nothing.heldBack = false, true
+				out = append(out, nothing)
 			}
 			created := persisted
 			created.nextID++
@@ -342,8 +371,8 @@ func TestIssueExploration(t *testing.T) {
 		}
 	}
 	t.Logf("explored %d automatic-rotation states, %d ends", len(c.seen), len(terminal))
-	fmt.Printf("issue exploration: %d states, %d ends, %d moves of a person (a secret made or deleted in Tableau's UI, the issued Secret deleted)\n",
-		len(c.seen), len(terminal), personMoves)
+	fmt.Printf("issue exploration: %d states, %d ends, %d moves of a person (a secret made or deleted in Tableau's UI, the issued Secret deleted), %d deletions of a person's secret made while a create that may have taken effect was outstanding (a crash in the call)\n",
+		len(c.seen), len(terminal), personMoves, c.ambiguous)
 }
 
 // TestIssueTransitionsDocumented checks the table in AutomaticTransitions' comment against the map.
@@ -355,5 +384,40 @@ func TestIssueTransitionsDocumented(t *testing.T) {
 	}
 	if len(AutomaticTransitions) != len(AutomaticPhases) {
 		t.Errorf("AutomaticTransitions has %d rows, AutomaticPhases %d", len(AutomaticTransitions), len(AutomaticPhases))
+	}
+}
+
+// The case of issue 24, step by step: the create call is throttled (Tableau created nothing,
+// createSent cleared), a person adds a secret in Tableau's UI, the backoff ends. The person's
+// secret is recorded as held, never deleted, and fills the app: the rotation stalls naming it.
+func TestSecretAddedWhileACreateIsHeldIsKept(t *testing.T) {
+	o := AutomaticObservation{Phase: AutomaticCreating, Records: AutomaticRecords{Retiring: "a", Held: "a"},
+		Due: true, BundleIdle: true, Active: "a", Consumer: "a", Source: "a", Listed: true, OnApp: []string{"a"}}
+	step := PlanAutomatic(o)
+	if step.Action != CreateSecret || !step.Records.CreateSent {
+		t.Fatalf("before the create: %+v, want CreateSecret with createSent persisted", step)
+	}
+	// Throttled: the controller clears createSent. The person adds q.
+	o.Records = step.Records
+	o.Records.CreateSent = false
+	o.OnApp = []string{"a", "q"}
+	step = PlanAutomatic(o)
+	if step.Action == DeleteSecret {
+		t.Fatalf("deletes %s, the person's secret", step.Secret)
+	}
+	if step.Records.Held != "a,q" || step.Records.CreateSent {
+		t.Fatalf("records %+v, want q recorded as held", step.Records)
+	}
+	o.Records = step.Records
+	step = PlanAutomatic(o)
+	if step.Phase != AutomaticStalled || step.Reason != AutomaticReasonForeign || step.Secret != "q" {
+		t.Fatalf("with the app full: %+v, want Stalled naming q", step)
+	}
+	// The same, but the create may have taken effect (a timeout): the secret that appeared is
+	// the call's orphan, as after a crash.
+	o.Records = AutomaticRecords{Retiring: "a", Held: "a", CreateSent: true}
+	o.OnApp = []string{"a", "n1"}
+	if step = PlanAutomatic(o); step.Action != DeleteSecret || step.Secret != "n1" {
+		t.Fatalf("after a create that may have taken effect: %+v, want n1 deleted as the orphan", step)
 	}
 }

@@ -52,6 +52,9 @@ type Fault struct {
 	Kind FaultKind
 	// Endpoint limits the fault to one endpoint ("serverinfo", "auth/signin", ...); "" is all.
 	Endpoint string
+	// Method limits the fault to one HTTP method (a POST that creates, not the GET that
+	// lists the same endpoint); "" is all.
+	Method string
 	// Times is how many requests fail; 0 means until ClearFaults.
 	Times int
 	// Status overrides the HTTP status of FaultServerError.
@@ -82,9 +85,9 @@ func (s *Simulator) ClearFaults() {
 	s.faults = nil
 }
 
-func (s *Simulator) takeFault(endpoint string) *Fault {
+func (s *Simulator) takeFault(endpoint, method string) *Fault {
 	for _, f := range s.faults {
-		if f.Endpoint != "" && f.Endpoint != endpoint {
+		if (f.Endpoint != "" && f.Endpoint != endpoint) || (f.Method != "" && f.Method != method) {
 			continue
 		}
 		if f.Times > 0 && f.used >= f.Times {
@@ -129,7 +132,7 @@ func (s *Simulator) serve(w http.ResponseWriter, r *http.Request) {
 	s.calls[endpoint]++
 	s.seq++
 	reqID := fmt.Sprintf("sim-%06d", s.seq)
-	fault := s.takeFault(endpoint)
+	fault := s.takeFault(endpoint, r.Method)
 	s.mu.Unlock()
 
 	if s.cfg.RequestIDHeader != "" {

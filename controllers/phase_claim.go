@@ -1,0 +1,247 @@
+/*
+Copyright 2026 The tableau-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/metrics"
+)
+
+// Two installs of the operator (a namespaced one beside a cluster-wide one, each with its own
+// leader) would both act on the connections they both watch: every admin sign-in ends the
+// other's session, sign-ins double, a retired secret is deleted twice. Leader election
+// cannot help, it is per install. So each connection carries a claim in status.claim, a
+// Lease kept in the object's own status rather than a coordination.k8s.io Lease beside it:
+//   - no second object per connection, no Lease RBAC in every watched namespace, no Lease
+//     informer; the claim arrives with the connection the cache already holds;
+//   - taking and renewing it is a status patch with the connection's resourceVersion as a
+//     precondition, the same optimistic lock a Lease update has; a metadata annotation would
+//     have worked as well, but its change wakes every install's watch (the connection's
+//     predicate passes annotation changes) where a status change wakes none;
+//   - a renewal is written only once less than half the claim's duration remains, so an
+//     ordinary reconcile adds no write: at the default 30 minutes, one write per connection
+//     every 15 minutes at most, against the serverinfo check every 10.
+
+// DefaultClaimDuration is how long a claim lasts after its renewal when the reconciler sets
+// none: how long another install waits before it takes over connections an install left
+// (uninstalled, or scaled to 0) without a word.
+const DefaultClaimDuration = 30 * time.Minute
+
+// DefaultInstallID is the install identity of a reconciler without one (tests and tools);
+// the manager always sets --install-id or its default.
+const DefaultInstallID = "tableau-operator"
+
+// claimVerdict is what an install does with a connection given its claim.
+type claimVerdict int
+
+const (
+	// claimHeld: this install holds a live claim that needs no renewal yet: act.
+	claimHeld claimVerdict = iota
+	// claimTake: nobody holds a live claim (none yet, or it expired): take it, then act.
+	claimTake
+	// claimRenew: this install holds it and less than half its duration remains.
+	claimRenew
+	// claimStandAside: another install holds a live claim: act on nothing.
+	claimStandAside
+)
+
+// claimExpiry is when c lapses.
+func claimExpiry(c *v1.ClaimStatus) time.Time {
+	return c.RenewTime.Add(time.Duration(c.DurationSeconds) * time.Second)
+}
+
+// claimLive says whether c is held by someone at now.
+func claimLive(c *v1.ClaimStatus, now time.Time) bool {
+	return c != nil && c.Holder != "" && now.Before(claimExpiry(c))
+}
+
+// decideClaim is the pure decision of the claim phase, and after when the install must look
+// again: the holder before its renewal is due, an install standing aside when the claim
+// would lapse (it takes the connection over then, if nobody renewed it).
+func decideClaim(c *v1.ClaimStatus, self string, now time.Time) (claimVerdict, time.Duration) {
+	switch {
+	case !claimLive(c, now):
+		return claimTake, 0
+	case c.Holder != self:
+		return claimStandAside, claimExpiry(c).Sub(now) + time.Second
+	}
+	renewAt := c.RenewTime.Add(time.Duration(c.DurationSeconds) * time.Second / 2)
+	if !now.Before(renewAt) {
+		return claimRenew, 0
+	}
+	return claimHeld, renewAt.Sub(now)
+}
+
+// liveStandingAside are the installs of c that stood aside within its duration: an install
+// that stopped looking is forgotten once the claim would have lapsed for it too.
+func liveStandingAside(c *v1.ClaimStatus, now time.Time) []v1.InstallSeen {
+	var out []v1.InstallSeen
+	for _, s := range c.StandingAside {
+		if s.Install != c.Holder && now.Before(s.SeenTime.Add(time.Duration(c.DurationSeconds)*time.Second)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (r *TableauConnectionReconciler) installID() string {
+	if r.InstallID != "" {
+		return r.InstallID
+	}
+	return DefaultInstallID
+}
+
+func (r *TableauConnectionReconciler) claimDuration() time.Duration {
+	if r.ClaimDuration > 0 {
+		return r.ClaimDuration
+	}
+	return DefaultClaimDuration
+}
+
+// claim is the first phase: it takes or renews this install's claim before anything acts, or
+// stands aside when another install holds a live one. A claim written is a status patch with
+// the resourceVersion as precondition: of two installs that take an expired claim at once,
+// one gets a conflict and reads again, and finds the other's claim.
+func (r *TableauConnectionReconciler) claim(ctx context.Context, s *scope) outcome {
+	self, now := r.installID(), s.now
+	c := s.conn.Status.Claim
+	verdict, after := decideClaim(c, self, now)
+	switch verdict {
+	case claimHeld:
+		s.requeueIn(after)
+		return proceeded()
+	case claimStandAside:
+		return r.standAside(ctx, s, after)
+	}
+	d := r.claimDuration()
+	next := &v1.ClaimStatus{Holder: self, RenewTime: metav1.NewTime(now), DurationSeconds: int32(d / time.Second)}
+	if c != nil {
+		// Who stands aside stays said while it still looks (a takeover keeps the installs
+		// that stood aside for the old holder: they stand aside for this one as well).
+		next.StandingAside = slices.DeleteFunc(liveStandingAside(c, now), func(i v1.InstallSeen) bool { return i.Install == self })
+	}
+	if err := r.writeClaim(ctx, s, next); err != nil {
+		return failed(err)
+	}
+	if verdict == claimTake && c != nil && c.Holder != "" && c.Holder != self {
+		what := fmt.Sprintf("took the connection over from install %q, whose claim lapsed at %s", c.Holder, claimExpiry(c).UTC().Format(time.RFC3339))
+		r.event(s.conn, false, "ClaimTakenOver", "Install "+quoteInstall(self)+" "+what+".")
+	}
+	s.requeueIn(d / 2)
+	return proceeded()
+}
+
+// standAside records, at most once per half claim duration, that this install found
+// another's live claim, and ends the reconcile: no Tableau call, no Secret write, no other
+// status than the claim and the Claimed condition (the holder writes the rest; two installs
+// computing it from different memories would only overwrite each other).
+func (r *TableauConnectionReconciler) standAside(ctx context.Context, s *scope, after time.Duration) outcome {
+	self, now := r.installID(), s.now
+	c := s.conn.Status.Claim
+	s.standingAside = true
+	metrics.StoodAside.WithLabelValues("TableauConnection").Inc()
+	seen := slices.IndexFunc(c.StandingAside, func(i v1.InstallSeen) bool { return i.Install == self })
+	half := time.Duration(c.DurationSeconds) * time.Second / 2
+	if seen < 0 || !now.Before(c.StandingAside[seen].SeenTime.Add(half)) {
+		next := c.DeepCopy()
+		next.StandingAside = append(slices.DeleteFunc(liveStandingAside(c, now), func(i v1.InstallSeen) bool { return i.Install == self }),
+			v1.InstallSeen{Install: self, SeenTime: metav1.NewTime(now)})
+		if n := len(next.StandingAside); n > maxStandingAside {
+			next.StandingAside = next.StandingAside[n-maxStandingAside:]
+		}
+		if err := r.writeClaim(ctx, s, next); err != nil {
+			return failed(err)
+		}
+		after = min(after, half)
+	}
+	return halted(after)
+}
+
+// maxStandingAside is status.claim.standingAside's MaxItems.
+const maxStandingAside = 8
+
+// writeClaim writes next as status.claim, with the Claimed condition it implies, under the
+// connection's resourceVersion: nothing else of status changes here (the claim phase runs
+// first), so the claim costs this one write.
+func (r *TableauConnectionReconciler) writeClaim(ctx context.Context, s *scope, next *v1.ClaimStatus) error {
+	s.conn.Status.Claim = next
+	setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
+	if err := r.patchStatus(ctx, s.before, s.conn, true); err != nil {
+		s.conn.Status = *s.before.Status.DeepCopy()
+		return fmt.Errorf("writing the claim of install %s: %w", quoteInstall(r.installID()), err)
+	}
+	s.before = s.conn.DeepCopy()
+	return nil
+}
+
+func quoteInstall(id string) string { return fmt.Sprintf("%q", id) }
+
+// setClaimed reports status.claim. It reads status.claim alone, never which install computes
+// it, so the holder and an install standing aside compute the same condition and never
+// overwrite each other's.
+func setClaimed(conn *v1.TableauConnection, now time.Time, set setCondition) {
+	c := conn.Status.Claim
+	if c == nil || c.Holder == "" {
+		meta.RemoveStatusCondition(&conn.Status.Conditions, v1.ConditionClaimed)
+		return
+	}
+	if !claimLive(c, now) {
+		set(v1.ConditionClaimed, metav1.ConditionUnknown, v1.ReasonClaimExpired,
+			fmt.Sprintf("Install %s has not renewed its claim since %s: it stopped, or lost its access; the next install to reconcile this connection takes it over.",
+				quoteInstall(c.Holder), c.RenewTime.UTC().Format(time.RFC3339)))
+		return
+	}
+	if aside := liveStandingAside(c, now); len(aside) > 0 {
+		names := make([]string, 0, len(aside))
+		for _, a := range aside {
+			names = append(names, quoteInstall(a.Install))
+		}
+		set(v1.ConditionClaimed, metav1.ConditionFalse, v1.ReasonClaimedByAnotherInstall,
+			fmt.Sprintf("Install %s acts on this connection; install %s watches it too and stands aside (no Tableau call, no Secret write). Give each install its own namespaces with --watch-namespaces, or uninstall one.",
+				quoteInstall(c.Holder), strings.Join(names, ", ")))
+		return
+	}
+	set(v1.ConditionClaimed, metav1.ConditionTrue, v1.ReasonClaimed,
+		fmt.Sprintf("Install %s acts on this connection; another install that watches it stands aside.", quoteInstall(c.Holder)))
+}
+
+// fleetClaimedElsewhere names the install that holds a live claim on the first of the fleet's
+// members (by name) when it is not self, else "". A fleet has no claim of its own: it is
+// acted on by the install that acts on its members, which every install computes alike.
+func fleetClaimedElsewhere(members []v1.TableauConnection, self string, now time.Time) string {
+	first := ""
+	holder := ""
+	for i := range members {
+		m := &members[i]
+		if c := m.Status.Claim; claimLive(c, now) && (first == "" || m.Name < first) {
+			first, holder = m.Name, c.Holder
+		}
+	}
+	if holder == self {
+		return ""
+	}
+	return holder
+}
