@@ -30,9 +30,9 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
 )
 
-// allowedServers is the operator's --allowed-servers in these tests: the simulators listen on
+// AllowedServers is the operator's --allowed-servers in these tests: the simulators listen on
 // 127.0.0.1, and any other host is refused.
-var allowedServers = mustAllow("127.0.0.1")
+var AllowedServers = mustAllow("127.0.0.1")
 
 func mustAllow(patterns string) allowlist.List {
 	l, err := allowlist.Parse(patterns)

@@ -210,7 +210,7 @@ func (s *Suite) StartManager(hook func(phase string) error) error {
 		Backoff:        backoff.Default,
 		CrashHook:      hook,
 		Now:            s.Clock.Now,
-		AllowedServers: allowedServers,
+		AllowedServers: AllowedServers,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
 		return err

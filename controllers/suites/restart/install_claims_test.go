@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package controllers_test
+package restart
 
 import (
 	"context"
@@ -37,6 +37,7 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/backoff"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
+	. "github.com/tableau-operator/tableau-operator/internal/testenv/optest"
 )
 
 // testClaimDuration is short so a takeover happens within the test; the holder renews at
@@ -48,8 +49,8 @@ const testClaimDuration = 4 * time.Second
 // cluster-wide one would run; it returns its stop.
 func startInstall(t *testing.T, id string) func() {
 	t.Helper()
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
-		Scheme:     scheme,
+	mgr, err := ctrl.NewManager(Current().Env.Config, ctrl.Options{
+		Scheme:     Current().Scheme,
 		Metrics:    metricsserver.Options{BindAddress: "0"},
 		Cache:      controllers.CacheOptions(),
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
@@ -59,7 +60,7 @@ func startInstall(t *testing.T, id string) func() {
 	}
 	r := &controllers.TableauConnectionReconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Events: mgr.GetEventRecorder("tableau-operator"),
-		ServerInfo: serverinfo.NewCache(nil), Backoff: backoff.Default, Now: operatorNow, AllowedServers: allowedServers,
+		ServerInfo: serverinfo.NewCache(nil), Backoff: backoff.Default, Now: Current().Clock.Now, AllowedServers: AllowedServers,
 		InstallID: id, ClaimDuration: testClaimDuration,
 	}
 	if err := r.SetupWithManager(mgr, 4); err != nil {
@@ -86,7 +87,7 @@ func startInstall(t *testing.T, id string) func() {
 
 func stoodAside(t *testing.T) float64 {
 	t.Helper()
-	return counterValue(t, "tableau_operator_stood_aside_total", map[string]string{"kind": "TableauConnection"})
+	return CounterValue(t, "tableau_operator_stood_aside_total", map[string]string{"kind": "TableauConnection"})
 }
 
 // request asks for a validation now and waits until the holder handled it and the other
@@ -98,13 +99,13 @@ func request(t *testing.T, ns, name string) {
 	v := fmt.Sprint(time.Now().UnixNano())
 	c := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1.AnnotationRequestedAt, v)
-	if err := k8s.Patch(context.Background(), c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+	if err := K8s().Patch(context.Background(), c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ns, name, "request "+v+" handled", func(c *v1.TableauConnection) bool {
-		return c.Status.LastHandledRequest == v && isReady(c)
+	WaitFor(t, ns, name, "request "+v+" handled", func(c *v1.TableauConnection) bool {
+		return c.Status.LastHandledRequest == v && IsReady(c)
 	})
-	eventually(t, 30*time.Second, "the other install standing aside again", func() (bool, string) {
+	Eventually(t, 30*time.Second, "the other install standing aside again", func() (bool, string) {
 		return stoodAside(t) > aside, ""
 	})
 }
@@ -114,36 +115,36 @@ func request(t *testing.T, ns, name string) {
 // many: each validation request is one sign-in per install that acts); the other says which
 // install acts in Claimed. Once the holder stops and its claim lapses, the other takes over.
 func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
-	stopManager()
+	Current().StopManager()
 	t.Cleanup(func() {
-		if err := startManager(nil); err != nil {
+		if err := Current().StartManager(nil); err != nil {
 			t.Fatal(err)
 		}
 	})
-	w := newWorld(t)
-	w.setSource(t, "pair", "pair-pat", w.pat(t, "pair", "pair-pat", false))
-	create(t, w.tenantConnection("pair", validationOnly))
+	w := NewWorld(t)
+	w.SetSource(t, "pair", "pair-pat", w.Pat(t, "pair", "pair-pat", false))
+	Create(t, w.TenantConnection("pair", validationOnly))
 	stops := map[string]func(){"install-a": startInstall(t, "install-a"), "install-b": startInstall(t, "install-b")}
 
-	c := waitFor(t, w.ns, "pair", "Ready, and Claimed naming the holder and the install standing aside", func(c *v1.TableauConnection) bool {
-		return isReady(c) && condition(c, v1.ConditionClaimed).Reason == v1.ReasonClaimedByAnotherInstall
+	c := WaitFor(t, w.NS, "pair", "Ready, and Claimed naming the holder and the install standing aside", func(c *v1.TableauConnection) bool {
+		return IsReady(c) && Condition(c, v1.ConditionClaimed).Reason == v1.ReasonClaimedByAnotherInstall
 	})
 	holder := c.Status.Claim.Holder
 	other := map[string]string{"install-a": "install-b", "install-b": "install-a"}[holder]
 	if other == "" {
 		t.Fatalf("claim holder %q is neither install", holder)
 	}
-	cl := condition(c, v1.ConditionClaimed)
+	cl := Condition(c, v1.ConditionClaimed)
 	if cl.Status != metav1.ConditionFalse || !strings.Contains(cl.Message, `"`+holder+`" acts`) || !strings.Contains(cl.Message, `"`+other+`"`) {
 		t.Errorf("Claimed = %+v; want False naming %s as acting and %s as standing aside", cl, holder, other)
 	}
-	if n := w.sim.Calls("auth/signin"); n != 1 {
+	if n := w.Sim.Calls("auth/signin"); n != 1 {
 		t.Fatalf("%d sign-ins for the first validation, want 1 (one install acts)", n)
 	}
 	const requests = 3
 	for i := range requests {
-		request(t, w.ns, "pair")
-		if n := w.sim.Calls("auth/signin"); n != 2+i {
+		request(t, w.NS, "pair")
+		if n := w.Sim.Calls("auth/signin"); n != 2+i {
 			t.Fatalf("after request %d: %d sign-ins, want %d (two installs acting would make %d)", i+1, n, 2+i, 2*(2+i))
 		}
 	}
@@ -151,28 +152,28 @@ func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 	// The holder stops (uninstalled, scaled to 0) without a word: the other takes the
 	// connection over once the claim lapses, and acts from then on.
 	stops[holder]()
-	c = waitFor(t, w.ns, "pair", "the other install's takeover", func(c *v1.TableauConnection) bool {
+	c = WaitFor(t, w.NS, "pair", "the other install's takeover", func(c *v1.TableauConnection) bool {
 		return c.Status.Claim != nil && c.Status.Claim.Holder == other
 	})
-	before := w.sim.Calls("auth/signin")
+	before := w.Sim.Calls("auth/signin")
 	if before != 1+requests {
 		t.Errorf("%d sign-ins before the takeover's first request, want %d: a takeover signs in only when asked", before, 1+requests)
 	}
 	v := fmt.Sprint(time.Now().UnixNano())
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1.AnnotationRequestedAt, v)
-	if err := k8s.Patch(context.Background(), c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+	if err := K8s().Patch(context.Background(), c, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
-	c = waitFor(t, w.ns, "pair", "the new holder handling a request", func(c *v1.TableauConnection) bool {
-		return c.Status.LastHandledRequest == v && isReady(c)
+	c = WaitFor(t, w.NS, "pair", "the new holder handling a request", func(c *v1.TableauConnection) bool {
+		return c.Status.LastHandledRequest == v && IsReady(c)
 	})
-	if n := w.sim.Calls("auth/signin"); n != before+1 {
+	if n := w.Sim.Calls("auth/signin"); n != before+1 {
 		t.Errorf("%d sign-ins after the takeover's request, want %d", n, before+1)
 	}
-	if cl := condition(c, v1.ConditionClaimed); cl.Status != metav1.ConditionTrue || !strings.Contains(cl.Message, `"`+other+`"`) {
+	if cl := Condition(c, v1.ConditionClaimed); cl.Status != metav1.ConditionTrue || !strings.Contains(cl.Message, `"`+other+`"`) {
 		t.Errorf("Claimed after the takeover = %+v; want True naming %s", cl, other)
 	}
-	waitForEvent(t, w.ns, "pair", "Normal/ClaimTakenOver")
+	WaitForEvent(t, w.NS, "pair", "Normal/ClaimTakenOver")
 }
 
 // Issue 24, suspected: deleting a connection in the middle of an automatic rotation leaves two
@@ -184,11 +185,11 @@ func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 // person, or a re-created connection that adopts its -issued Secret (issue 24 item 2), settles
 // it.
 func TestDeletedMidAutomaticRotationLeavesBothSecretsAndTheConsumersWorking(t *testing.T) {
-	w := automaticTenants(t, nil, "gone")
-	stopManager()
+	w := AutomaticTenants(t, nil, "gone")
+	Current().StopManager()
 	var once sync.Once
 	created := make(chan struct{})
-	if err := startManager(func(phase string) error {
+	if err := Current().StartManager(func(phase string) error {
 		if phase != controllers.CrashAfterSecretCreated {
 			return nil
 		}
@@ -198,36 +199,36 @@ func TestDeletedMidAutomaticRotationLeavesBothSecretsAndTheConsumersWorking(t *t
 	}); err != nil {
 		t.Fatal(err)
 	}
-	clockOffset.Add(int64(rotateEvery + time.Minute))
-	t.Cleanup(func() { clockOffset.Store(0) })
-	poke(t, w.ns, "gone")
+	Current().Clock.Advance(RotateEvery + time.Minute)
+	t.Cleanup(func() { Current().Clock.Reset() })
+	Poke(t, w.NS, "gone")
 	select {
 	case <-created:
 	case <-time.After(60 * time.Second):
 		t.Fatal("the operator never created a secret")
 	}
-	stopManager()
-	if got := w.appSecretIDs(t, "gone"); len(got) != 2 {
+	Current().StopManager()
+	if got := w.AppSecretIDs(t, "gone"); len(got) != 2 {
 		t.Fatalf("mid-rotation the app holds %v, want the old secret and the new one", got)
 	}
-	if err := k8s.Delete(context.Background(), &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "gone"}}); err != nil {
+	if err := K8s().Delete(context.Background(), &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Namespace: w.NS, Name: "gone"}}); err != nil {
 		t.Fatal(err)
 	}
-	calls := w.sim.AllCalls()
-	if err := startManager(nil); err != nil {
+	calls := w.Sim.AllCalls()
+	if err := Current().StartManager(nil); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the connection gone from the API server", func() (bool, string) {
-		err := k8s.Get(context.Background(), client.ObjectKey{Namespace: w.ns, Name: "gone"}, &v1.TableauConnection{})
+	Eventually(t, 30*time.Second, "the connection gone from the API server", func() (bool, string) {
+		err := K8s().Get(context.Background(), client.ObjectKey{Namespace: w.NS, Name: "gone"}, &v1.TableauConnection{})
 		return err != nil, fmt.Sprint(err)
 	})
-	if got := w.appSecretIDs(t, "gone"); len(got) != 2 || !strings.Contains(strings.Join(got, ","), "gone-s1") {
+	if got := w.AppSecretIDs(t, "gone"); len(got) != 2 || !strings.Contains(strings.Join(got, ","), "gone-s1") {
 		t.Errorf("after the deletion the app holds %v, want both secrets, gone-s1 among them", got)
 	}
-	if err := w.consumerAppSignsIn(t, "gone"); err != nil {
+	if err := w.ConsumerAppSignsIn(t, "gone"); err != nil {
 		t.Errorf("the retained consumer Secret no longer signs in: %v", err)
 	}
-	for endpoint, n := range w.sim.AllCalls() {
+	for endpoint, n := range w.Sim.AllCalls() {
 		// The test's own sign-in with the consumer Secret signs in and out.
 		if !strings.HasPrefix(endpoint, "auth/") && n != calls[endpoint] {
 			t.Errorf("%d calls to %s for a deleted connection", n-calls[endpoint], endpoint)
@@ -241,50 +242,50 @@ func TestDeletedMidAutomaticRotationLeavesBothSecretsAndTheConsumersWorking(t *t
 // secret is recorded as held: the app is full with a secret that is not the operator's, and
 // the rotation stalls naming it, deleting nothing.
 func TestSecretAddedInTheUIDuringAThrottledCreateIsNeverDeleted(t *testing.T) {
-	w := automaticTenants(t, nil, "thr")
+	w := AutomaticTenants(t, nil, "thr")
 	// Every create is throttled until the person's secret is there.
-	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitXML, Endpoint: "connected-apps/secrets", Method: "POST"})
-	t.Cleanup(w.sim.ClearFaults)
-	clockOffset.Add(int64(rotateEvery + time.Minute))
-	t.Cleanup(func() { clockOffset.Store(0) })
-	poke(t, w.ns, "thr")
-	waitFor(t, w.ns, "thr", "the create throttled and recorded as sending nothing", func(c *v1.TableauConnection) bool {
+	w.Sim.Inject(tableausim.Fault{Kind: tableausim.FaultRateLimitXML, Endpoint: "connected-apps/secrets", Method: "POST"})
+	t.Cleanup(w.Sim.ClearFaults)
+	Current().Clock.Advance(RotateEvery + time.Minute)
+	t.Cleanup(func() { Current().Clock.Reset() })
+	Poke(t, w.NS, "thr")
+	WaitFor(t, w.NS, "thr", "the create throttled and recorded as sending nothing", func(c *v1.TableauConnection) bool {
 		a := c.Status.Rotation.Automatic
 		return a != nil && a.Phase == "Creating" && a.ConsecutiveFailures > 0 && !a.CreateSent
 	})
-	if got := w.appSecretIDs(t, "thr"); len(got) != 1 {
+	if got := w.AppSecretIDs(t, "thr"); len(got) != 1 {
 		t.Fatalf("after the throttled create the app holds %v, want only thr-s1", got)
 	}
-	ui := randomSecret()
-	secrets.add(ui)
-	if err := w.sim.AddConnectedAppSecret("thr", "client-thr", "thr-ui", ui); err != nil {
+	ui := RandomSecret()
+	Current().Secrets.Add(ui)
+	if err := w.Sim.AddConnectedAppSecret("thr", "client-thr", "thr-ui", ui); err != nil {
 		t.Fatal(err)
 	}
-	w.sim.ClearFaults()
+	w.Sim.ClearFaults()
 	// The backoff ends (or the hour after a create refused with the app full: a reconcile
 	// that listed just before the person's secret appeared sends one more create, which
 	// Tableau refuses, creating nothing).
 	var c *v1.TableauConnection
-	eventually(t, 60*time.Second, "the rotation stalled on the person's secret", func() (bool, string) {
-		if got := w.appSecretIDs(t, "thr"); !slicesContain(got, "thr-ui") {
+	Eventually(t, 60*time.Second, "the rotation stalled on the person's secret", func() (bool, string) {
+		if got := w.AppSecretIDs(t, "thr"); !slicesContain(got, "thr-ui") {
 			t.Fatalf("the person's thr-ui was deleted: the app holds %v", got)
 		}
-		c = get(t, w.ns, "thr")
+		c = Get(t, w.NS, "thr")
 		if a := c.Status.Rotation.Automatic; a != nil && a.Phase == "Stalled" {
 			return true, ""
 		}
-		clockOffset.Add(int64(2 * time.Hour))
-		poke(t, w.ns, "thr")
+		Current().Clock.Advance(2 * time.Hour)
+		Poke(t, w.NS, "thr")
 		time.Sleep(time.Second)
-		return false, describe(c)
+		return false, Describe(c)
 	})
-	if got := w.appSecretIDs(t, "thr"); !slicesContain(got, "thr-ui") || !slicesContain(got, "thr-s1") {
+	if got := w.AppSecretIDs(t, "thr"); !slicesContain(got, "thr-ui") || !slicesContain(got, "thr-s1") {
 		t.Errorf("the app holds %v: the person's thr-ui (or the active thr-s1) was deleted", got)
 	}
 	if a := c.Status.Rotation.Automatic; a.Reason != "ForeignSecret" || !strings.Contains(a.Message, "thr-ui") {
 		t.Errorf("stalled with %s: %q; want ForeignSecret naming thr-ui", a.Reason, a.Message)
 	}
-	if err := w.consumerAppSignsIn(t, "thr"); err != nil {
+	if err := w.ConsumerAppSignsIn(t, "thr"); err != nil {
 		t.Errorf("consumers cannot sign in: %v", err)
 	}
 }
@@ -297,3 +298,6 @@ func slicesContain(list []string, s string) bool {
 	}
 	return false
 }
+
+// validationOnly is a tenant connection without consumers: validation alone.
+func validationOnly(c *v1.TableauConnection) { c.Labels, c.Spec.Consumers = nil, nil }
