@@ -247,6 +247,13 @@ func TestSpecEditsAndARestoredSecretDoNotSignIn(t *testing.T) {
 func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 	w := newWorld(t)
 	w.soloTenant(t, "blip")
+	// The check must be made however soon the candidate is let go after its validation.
+	c := get(t, w.ns, "blip")
+	before := c.DeepCopy()
+	c.Spec.Rotation.HealthCheck.RecheckAfter = &metav1.Duration{}
+	if err := k8s.Patch(context.Background(), c, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
 	// Hold the candidate before promotion (its restart target is missing), then make the
 	// next two sign-ins fail with 503 and let it go.
 	if err := k8s.Delete(context.Background(), &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "blip-app", Namespace: w.ns}}); err != nil {
@@ -256,7 +263,7 @@ func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 	waitFor(t, w.ns, "blip", "staged", func(c *v1.TableauConnection) bool { return rotationPhase(c) == v1.RotationStaged })
 	w.sim.Inject(tableausim.Fault{Kind: tableausim.FaultServerError, Endpoint: "auth/signin", Times: 2})
 	w.deployment(t, "blip-app", false)
-	c := waitFor(t, w.ns, "blip", "a retried check", func(c *v1.TableauConnection) bool {
+	c = waitFor(t, w.ns, "blip", "a retried check", func(c *v1.TableauConnection) bool {
 		return rotationPhase(c) == v1.RotationPromoting && c.Status.Rotation.Reason == "CandidateCheckRetry" && c.Status.Rotation.CheckFailures > 0
 	})
 	if c.Status.Rotation.FailedRevision != "" || c.Status.Rotation.CandidateRevision == "" {

@@ -280,6 +280,8 @@ func TestFleetRotatesOneTenantAtATime(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}()
+	// First deliveries are not rotations: only the three below count.
+	completedBefore := testutil.ToFloat64(metrics.Rotations.WithLabelValues("completed"))
 	for _, n := range names {
 		w.setSource(t, n, n+"-v2", w.pat(t, n, n+"-v2", false))
 	}
@@ -328,8 +330,8 @@ func TestFleetRotatesOneTenantAtATime(t *testing.T) {
 	if f.Status.Members != 3 || f.Status.Halted || len(f.Status.Current) != 0 || !meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionReady) {
 		t.Errorf("fleet status = %+v", f.Status)
 	}
-	if v := testutil.ToFloat64(metrics.Rotations.WithLabelValues("completed")); v < 6 {
-		t.Errorf("completed rotations counter = %v, want at least 6", v)
+	if v := testutil.ToFloat64(metrics.Rotations.WithLabelValues("completed")) - completedBefore; v < 3 {
+		t.Errorf("completed rotations counter grew by %v, want at least 3", v)
 	}
 }
 
@@ -572,6 +574,8 @@ func TestCandidateRevokedWhileWaitingNeverReachesConsumers(t *testing.T) {
 		w.setSource(t, n, n+"-v1", w.pat(t, n, n+"-v1", false))
 		create(t, w.tenantConnection(n, func(c *v1.TableauConnection) {
 			c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+			// However briefly bravo waits on a loaded machine, its candidate signs in again.
+			c.Spec.Rotation.HealthCheck.RecheckAfter = &metav1.Duration{}
 		}))
 	}
 	w.settled(t, "alpha", "alpha-v1")
