@@ -47,14 +47,16 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 	for _, n := range names {
 		w.settled(t, n, n+"-v1")
 	}
-	eventually(t, 20*time.Second, "the fleet to record the first completions", func() (bool, string) {
+	// A first delivery is no rotation and starts no pause: alpha's first rotation does.
+	w.setSource(t, "alpha", "alpha-v2", w.pat(t, "alpha", "alpha-v2", false))
+	w.settled(t, "alpha", "alpha-v2")
+	eventually(t, 20*time.Second, "the fleet to record the first completion", func() (bool, string) {
 		f := getFleet(t, w.ns)
 		return f.Status.LastCompletionTime != nil, fmt.Sprintf("%+v", f.Status)
 	})
 	// Both get a new PAT and wait for the pause to end.
-	for _, n := range names {
-		w.setSource(t, n, n+"-v2", w.pat(t, n, n+"-v2", false))
-	}
+	w.setSource(t, "alpha", "alpha-v3", w.pat(t, "alpha", "alpha-v3", false))
+	w.setSource(t, "bravo", "bravo-v2", w.pat(t, "bravo", "bravo-v2", false))
 	for _, n := range names {
 		waitFor(t, w.ns, n, n+" staged", func(c *v1.TableauConnection) bool { return rotationPhase(c) == v1.RotationStaged })
 	}
@@ -82,8 +84,8 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 		return strings.Join(f.Status.Suspended, ",") == "alpha" && len(f.Status.Current) == 0 && ready != nil && strings.Contains(ready.Message, "alpha"),
 			fmt.Sprintf("%+v", f.Status)
 	})
-	if got := string(w.consumer(t, "alpha").Data["tokenName"]); got != "alpha-v1" {
-		t.Errorf("the suspended alpha's consumer holds %s, want alpha-v1", got)
+	if got := string(w.consumer(t, "alpha").Data["tokenName"]); got != "alpha-v2" {
+		t.Errorf("the suspended alpha's consumer holds %s, want alpha-v2", got)
 	}
 	// Resumed, alpha takes its turn.
 	alpha = get(t, w.ns, "alpha")
@@ -92,7 +94,7 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 	if err := k8s.Patch(context.Background(), patched, client.MergeFrom(alpha)); err != nil {
 		t.Fatal(err)
 	}
-	w.settled(t, "alpha", "alpha-v2")
+	w.settled(t, "alpha", "alpha-v3")
 	if f := getFleet(t, w.ns); len(f.Status.Suspended) != 0 {
 		t.Errorf("fleet still names suspended members: %v", f.Status.Suspended)
 	}
