@@ -27,41 +27,79 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/tableau"
 )
 
-// auditStep writes the audit line of a rotation step that was just persisted, for the steps
-// that record a credential action (the others, such as waiting for a turn, write none). The
-// phase a step enters is persisted after the previous phase's action, so the line records
-// what was done: promoted, restarted, gate passed, rolled back.
-func auditStep(ctx context.Context, conn *v1.TableauConnection, from rotation.Records, step rotation.Step) {
+// stepRecord is the one record of a persisted rotation step: status.rotation's reason, the
+// Event and the audit line are all taken from it, so they cannot disagree. A first delivery
+// (consumers had no active revision) is recorded as such, never as a rotation.
+type stepRecord struct {
+	// reason is status.rotation.reason and the Event's reason.
+	reason string
+	// action is the audit line's action; empty for a step that records no credential action
+	// (such as waiting for a turn).
+	action audit.Action
+	entry  audit.Entry
+	// firstDelivery: no revision was active before this rollout.
+	firstDelivery bool
+}
+
+// recordOfStep derives the record of a step from what status held before it (from) and the
+// step. The phase a step enters is persisted after the previous phase's action, so the
+// record says what was done: promoted, restarted, gate passed, rolled back.
+func recordOfStep(conn *v1.TableauConnection, from rotation.Records, step rotation.Step) stepRecord {
 	cand, active := step.Records.Candidate.Revision, step.Records.Active.Revision
+	rec := stepRecord{reason: string(step.Reason), firstDelivery: from.Active.IsZero()}
 	e := audit.Entry{Reason: string(step.Reason), Result: audit.Succeeded}
-	var action audit.Action
 	switch step.Reason {
 	case rotation.ReasonStaged:
-		action, e.Revision = audit.CandidateStaged, cand
+		rec.action, e.Revision = audit.CandidateStaged, cand
 	case rotation.ReasonCandidateRejected:
-		action, e.Revision, e.Result = audit.CandidateRejected, step.Records.Rejected.Revision, audit.Failed
+		rec.action, e.Revision, e.Result = audit.CandidateRejected, step.Records.Rejected.Revision, audit.Failed
 		if f := conn.Status.LastFailure; f != nil {
 			e.Bucket, e.RequestID = f.Bucket, f.RequestID
 		}
 	case rotation.ReasonPromoted:
-		action, e.Revision = audit.Promotion, cand
+		rec.action, e.Revision = audit.Promotion, cand
+		if rec.firstDelivery {
+			rec.action, rec.reason = audit.FirstDelivery, v1.ReasonFirstDelivery
+			e.Reason = rec.reason
+		}
 	case rotation.ReasonRestarted:
-		action, e.Revision = audit.Restart, cand
+		rec.action, e.Revision = audit.Restart, cand
+		if rec.firstDelivery {
+			e.Reason = v1.ReasonFirstDelivery
+		}
 	case rotation.ReasonHealthCheckPassed:
-		action, e.Revision, e.Result = audit.Gate, cand, audit.Passed
+		rec.action, e.Revision, e.Result = audit.Gate, cand, audit.Passed
 	case rotation.ReasonHealthCheckTimedOut:
-		action, e.Revision, e.Result = audit.Gate, cand, audit.TimedOut
+		rec.action, e.Revision, e.Result = audit.Gate, cand, audit.TimedOut
 	case rotation.ReasonRolledBack:
-		action, e.Revision = audit.Rollback, active
+		rec.action, e.Revision = audit.Rollback, active
 	case rotation.ReasonCompleted:
-		action, e.Revision = audit.RotationCompleted, active
-	default:
-		return
+		rec.action, e.Revision = audit.RotationCompleted, active
+		if rec.firstDelivery {
+			// The first credential passed the gate: its FirstDelivery and Gate lines told
+			// it; a rotation completed is what a pipeline counts, and none happened.
+			rec.action, rec.reason = "", v1.ReasonFirstDeliveryCompleted
+		}
 	}
 	if e.Revision == "" {
 		e.Revision = from.Candidate.Revision
 	}
-	audit.Log(ctx, action, conn, e)
+	rec.entry = e
+	return rec
+}
+
+// auditStep writes the audit line of a step's record, if it has one.
+func auditStep(ctx context.Context, conn *v1.TableauConnection, rec stepRecord) {
+	if rec.action == "" {
+		return
+	}
+	audit.Log(ctx, rec.action, conn, rec.entry)
+}
+
+// auditRestart writes the Restart line of a restart that no phase change records: a
+// rollback's, or a target's added during the health gate. reason says which.
+func auditRestart(ctx context.Context, conn *v1.TableauConnection, revision, reason string) {
+	audit.Log(ctx, audit.Restart, conn, audit.Entry{Revision: revision, Result: audit.Succeeded, Reason: reason})
 }
 
 // auditCandidateCheck writes the line of the sign-in with a staged candidate right before

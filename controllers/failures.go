@@ -63,7 +63,7 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 		f.Since, f.ConsecutiveFailures = prev.Since, prev.ConsecutiveFailures+1
 	}
 	var retryAfter time.Duration
-	attempt := v1.ValidationAttempt{Time: now, Result: v1.ResultFailed, Bucket: f.Bucket, Reason: f.Reason, Revision: s.revision}
+	attempt := v1.ValidationAttempt{Time: now, Kind: attemptKind(stage), Result: v1.ResultFailed, Bucket: f.Bucket, Reason: f.Reason, Revision: s.revision}
 	if te != nil {
 		// Everything from Tableau or the network is bounded before it reaches status.
 		f.HTTPStatus, f.TableauCode, f.Summary, f.Detail = int32(te.HTTPStatus), bound.Text(te.Code, 32), bound.Text(te.Summary, 300), bound.Text(te.Detail, 300)
@@ -125,9 +125,60 @@ func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Sess
 	}
 	conn.Status.Credentials = c
 	conn.Status.LastFailure = nil
+	if rs := conn.Status.Rotation; rs != nil && rs.ActiveRevision == s.revision {
+		// The active credential signed in: its expiry is the one consumers live with.
+		rs.ActiveExpiresAt = c.ExpiresAt
+	}
 	r.mem.setVerdict(conn, nil)
-	pushHistory(conn, v1.ValidationAttempt{Time: now, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
+	pushHistory(conn, v1.ValidationAttempt{Time: now, Kind: v1.AttemptSignIn, Result: v1.ResultSucceeded, RequestID: sess.RequestID,
 		LatencyMs: latency.Milliseconds(), Revision: s.revision})
+}
+
+// attemptKind is the kind of history row a failure at a stage is: only the sign-in stage's
+// is a sign-in Tableau saw.
+func attemptKind(stage string) string {
+	switch stage {
+	case v1.StageServer:
+		return v1.AttemptServerInfo
+	case v1.StageCredentials:
+		return v1.AttemptCredentials
+	}
+	return v1.AttemptSignIn
+}
+
+// recordCandidateCheck records the sign-in right before promotion in the history, like every
+// other sign-in Tableau saw; a call the gate held back never went out and is not recorded.
+// The failure itself is the candidate's (rotation status), not the connection's: lastFailure
+// and the one-session inputs stay those of the source's validation.
+func recordCandidateCheck(s *scope, revision string, sess *tableau.Session, err error, latency time.Duration) {
+	if heldByGate(err) {
+		return
+	}
+	a := v1.ValidationAttempt{Time: metav1.NewTime(s.now), Kind: v1.AttemptCandidateCheck, Result: v1.ResultSucceeded, Revision: revision,
+		LatencyMs: latency.Milliseconds()}
+	if sess != nil {
+		a.RequestID = bound.Text(sess.RequestID, 128)
+	}
+	if err != nil {
+		v, _ := classify.Failure(err, classify.Evidence{Now: s.now, Site: s.conn.Spec.Site, ConnectedApp: usesConnectedApp(s.conn)})
+		a.Result, a.Bucket, a.Reason = v1.ResultFailed, string(v.Bucket), v.Reason
+		if te, ok := tableau.AsError(err); ok {
+			a.HTTPStatus, a.TableauCode, a.RequestID = int32(te.HTTPStatus), bound.Text(te.Code, 32), bound.Text(te.RequestID, 128)
+			a.LatencyMs = te.Latency.Milliseconds()
+		}
+	}
+	pushHistory(s.conn, a)
+}
+
+// signedInExpiry is the expiry Tableau reported at the last successful sign-in of revision,
+// when status still holds it (nil otherwise, and for a connected app).
+func signedInExpiry(conn *v1.TableauConnection, revision string) *metav1.Time {
+	c := conn.Status.Credentials
+	if c == nil || revision == "" || c.Revision != revision || c.ExpiresAt == nil || c.LastSignInTime == nil {
+		return nil
+	}
+	exp := *c.ExpiresAt
+	return &exp
 }
 
 // recordAttempt records the inputs and result of a sign-in: the one-session rule compares

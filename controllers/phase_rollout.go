@@ -64,6 +64,29 @@ func signInBeforePromotion(conn *v1.TableauConnection) bool {
 	return b == nil || *b
 }
 
+// DefaultRecheckAfter is how recent the candidate's own sign-in must be to count as the
+// sign-in before promotion. Validation and promotion follow each other within a reconcile
+// or two when nothing waits (a first delivery, a turn given at once), and a second sign-in
+// then proves nothing the first did not; a candidate that waited for its turn longer (and
+// could have been revoked meanwhile) signs in again.
+const DefaultRecheckAfter = 5 * time.Second
+
+func recheckAfter(conn *v1.TableauConnection) time.Duration {
+	if d := conn.Spec.Rotation.HealthCheck.RecheckAfter; d != nil {
+		return d.Duration
+	}
+	return DefaultRecheckAfter
+}
+
+// candidateJustSignedIn reports whether the candidate's revision signed in successfully at
+// this server and site less than recheckAfter ago: that sign-in is the check before
+// promotion, and no second one is made.
+func candidateJustSignedIn(conn *v1.TableauConnection, candidate rotation.Bundle, now time.Time) bool {
+	c := conn.Status.Credentials
+	return !candidate.IsZero() && candidate.Endpoint == endpointDigest(conn) && sameSignInInputs(conn, candidate.Revision) &&
+		c.LastAttemptResult == v1.ResultSucceeded && c.LastSignInTime != nil && now.Sub(c.LastSignInTime.Time) < recheckAfter(conn)
+}
+
 // rotationScope is what one reconcile learned about the rotation beyond the Observation.
 type rotationScope struct {
 	check       rotation.Validation // the sign-in right before promotion, in this reconcile
@@ -190,7 +213,7 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 		Source:               rotation.Bundle{Revision: s.revision, Endpoint: endpointDigest(conn)},
 		SourceValidation:     sourceVerdict(s),
 		ServerOK:             conn.Status.Server != nil && (f == nil || f.Stage != v1.StageServer) && !errors.As(s.credErr, &caErr),
-		CheckBeforePromotion: signInBeforePromotion(conn),
+		CheckBeforePromotion: signInBeforePromotion(conn) && !candidateJustSignedIn(conn, recordsOf(rs).Candidate, now),
 		Check:                rsc.check,
 	}
 	if o.SourceValidation == rotation.Unreadable {
@@ -252,16 +275,24 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	// A new candidate staged over the waiting one, or a second bad credential rejected while
 	// the first rejection stands, keeps the phase but is news of its own.
 	renewed := step.Records.Candidate != o.Records.Candidate || step.Records.Rejected != o.Records.Rejected
+	rec := recordOfStep(s.conn, o.Records, step)
 	if entered || renewed {
-		rs.Reason, rs.Message = string(step.Reason), r.describe(s, rsc, o, step)
+		rs.Reason, rs.Message = rec.reason, r.describe(s, rsc, o, step, rec)
 	}
 	if step.Restamp {
 		rs.RestartedAt = now.UTC().Format(time.RFC3339Nano)
 	}
 	setRecords(rs, step.Records)
+	if step.Records.Active != o.Records.Active {
+		// The active credential's expiry goes with it: another revision's is not its own.
+		rs.ActiveExpiresAt = signedInExpiry(s.conn, step.Records.Active.Revision)
+	}
 	if o.Phase == rotation.Completing && step.Phase == rotation.Idle {
 		t := metav1.NewTime(now)
-		rs.ActiveSince, rs.LastCompletionTime = &t, &t
+		rs.ActiveSince = &t
+		if !rec.firstDelivery {
+			rs.LastCompletionTime = &t
+		}
 	}
 	if err := r.persistLocked(ctx, s); err != nil {
 		return err
@@ -273,13 +304,15 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	rejectedAgain := !entered && step.Reason == rotation.ReasonCandidateRejected && step.Records.Rejected != o.Records.Rejected
 	if !entered && !rejectedAgain {
 		if renewed {
-			auditStep(ctx, s.conn, o.Records, step)
+			auditStep(ctx, s.conn, rec)
 		}
 		return nil
 	}
 	switch step.Reason {
 	case rotation.ReasonCompleted:
-		metrics.Rotations.WithLabelValues("completed").Inc()
+		if !rec.firstDelivery {
+			metrics.Rotations.WithLabelValues("completed").Inc()
+		}
 	case rotation.ReasonRolledBack:
 		metrics.Rotations.WithLabelValues("rolled_back").Inc()
 	case rotation.ReasonCandidateRejected:
@@ -288,7 +321,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 	warning := step.Phase == rotation.Failed || step.Phase == rotation.RollingBack
 	r.event(s.conn, warning, rs.Reason, rs.Message)
 	ctrl.LoggerFrom(ctx).Info("rotation", "phase", rs.Phase, "reason", rs.Reason)
-	auditStep(ctx, s.conn, o.Records, step)
+	auditStep(ctx, s.conn, rec)
 	if r.CrashHook != nil && entered {
 		return r.CrashHook(rs.Phase)
 	}
@@ -296,8 +329,14 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 }
 
 // describe says in a sentence why the rotation entered a phase.
-func (r *TableauConnectionReconciler) describe(s *scope, rsc *rotationScope, o rotation.Observation, step rotation.Step) string {
+func (r *TableauConnectionReconciler) describe(s *scope, rsc *rotationScope, o rotation.Observation, step rotation.Step, sr stepRecord) string {
 	conn, rec := s.conn, step.Records
+	switch {
+	case sr.firstDelivery && step.Reason == rotation.ReasonPromoted:
+		return fmt.Sprintf("Consumers got their first credential, revision %s; restarting them.", rec.Candidate.Revision)
+	case sr.firstDelivery && step.Reason == rotation.ReasonCompleted:
+		return fmt.Sprintf("Revision %s is active: the consumers' first credential, not a rotation.", rec.Active.Revision)
+	}
 	switch step.Reason {
 	case rotation.ReasonStaged:
 		return fmt.Sprintf("Revision %s is validated and waits for its turn.", rec.Candidate.Revision)
@@ -394,7 +433,18 @@ func (r *TableauConnectionReconciler) applyAction(ctx context.Context, s *scope,
 	case rotation.RestorePrevious:
 		return r.copyBundle(ctx, conn, previousName(conn), conn.Spec.Consumers.SecretName)
 	case rotation.RestartTargets:
-		return r.restartTargets(ctx, conn, rs.RestartedAt)
+		if err := r.restartTargets(ctx, conn, rs.RestartedAt); err != nil {
+			return err
+		}
+		// The restart of a promotion is recorded when Gating is entered; these two change
+		// the targets' templates while the phase stays, so they are recorded here.
+		switch rotation.Phase(rs.Phase) {
+		case rotation.RollingBack:
+			auditRestart(ctx, conn, rs.PreviousRevision, v1.ReasonRollbackRestart)
+		case rotation.Gating:
+			auditRestart(ctx, conn, rs.CandidateRevision, v1.ReasonTargetAdded)
+		}
+		return nil
 	case rotation.DeleteCandidate:
 		return r.deleteOwn(ctx, conn, candidateName(conn))
 	case rotation.DeletePrevious:
@@ -434,8 +484,10 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 			return err
 		}
 	}
+	started := time.Now()
 	sess, err := r.signInOut(ctx, s.client, callgate.Check, conn.Spec.Site, cred)
 	auditCandidateCheck(ctx, conn, cred.revision(), sess, err)
+	recordCandidateCheck(s, cred.revision(), sess, err, time.Since(started))
 	if err == nil {
 		rsc.check = rotation.Valid
 		return nil

@@ -113,6 +113,15 @@ const (
 	ReasonCredentialPromoted = "CredentialPromoted"
 	ReasonConsumersRestarted = "ConsumersRestarted"
 	ReasonRotationCompleted  = "RotationCompleted"
+	// ReasonFirstDelivery: consumers got their first credential (no active revision before):
+	// not a rotation, and no rotation is counted or recorded for it.
+	ReasonFirstDelivery = "FirstDelivery"
+	// ReasonFirstDeliveryCompleted: the first credential passed the health gate and is active.
+	ReasonFirstDeliveryCompleted = "FirstDeliveryCompleted"
+	// ReasonRollbackRestart and ReasonTargetAdded are the reasons of the Restart audit line of
+	// a rollback's restart and of a target added during the health gate.
+	ReasonRollbackRestart    = "RollbackRestart"
+	ReasonTargetAdded        = "TargetAdded"
 	ReasonRotationRolledBack = "RotationRolledBack"
 	ReasonRotationRejected   = "RotationRejected"
 	ReasonGateTimedOut       = "GateTimedOut"

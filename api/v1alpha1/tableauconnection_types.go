@@ -208,6 +208,16 @@ type RotationHealthCheck struct {
 	// +optional
 	// +kubebuilder:default=true
 	SignInBeforePromotion *bool `json:"signInBeforePromotion,omitempty"`
+
+	// recheckAfter is how recent a successful sign-in with the candidate's revision (at the
+	// same server and site) must be to count as the sign-in before promotion, so a credential
+	// validated a moment ago (a first delivery, or a rotation whose turn came at once) signs
+	// in once, not twice. A candidate that waited longer for its turn signs in again. Default
+	// 5s; 0s always signs in again.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('0s') && duration(self) <= duration('10m')",message="rotation.healthCheck.recheckAfter must be between 0s and 10m"
+	RecheckAfter *metav1.Duration `json:"recheckAfter,omitempty"`
 }
 
 // SignInPolicy says when the operator signs in with the connection's PAT.
@@ -636,7 +646,13 @@ type RotationStatus struct {
 	Reason string `json:"reason,omitempty"`
 	// +optional
 	Message string `json:"message,omitempty"`
-	// lastCompletionTime is when the last rotation completed.
+	// activeExpiresAt is when the active revision's PAT expires, as Tableau reported at that
+	// revision's last successful sign-in; it is carried over when a candidate becomes active
+	// and kept while a newer credential in the source is validated, staged or failing.
+	// +optional
+	ActiveExpiresAt *metav1.Time `json:"activeExpiresAt,omitempty"`
+	// lastCompletionTime is when the last rotation completed. A first delivery (no active
+	// revision before) is not a rotation and does not set it.
 	// +optional
 	LastCompletionTime *metav1.Time `json:"lastCompletionTime,omitempty"`
 	// dueTime is when the next rotation is due (maxAge or expiry, less renewBefore; with
@@ -857,9 +873,28 @@ type CredentialStatus struct {
 	SourceUID string `json:"sourceUID,omitempty"`
 }
 
-// ValidationAttempt is one sign-in attempt.
+// Kinds of a ValidationAttempt.
+const (
+	// AttemptSignIn: a sign-in Tableau saw, validating the source's credential.
+	AttemptSignIn = "SignIn"
+	// AttemptCandidateCheck: a sign-in Tableau saw, with a staged candidate right before its
+	// promotion.
+	AttemptCandidateCheck = "CandidateCheck"
+	// AttemptServerInfo: serverinfo failed or the pinned API version is above the server's;
+	// no sign-in was made.
+	AttemptServerInfo = "ServerInfo"
+	// AttemptCredentials: the credential or its CA bundle could not be read; no call was made.
+	AttemptCredentials = "Credentials"
+)
+
+// ValidationAttempt is one attempt: a sign-in, or a check that stopped before one.
 type ValidationAttempt struct {
 	Time metav1.Time `json:"time"`
+	// kind is SignIn, CandidateCheck, ServerInfo or Credentials; only SignIn and
+	// CandidateCheck are sign-ins Tableau saw. Empty (written before kinds) means SignIn.
+	// +optional
+	// +kubebuilder:validation:Enum=SignIn;CandidateCheck;ServerInfo;Credentials
+	Kind string `json:"kind,omitempty"`
 	// result is Succeeded or Failed.
 	Result string `json:"result"`
 	// +optional

@@ -242,6 +242,9 @@ spec:
 	if err := d.tableau("report", "-n", "wave", "--since", "1h", "-o", "csv"); err != nil {
 		return err
 	}
+	if err := onlyRotatedShowARotation(d); err != nil {
+		return err
+	}
 
 	if os.Getenv("DEMO_KEEP") == "1" {
 		fmt.Printf("\nDEMO_KEEP=1: everything keeps running. In another shell:\n  export KUBECONFIG=%s\n  %s -n tenants get tabconn -o wide\nThe operator's log: %s\nPress Ctrl-C to stop and clean up.\n", env.KubeconfigPath, env.Kubectl, logPath)
@@ -455,4 +458,25 @@ func putSecretData(ctx context.Context, k8s client.Client, s *corev1.Secret, dat
 		return k8s.Create(ctx, s)
 	}
 	return k8s.Update(ctx, s)
+}
+
+// onlyRotatedShowARotation checks what the report just printed from: in the wave, only alpha
+// completed a rotation. bravo's new PAT was rejected and charlie's waits; their first credential
+// was a first delivery, which is no rotation, so they have no LAST ROTATION and no rotation row.
+func onlyRotatedShowARotation(d *demo) error {
+	k8s, err := client.New(d.env.Config, client.Options{Scheme: testenv.Scheme()})
+	if err != nil {
+		return err
+	}
+	var list v1.TableauConnectionList
+	if err := k8s.List(context.Background(), &list, client.InNamespace("wave")); err != nil {
+		return err
+	}
+	for _, c := range list.Items {
+		rotated := c.Status.Rotation != nil && c.Status.Rotation.LastCompletionTime != nil
+		if rotated != (c.Name == "alpha") {
+			return fmt.Errorf("wave/%s: lastCompletionTime %v, but only alpha completed a rotation", c.Name, c.Status.Rotation)
+		}
+	}
+	return nil
 }

@@ -48,7 +48,13 @@ const (
 	CandidateRejected Action = "CandidateRejected"
 	// Promotion: the consumer Secret got the candidate (the previous one kept for rollback).
 	Promotion Action = "Promotion"
-	// Restart: the restart targets were rolled.
+	// FirstDelivery: the consumer Secret got its first credential (no active revision
+	// before). Not a rotation: no Promotion, no RotationCompleted.
+	FirstDelivery Action = "FirstDelivery"
+	// Restart: the restart targets were rolled: after a promotion or a first delivery
+	// (reason ConsumersRestarted or FirstDelivery), on a rollback (RollbackRestart), or for a
+	// target added during the health gate (TargetAdded). One line per change of the targets'
+	// pod templates.
 	Restart Action = "Restart"
 	// Gate: the health gate's result (Passed or TimedOut).
 	Gate Action = "Gate"
@@ -64,7 +70,7 @@ const (
 )
 
 // Actions lists every action, for the schema and its tests.
-var Actions = []Action{SignIn, CandidateStaged, CandidateRejected, Promotion, Restart, Gate, Rollback, RotationCompleted,
+var Actions = []Action{SignIn, CandidateStaged, CandidateRejected, Promotion, FirstDelivery, Restart, Gate, Rollback, RotationCompleted,
 	SecretCreated, SecretDeleted, AdminSession}
 
 // Results.

@@ -45,10 +45,13 @@ func newReportCmd(e *env) *cobra.Command {
 		Long: summary("report") + `.
 
 Without --since it prints one row per TableauConnection. With --since it also prints what the
-connections' status recorded in that window: each sign-in attempt of status.history (the last 10
-per connection), completed, failed and rolled-back rotations, and current failures. As CSV the
-two kinds share one header and the first column, record, says which a row is (connection,
-signin, rotation, failure), so a log pipeline reads a single table.`,
+connections' status recorded in that window: each attempt of status.history (the last 10 per
+connection: a sign-in Tableau saw, including the one right before a promotion, is a signin row;
+a serverinfo failure a serverinfo row and an unreadable credential a credentials row, for no
+sign-in was made), completed, failed and rolled-back rotations (a first delivery of a credential
+is not a rotation), and current failures. As CSV the kinds share one header and the first
+column, record, says which a row is (connection, signin, serverinfo, credentials, rotation,
+failure), so a log pipeline reads a single table.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "table" && output != "csv" && output != "json" {
@@ -116,18 +119,20 @@ type connectionRow struct {
 
 // eventRow is one thing the status of a connection recorded at a time.
 type eventRow struct {
-	Time        time.Time `json:"time"`
-	Namespace   string    `json:"namespace"`
-	Name        string    `json:"name"`
-	Record      string    `json:"record"`
-	Result      string    `json:"result"`
-	Bucket      string    `json:"bucket,omitempty"`
-	Reason      string    `json:"reason,omitempty"`
-	HTTPStatus  int32     `json:"httpStatus,omitempty"`
-	TableauCode string    `json:"tableauCode,omitempty"`
-	RequestID   string    `json:"requestID,omitempty"`
-	Revision    string    `json:"revision,omitempty"`
-	Detail      string    `json:"detail,omitempty"`
+	Time      time.Time `json:"time"`
+	Namespace string    `json:"namespace"`
+	Name      string    `json:"name"`
+	Record    string    `json:"record"`
+	// Kind is a history attempt's kind (SignIn, CandidateCheck, ServerInfo, Credentials).
+	Kind        string `json:"kind,omitempty"`
+	Result      string `json:"result"`
+	Bucket      string `json:"bucket,omitempty"`
+	Reason      string `json:"reason,omitempty"`
+	HTTPStatus  int32  `json:"httpStatus,omitempty"`
+	TableauCode string `json:"tableauCode,omitempty"`
+	RequestID   string `json:"requestID,omitempty"`
+	Revision    string `json:"revision,omitempty"`
+	Detail      string `json:"detail,omitempty"`
 }
 
 // Record kinds of the report's rows.
@@ -136,7 +141,25 @@ const (
 	recordSignIn     = "signin"
 	recordRotation   = "rotation"
 	recordFailure    = "failure"
+	// recordServerInfo and recordCredentials are attempts that stopped before a sign-in
+	// (serverinfo failed or the pin is above the server; the credential could not be read):
+	// Tableau saw no sign-in, so they are never signin rows.
+	recordServerInfo  = "serverinfo"
+	recordCredentials = "credentials"
 )
+
+// attemptRecord is the report's record kind of a history attempt, and the detail it adds.
+func attemptRecord(a v1.ValidationAttempt) (string, string) {
+	switch a.Kind {
+	case v1.AttemptServerInfo:
+		return recordServerInfo, ""
+	case v1.AttemptCredentials:
+		return recordCredentials, ""
+	case v1.AttemptCandidateCheck:
+		return recordSignIn, "candidate check before promotion; "
+	}
+	return recordSignIn, ""
+}
 
 func loadReport(ctx context.Context, c client.Client, ns string, now time.Time, since time.Duration) (report, error) {
 	var conns v1.TableauConnectionList
@@ -226,8 +249,9 @@ func eventsOf(conn *v1.TableauConnection, from time.Time) []eventRow {
 		out = append(out, e)
 	}
 	for _, a := range st.History {
-		add(a.Time.Time, eventRow{Record: recordSignIn, Result: a.Result, Bucket: a.Bucket, Reason: a.Reason, HTTPStatus: a.HTTPStatus,
-			TableauCode: a.TableauCode, RequestID: a.RequestID, Revision: a.Revision, Detail: fmt.Sprintf("latency %dms", a.LatencyMs)})
+		record, detail := attemptRecord(a)
+		add(a.Time.Time, eventRow{Record: record, Kind: a.Kind, Result: a.Result, Bucket: a.Bucket, Reason: a.Reason, HTTPStatus: a.HTTPStatus,
+			TableauCode: a.TableauCode, RequestID: a.RequestID, Revision: a.Revision, Detail: fmt.Sprintf("%slatency %dms", detail, a.LatencyMs)})
 	}
 	if rs := st.Rotation; rs != nil {
 		if rs.LastCompletionTime != nil {

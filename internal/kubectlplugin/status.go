@@ -385,15 +385,25 @@ func expiryOf(conn *v1.TableauConnection, now time.Time) (string, *time.Time) {
 		active = rs.ActiveRevision
 	}
 	if active != "" && c.Revision != active {
-		// The active PAT's expiry is not kept once the source holds another credential.
+		// status.credentials is the source's credential; the active one's expiry is kept in
+		// status.rotation.activeExpiresAt from its own sign-ins.
 		line := fmt.Sprintf("not recorded for the active PAT (revision %s) while the source holds revision %s", active, c.Revision)
+		var at *time.Time
+		if rs.ActiveExpiresAt != nil {
+			t := rs.ActiveExpiresAt.UTC()
+			at = &t
+			line = fmt.Sprintf("PAT expires %s (the active revision %s; the source holds revision %s", stamp(t, now), active, c.Revision)
+		}
 		switch {
 		case c.ExpiresAt != nil:
 			line += "; revision " + c.Revision + " expires " + stamp(c.ExpiresAt.Time, now)
 		case signInFailed(c):
 			line += "; revision " + c.Revision + " has not signed in"
 		}
-		return line + ".", nil
+		if at != nil {
+			line += ")"
+		}
+		return line + ".", at
 	}
 	switch {
 	case c.ExpiresAt != nil:
@@ -501,12 +511,16 @@ func renderAttempts(w io.Writer, history []v1.ValidationAttempt, now time.Time, 
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "  TIME\tRESULT\tBUCKET\tREASON\tHTTP\tCODE\tREQUEST ID\tREVISION\tLATENCY")
+	fmt.Fprintln(tw, "  TIME\tKIND\tRESULT\tBUCKET\tREASON\tHTTP\tCODE\tREQUEST ID\tREVISION\tLATENCY")
 	for i, a := range history {
 		if i == n {
 			break
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%dms\n", stamp(a.Time.Time, now), a.Result, orDash(a.Bucket), orDash(a.Reason),
+		kind := a.Kind
+		if kind == "" {
+			kind = v1.AttemptSignIn // recorded before attempts had kinds
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%dms\n", stamp(a.Time.Time, now), kind, a.Result, orDash(a.Bucket), orDash(a.Reason),
 			orDash(httpStatus(a.HTTPStatus)), orDash(a.TableauCode), orDash(a.RequestID), orDash(a.Revision), a.LatencyMs)
 	}
 	_ = tw.Flush()

@@ -165,7 +165,7 @@ func (s *Simulator) serve(w http.ResponseWriter, r *http.Request) {
 			out.methodNotAllowed(r.Method)
 			return
 		}
-		s.handleSignIn(out, r)
+		s.handleSignIn(out, r, reqID)
 	case "auth/signout":
 		if r.Method != http.MethodPost {
 			out.methodNotAllowed(r.Method)
@@ -267,7 +267,7 @@ func (s *Simulator) authenticate(out *writer, r *http.Request) (*session, bool) 
 	return sess, true
 }
 
-func (s *Simulator) handleSignIn(out *writer, r *http.Request) {
+func (s *Simulator) handleSignIn(out *writer, r *http.Request, reqID string) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
 		out.error(http.StatusBadRequest, "400000", "Bad Request", "Payload is either malformed or incomplete")
@@ -278,6 +278,7 @@ func (s *Simulator) handleSignIn(out *writer, r *http.Request) {
 		out.error(http.StatusBadRequest, "400000", "Bad Request", "Payload is either malformed or incomplete")
 		return
 	}
+	s.signIns = append(s.signIns, SignInCall{Site: req.site, RequestID: reqID})
 	if req.jwt != "" {
 		s.handleJWTSignIn(out, req.site, req.jwt)
 		return

@@ -151,6 +151,7 @@ type Simulator struct {
 	sites    map[string]*site
 	sessions map[string]*session
 	calls    map[string]int
+	signIns  []SignInCall
 	faults   []*Fault
 	seq      int
 	// deleteLag keeps an acknowledged secret delete listed this long (SetDeleteLag).
@@ -303,6 +304,22 @@ func (s *Simulator) Calls(endpoint string) int {
 	return s.calls[endpoint]
 }
 
+// SignInCall is one sign-in request the simulator answered: the site it named and the request
+// id it sent back (in Config.RequestIDHeader, when set).
+type SignInCall struct {
+	Site      string
+	RequestID string
+}
+
+// SignIns is the log of every sign-in request with a well-formed body (PAT or JWT, accepted or
+// refused), in order; a request a fault answered is not in it. Tests match it call for call
+// against what the operator recorded.
+func (s *Simulator) SignIns() []SignInCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SignInCall(nil), s.signIns...)
+}
+
 // AllCalls is a copy of every endpoint's count.
 func (s *Simulator) AllCalls() map[string]int {
 	s.mu.Lock()
@@ -319,6 +336,7 @@ func (s *Simulator) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
+	s.signIns = nil
 }
 
 // SiteNames lists the sites' contentUrls, sorted.

@@ -170,3 +170,28 @@ func TestFaultsAreCountedAndSpent(t *testing.T) {
 		t.Errorf("calls = %d", s.Calls("serverinfo"))
 	}
 }
+
+// TestSignInLog: every sign-in request is logged with its site and the request id it got.
+func TestSignInLog(t *testing.T) {
+	sim := New(Config{RequestIDHeader: "X-Request-Id"})
+	sim.AddSite("alpha", "alpha")
+	if err := sim.AddPAT("alpha", PAT{Name: "op", Secret: "right"}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim.Handler())
+	defer srv.Close()
+	var ids []string
+	for _, secret := range []string{"right", "wrong"} {
+		body := `<tsRequest><credentials personalAccessTokenName="op" personalAccessTokenSecret="` + secret + `"><site contentUrl="alpha"/></credentials></tsRequest>`
+		resp, err := http.Post(srv.URL+"/api/3.24/auth/signin", "application/xml", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		ids = append(ids, resp.Header.Get("X-Request-Id"))
+	}
+	got := sim.SignIns()
+	if len(got) != 2 || got[0] != (SignInCall{Site: "alpha", RequestID: ids[0]}) || got[1] != (SignInCall{Site: "alpha", RequestID: ids[1]}) {
+		t.Errorf("sign-in log %+v, want alpha with %v", got, ids)
+	}
+}

@@ -48,7 +48,7 @@ func TestAuditTrailOfAnAutomaticRotation(t *testing.T) {
 		t.Errorf("created %v, deleted %v: want %s created and %s deleted", created, deleted, id, old)
 	}
 	want := []string{"AdminSession/Succeeded", "ConnectedAppSecretCreated/Succeeded", "SignIn/Succeeded", "CandidateStaged/Succeeded",
-		"SignIn/Succeeded", "Promotion/Succeeded", "Restart/Succeeded", "Gate/Passed", "RotationCompleted/Succeeded",
+		"Promotion/Succeeded", "Restart/Succeeded", "Gate/Passed", "RotationCompleted/Succeeded",
 		"AdminSession/Succeeded", "ConnectedAppSecretDeleted/Succeeded"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("audit trail of an automatic rotation:\n got %v\nwant %v", got, want)

@@ -48,14 +48,16 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 	for _, n := range names {
 		w.Settled(t, n, n+"-v1")
 	}
-	Eventually(t, 20*time.Second, "the fleet to record the first completions", func() (bool, string) {
+	// A first delivery is no rotation and starts no pause: alpha's first rotation does.
+	w.SetSource(t, "alpha", "alpha-v2", w.Pat(t, "alpha", "alpha-v2", false))
+	w.Settled(t, "alpha", "alpha-v2")
+	Eventually(t, 20*time.Second, "the fleet to record the first completion", func() (bool, string) {
 		f := GetFleet(t, w.NS)
 		return f.Status.LastCompletionTime != nil, fmt.Sprintf("%+v", f.Status)
 	})
 	// Both get a new PAT and wait for the pause to end.
-	for _, n := range names {
-		w.SetSource(t, n, n+"-v2", w.Pat(t, n, n+"-v2", false))
-	}
+	w.SetSource(t, "alpha", "alpha-v3", w.Pat(t, "alpha", "alpha-v3", false))
+	w.SetSource(t, "bravo", "bravo-v2", w.Pat(t, "bravo", "bravo-v2", false))
 	for _, n := range names {
 		WaitFor(t, w.NS, n, n+" staged", func(c *v1.TableauConnection) bool { return RotationPhase(c) == v1.RotationStaged })
 	}
@@ -83,8 +85,8 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 		return strings.Join(f.Status.Suspended, ",") == "alpha" && len(f.Status.Current) == 0 && ready != nil && strings.Contains(ready.Message, "alpha"),
 			fmt.Sprintf("%+v", f.Status)
 	})
-	if got := string(w.Consumer(t, "alpha").Data["tokenName"]); got != "alpha-v1" {
-		t.Errorf("the suspended alpha's consumer holds %s, want alpha-v1", got)
+	if got := string(w.Consumer(t, "alpha").Data["tokenName"]); got != "alpha-v2" {
+		t.Errorf("the suspended alpha's consumer holds %s, want alpha-v2", got)
 	}
 	// Resumed, alpha takes its turn.
 	alpha = Get(t, w.NS, "alpha")
@@ -93,7 +95,7 @@ func TestSuspendedMemberHoldsNoSlotInTheWave(t *testing.T) {
 	if err := K8s().Patch(context.Background(), patched, client.MergeFrom(alpha)); err != nil {
 		t.Fatal(err)
 	}
-	w.Settled(t, "alpha", "alpha-v2")
+	w.Settled(t, "alpha", "alpha-v3")
 	if f := GetFleet(t, w.NS); len(f.Status.Suspended) != 0 {
 		t.Errorf("fleet still names suspended members: %v", f.Status.Suspended)
 	}

@@ -211,6 +211,13 @@ func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 	t.Parallel()
 	w := NewWorld(t)
 	w.SoloTenant(t, "blip")
+	// The check must be made however soon the candidate is let go after its validation.
+	c := Get(t, w.NS, "blip")
+	before := c.DeepCopy()
+	c.Spec.Rotation.HealthCheck.RecheckAfter = &metav1.Duration{}
+	if err := K8s().Patch(context.Background(), c, client.MergeFrom(before)); err != nil {
+		t.Fatal(err)
+	}
 	// Hold the candidate before promotion (its restart target is missing), then make the
 	// next two sign-ins fail with 503 and let it go.
 	if err := K8s().Delete(context.Background(), &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "blip-app", Namespace: w.NS}}); err != nil {
@@ -220,7 +227,7 @@ func TestTransientFailureRightBeforePromotionKeepsTheCandidate(t *testing.T) {
 	WaitFor(t, w.NS, "blip", "staged", func(c *v1.TableauConnection) bool { return RotationPhase(c) == v1.RotationStaged })
 	w.Sim.Inject(tableausim.Fault{Kind: tableausim.FaultServerError, Endpoint: "auth/signin", Times: 2})
 	w.Deployment(t, "blip-app", false)
-	c := WaitFor(t, w.NS, "blip", "a retried check", func(c *v1.TableauConnection) bool {
+	c = WaitFor(t, w.NS, "blip", "a retried check", func(c *v1.TableauConnection) bool {
 		return RotationPhase(c) == v1.RotationPromoting && c.Status.Rotation.Reason == "CandidateCheckRetry" && c.Status.Rotation.CheckFailures > 0
 	})
 	if c.Status.Rotation.FailedRevision != "" || c.Status.Rotation.CandidateRevision == "" {

@@ -124,6 +124,8 @@ func TestCandidateRevokedWhileWaitingNeverReachesConsumers(t *testing.T) {
 		w.SetSource(t, n, n+"-v1", w.Pat(t, n, n+"-v1", false))
 		Create(t, w.TenantConnection(n, func(c *v1.TableauConnection) {
 			c.Spec.Rotation.HealthCheck.Timeout = &metav1.Duration{Duration: 10 * time.Second}
+			// However briefly bravo waits on a loaded machine, its candidate signs in again.
+			c.Spec.Rotation.HealthCheck.RecheckAfter = &metav1.Duration{}
 		}))
 	}
 	w.Settled(t, "alpha", "alpha-v1")

@@ -25,8 +25,8 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/audit"
 )
 
-// auditLines returns the audit lines the operator logged for ns/name since offset in the log.
-func auditLines(t *testing.T, offset int, ns, name string) []map[string]any {
+// AuditLines returns the audit lines the operator logged for ns/name since offset in the log.
+func AuditLines(t *testing.T, offset int, ns, name string) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for _, line := range strings.Split(Current().Logs.String()[offset:], "\n") {
@@ -73,7 +73,7 @@ func WaitAudit(t *testing.T, offset int, ns, name string, last audit.Action) []m
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		lines := auditLines(t, offset, ns, name)
+		lines := AuditLines(t, offset, ns, name)
 		for i, m := range lines {
 			if m[audit.KeyAction] == string(last) {
 				return lines[:i+1]
