@@ -39,8 +39,10 @@ import (
 // Defaults of rotation.
 const (
 	DefaultHealthCheckTimeout = 10 * time.Minute
-	healthCheckPoll           = 2 * time.Second
-	targetRecheck             = 5 * time.Second
+	// healthCheckPoll is the health gate's look at its targets when no watch event woke it
+	// (targetsOf wakes it on every change of a target): a safety net, and the deadline.
+	healthCheckPoll = 30 * time.Second
+	targetRecheck   = 5 * time.Second
 	// nameTakenRecheck paces the look at a Secret name someone else holds: such a Secret
 	// lacks the operator's label, so no watch event says when it goes.
 	nameTakenRecheck = 10 * time.Second
@@ -364,7 +366,8 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:
 		rs.Message = "Waiting for " + strings.Join(rsc.targets.waiting, ", ") + " to become available."
-		s.requeueIn(healthCheckPoll)
+		// Back at the gate's deadline at the latest, to roll back on time.
+		s.requeueIn(min(healthCheckPoll, rs.PhaseSince.Add(healthCheckTimeout(s.conn)).Sub(r.now())+10*time.Millisecond))
 	default:
 		if rs.Reason == v1.ReasonSecretNameTaken {
 			rs.Reason, rs.Message = string(step.Reason), "The Secret names are free again."
