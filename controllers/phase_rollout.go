@@ -365,7 +365,11 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 		rs.Message = fmt.Sprintf("The sign-in right before promotion failed transiently (%s); the candidate is kept and the sign-in is retried at %s.",
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:
-		rs.Message = "Waiting for " + strings.Join(rsc.targets.waiting, ", ") + " to become available."
+		// Until a first target is available the message the gate was entered with says it
+		// all; rewriting it would cost a status write per rotation.
+		if rs.Reason != string(rotation.ReasonRestarted) || len(rsc.targets.waiting) < len(s.conn.Spec.Consumers.RestartTargets) {
+			rs.Message = "Waiting for " + strings.Join(rsc.targets.waiting, ", ") + " to become available."
+		}
 		// Back at the gate's deadline at the latest, to roll back on time.
 		s.requeueIn(min(healthCheckPoll, rs.PhaseSince.Add(healthCheckTimeout(s.conn)).Sub(r.now())+10*time.Millisecond))
 	default:

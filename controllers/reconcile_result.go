@@ -81,6 +81,9 @@ func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scop
 }
 
 func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
+	// The due time follows the active revision: computed with every write, a completion's
+	// new due time rides on the completion's own write instead of one more at the end.
+	setRotationDue(s.conn, s)
 	setConditions(s.conn, s.now, s.consumers)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
 	unchanged := equality.Semantic.DeepEqual(s.before.Status, s.conn.Status)

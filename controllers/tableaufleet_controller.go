@@ -28,9 +28,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
+	crevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -160,8 +162,40 @@ func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet, rotat
 func (r *TableauFleetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.TableauFleet{}).
-		Watches(&v1.TableauConnection{}, handler.EnqueueRequestsFromMapFunc(r.fleetsOf)).
+		Watches(&v1.TableauConnection{}, memberChanges{r}).
 		Complete(r)
+}
+
+// memberBatch is how long a member's change waits for others before the fleet looks: the
+// members of one turn complete within moments of each other, and one look at all of them is
+// one status write instead of one per member (and one wake of the members granted next).
+const memberBatch = 250 * time.Millisecond
+
+// memberChanges enqueues the fleets of a changed connection after memberBatch; the queue
+// keeps one entry per fleet, so the changes of that moment are decided together.
+type memberChanges struct{ r *TableauFleetReconciler }
+
+func (h memberChanges) Create(ctx context.Context, e crevent.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(ctx, e.Object, q)
+}
+
+func (h memberChanges) Update(ctx context.Context, e crevent.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(ctx, e.ObjectOld, q)
+	h.add(ctx, e.ObjectNew, q)
+}
+
+func (h memberChanges) Delete(ctx context.Context, e crevent.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(ctx, e.Object, q)
+}
+
+func (h memberChanges) Generic(ctx context.Context, e crevent.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.add(ctx, e.Object, q)
+}
+
+func (h memberChanges) add(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	for _, req := range h.r.fleetsOf(ctx, o) {
+		q.AddAfter(req, memberBatch)
+	}
 }
 
 // fleetsOf maps a connection to the fleets in its namespace whose selector matches it.
