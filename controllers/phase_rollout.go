@@ -355,7 +355,7 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 	case rotation.ReasonTargetMissing:
 		rs.Reason = string(step.Reason)
 		rs.Message = fmt.Sprintf("Restart target %s does not exist: create it or remove it from spec.consumers.restartTargets; the candidate waits.", strings.Join(rsc.targets.missing, ", "))
-		s.requeueIn(targetRecheck) // workloads are not watched
+		s.requeueIn(targetRecheck) // the workload watch wakes only connections past their restart
 	case rotation.ReasonCheckRetry:
 		rs.Reason = string(step.Reason)
 		if rs.NextCheckTime == nil {

@@ -53,6 +53,7 @@ func TestFleetStatusMovedOnlyWithWhatIsActedOn(t *testing.T) {
 		{"a condition's status", func(s *v1.TableauFleetStatus) {
 			s.Conditions[0].Status, s.Conditions[0].Reason = metav1.ConditionTrue, "Settled"
 		}, true},
+		{"the wave settles", func(s *v1.TableauFleetStatus) { s.Ready, s.Rotating, s.Pending = 3, 0, 0 }, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

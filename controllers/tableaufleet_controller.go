@@ -28,11 +28,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	crevent "sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -118,12 +116,15 @@ func (r *TableauFleetReconciler) finishFleet(ctx context.Context, before, tf *v1
 }
 
 // fleetStatusMoved reports whether a fleet's status changed in what a member or a person acts
-// on: the grants, the halt, the members named, the conditions' states and reasons. Counts and
-// condition messages alone follow every member's phase change; written each time they cost
-// about three fleet status writes per rotated tenant (each one a watch event for every
-// member), so they are brought up to date with the next write that matters, and at the
-// latest when the wave settles (Ready turns True).
+// on: the grants, the halt, the members named, the conditions' states and reasons. While a
+// wave runs, counts and condition messages alone follow every member's phase change; written
+// each time they cost about three fleet status writes per rotated tenant, so they are brought
+// up to date with the next write that matters, and at the latest when the wave settles. With no
+// wave running every change is written: a settled fleet's counts are not left stale.
 func fleetStatusMoved(before, after *v1.TableauFleetStatus) bool {
+	if after.Rotating == 0 && after.Pending == 0 {
+		return !equality.Semantic.DeepEqual(before, after)
+	}
 	b, a := before.DeepCopy(), after.DeepCopy()
 	for _, st := range []*v1.TableauFleetStatus{b, a} {
 		st.Ready, st.Rotating, st.Pending = 0, 0, 0
@@ -162,40 +163,8 @@ func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet, rotat
 func (r *TableauFleetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.TableauFleet{}).
-		Watches(&v1.TableauConnection{}, memberChanges{r}).
+		Watches(&v1.TableauConnection{}, handler.EnqueueRequestsFromMapFunc(r.fleetsOf)).
 		Complete(r)
-}
-
-// memberBatch is how long a member's change waits for others before the fleet looks: the
-// members of one turn complete within moments of each other, and one look at all of them is
-// one status write instead of one per member (and one wake of the members granted next).
-const memberBatch = 250 * time.Millisecond
-
-// memberChanges enqueues the fleets of a changed connection after memberBatch; the queue
-// keeps one entry per fleet, so the changes of that moment are decided together.
-type memberChanges struct{ r *TableauFleetReconciler }
-
-func (h memberChanges) Create(ctx context.Context, e crevent.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	h.add(ctx, e.Object, q)
-}
-
-func (h memberChanges) Update(ctx context.Context, e crevent.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	h.add(ctx, e.ObjectOld, q)
-	h.add(ctx, e.ObjectNew, q)
-}
-
-func (h memberChanges) Delete(ctx context.Context, e crevent.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	h.add(ctx, e.Object, q)
-}
-
-func (h memberChanges) Generic(ctx context.Context, e crevent.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	h.add(ctx, e.Object, q)
-}
-
-func (h memberChanges) add(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-	for _, req := range h.r.fleetsOf(ctx, o) {
-		q.AddAfter(req, memberBatch)
-	}
 }
 
 // fleetsOf maps a connection to the fleets in its namespace whose selector matches it.
