@@ -30,6 +30,10 @@ limitations under the License.
 // steady state, each also per connection, and fails when a peak crosses the chart's limit or
 // a figure its budget (memory.go). BENCH_PROFILE=dir writes the operator's heap profiles to
 // dir, at Ready and at each restart's highest RSS, and prints their top allocators.
+//
+// BENCH_ROTATE=1 runs the rotation act (rotation.go) instead of the steady state and the
+// restarts: the tenants are one fleet's members with consumers and a Deployment each, and
+// the bench prints and checks what rotating all of them to a new PAT costs per tenant.
 package main
 
 import (
