@@ -127,6 +127,15 @@ func stripWorkload(obj any) (any, error) {
 	default:
 		return obj, nil
 	}
+	// Status conditions (their messages) are not read by rolledOut either.
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		w.Status.Conditions = nil
+	case *appsv1.StatefulSet:
+		w.Status.Conditions = nil
+	case *appsv1.DaemonSet:
+		w.Status.Conditions = nil
+	}
 	restartedAt, stamped := tmpl.Annotations[v1.AnnotationRestartedAt]
 	*tmpl = corev1.PodTemplateSpec{}
 	if stamped {
