@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -44,8 +45,11 @@ func CacheOptions() cache.Options {
 	return cache.Options{
 		DefaultTransform: stripForCache,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:    {Label: credentialSelector(v1.CredentialConsent, v1.CredentialManaged)},
-			&corev1.ConfigMap{}: {Label: credentialSelector(v1.CredentialConsent)},
+			&corev1.Secret{}:      {Label: credentialSelector(v1.CredentialConsent, v1.CredentialManaged)},
+			&corev1.ConfigMap{}:   {Label: credentialSelector(v1.CredentialConsent)},
+			&appsv1.Deployment{}:  {Transform: stripWorkload},
+			&appsv1.StatefulSet{}: {Transform: stripWorkload},
+			&appsv1.DaemonSet{}:   {Transform: stripWorkload},
 		},
 	}
 }
@@ -100,5 +104,47 @@ func stripForCache(obj any) (any, error) {
 	case *v1.TableauFleet:
 		compactFleet(o)
 	}
+	return obj, nil
+}
+
+// stripWorkload keeps of a Deployment, StatefulSet or DaemonSet what the health gate reads
+// (rolledOut): its generation, replicas, status and the pod template's restart annotation.
+// Restart targets are watched so a rollout wakes the rotation instead of a poll reading them
+// through the API server; the pod template, the bulk of a workload, is dropped, so a cluster's
+// workloads cost the operator little memory.
+func stripWorkload(obj any) (any, error) {
+	var tmpl *corev1.PodTemplateSpec
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		tmpl = &w.Spec.Template
+		w.Spec.Selector, w.Spec.Strategy = nil, appsv1.DeploymentStrategy{}
+	case *appsv1.StatefulSet:
+		tmpl = &w.Spec.Template
+		w.Spec.Selector, w.Spec.VolumeClaimTemplates = nil, nil
+	case *appsv1.DaemonSet:
+		tmpl = &w.Spec.Template
+		w.Spec.Selector = nil
+	default:
+		return obj, nil
+	}
+	// Status conditions (their messages) are not read by rolledOut either.
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		w.Status.Conditions = nil
+	case *appsv1.StatefulSet:
+		w.Status.Conditions = nil
+	case *appsv1.DaemonSet:
+		w.Status.Conditions = nil
+	}
+	restartedAt, stamped := tmpl.Annotations[v1.AnnotationRestartedAt]
+	*tmpl = corev1.PodTemplateSpec{}
+	if stamped {
+		tmpl.Annotations = map[string]string{v1.AnnotationRestartedAt: restartedAt}
+	}
+	o := obj.(metav1.Object)
+	o.SetManagedFields(nil)
+	o.SetAnnotations(nil)
+	o.SetLabels(nil)
+	o.SetOwnerReferences(nil)
 	return obj, nil
 }

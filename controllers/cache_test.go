@@ -19,6 +19,7 @@ package controllers
 import (
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -110,10 +111,18 @@ func TestCacheWatchesOnlyLabelledSecretsAndConfigMaps(t *testing.T) {
 		{"yes", false, false},
 	}
 	opts := CacheOptions()
-	if len(opts.ByObject) != 2 {
-		t.Fatalf("ByObject has %d entries, want Secret and ConfigMap", len(opts.ByObject))
+	if len(opts.ByObject) != 5 {
+		t.Fatalf("ByObject has %d entries, want Secret, ConfigMap and the three workload kinds", len(opts.ByObject))
 	}
 	for obj, by := range opts.ByObject {
+		switch obj.(type) {
+		case *appsv1.Deployment, *appsv1.StatefulSet, *appsv1.DaemonSet:
+			// Restart targets are named, not labelled: all are watched, stripped.
+			if by.Label != nil || by.Transform == nil {
+				t.Errorf("%T: label %v, transform set %v; want no label and stripWorkload", obj, by.Label, by.Transform != nil)
+			}
+			continue
+		}
 		for _, tc := range cases {
 			set := labels.Set{}
 			if tc.value != "" {

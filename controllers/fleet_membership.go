@@ -22,9 +22,14 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crevent "sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
@@ -76,4 +81,47 @@ func (r *TableauConnectionReconciler) turn(ctx context.Context, conn *v1.Tableau
 
 func fleetConflictMessage(fleets []string) string {
 	return fmt.Sprintf("Selected by %d TableauFleets (%s): it rotates under neither until their selectors select it once.", len(fleets), strings.Join(fleets, ", "))
+}
+
+// fleetGrants tells connections about their fleet. A fleet created or deleted, or one whose
+// selector changed, may change every member's turn (or which fleets select it); any other
+// update only the turn of the members whose grant came or went. Waking every member on every
+// fleet status write made each write a reconcile of every member: O(N^2) in a wave.
+type fleetGrants struct{ r *TableauConnectionReconciler }
+
+func (h fleetGrants) Create(ctx context.Context, e crevent.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.all(ctx, e.Object, q)
+}
+
+func (h fleetGrants) Delete(ctx context.Context, e crevent.DeleteEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.all(ctx, e.Object, q)
+}
+
+func (h fleetGrants) Generic(ctx context.Context, e crevent.GenericEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	h.all(ctx, e.Object, q)
+}
+
+func (h fleetGrants) Update(ctx context.Context, e crevent.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	was, is := e.ObjectOld.(*v1.TableauFleet), e.ObjectNew.(*v1.TableauFleet)
+	if !equality.Semantic.DeepEqual(was.Spec.Selector, is.Spec.Selector) {
+		h.all(ctx, was, q)
+		h.all(ctx, is, q)
+		return
+	}
+	for _, name := range was.Status.Current {
+		if !slices.Contains(is.Status.Current, name) {
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: is.Namespace, Name: name}})
+		}
+	}
+	for _, name := range is.Status.Current {
+		if !slices.Contains(was.Status.Current, name) {
+			q.Add(reconcile.Request{NamespacedName: types.NamespacedName{Namespace: is.Namespace, Name: name}})
+		}
+	}
+}
+
+func (h fleetGrants) all(ctx context.Context, o client.Object, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+	for _, req := range h.r.fleetMembers(ctx, o) {
+		q.Add(req)
+	}
 }

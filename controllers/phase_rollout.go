@@ -39,8 +39,10 @@ import (
 // Defaults of rotation.
 const (
 	DefaultHealthCheckTimeout = 10 * time.Minute
-	healthCheckPoll           = 2 * time.Second
-	targetRecheck             = 5 * time.Second
+	// healthCheckPoll is the health gate's look at its targets when no watch event woke it
+	// (targetsOf wakes it on every change of a target): a safety net, and the deadline.
+	healthCheckPoll = 30 * time.Second
+	targetRecheck   = 5 * time.Second
 	// nameTakenRecheck paces the look at a Secret name someone else holds: such a Secret
 	// lacks the operator's label, so no watch event says when it goes.
 	nameTakenRecheck = 10 * time.Second
@@ -393,7 +395,7 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 	case rotation.ReasonTargetMissing:
 		rs.Reason = string(step.Reason)
 		rs.Message = fmt.Sprintf("Restart target %s does not exist: create it or remove it from spec.consumers.restartTargets; the candidate waits.", strings.Join(rsc.targets.missing, ", "))
-		s.requeueIn(targetRecheck) // workloads are not watched
+		s.requeueIn(targetRecheck) // the workload watch wakes only connections past their restart
 	case rotation.ReasonCheckRetry:
 		rs.Reason = string(step.Reason)
 		if rs.NextCheckTime == nil {
@@ -403,8 +405,13 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 		rs.Message = fmt.Sprintf("The sign-in right before promotion failed transiently (%s); the candidate is kept and the sign-in is retried at %s.",
 			rsc.checkDetail, rs.NextCheckTime.UTC().Format(time.RFC3339))
 	case rotation.ReasonWaitingForRollout:
-		rs.Message = "Waiting for " + strings.Join(rsc.targets.waiting, ", ") + " to become available."
-		s.requeueIn(healthCheckPoll)
+		// Until a first target is available the message the gate was entered with says it
+		// all; rewriting it would cost a status write per rotation.
+		if rs.Reason != string(rotation.ReasonRestarted) || len(rsc.targets.waiting) < len(s.conn.Spec.Consumers.RestartTargets) {
+			rs.Message = "Waiting for " + strings.Join(rsc.targets.waiting, ", ") + " to become available."
+		}
+		// Back at the gate's deadline at the latest, to roll back on time.
+		s.requeueIn(min(healthCheckPoll, rs.PhaseSince.Add(healthCheckTimeout(s.conn)).Sub(r.now())+10*time.Millisecond))
 	default:
 		if rs.Reason == v1.ReasonSecretNameTaken {
 			rs.Reason, rs.Message = string(step.Reason), "The Secret names are free again."

@@ -72,7 +72,10 @@ func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) err
 
 // persistLocked writes status with a resourceVersion precondition, even when nothing
 // changed: a reconcile that acted on a stale copy of the connection gets a conflict and is
-// retried from a fresh read instead of acting on a phase that has moved on.
+// retried from a fresh read instead of acting on a phase that has moved on. Once this
+// reconcile has written status its copy is the server's as of that write (the patch's
+// response), so a step that changes nothing after it is not sent: proving freshness again
+// between two actions of one reconcile cost a status write per action.
 func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scope) error {
 	return r.persistWith(ctx, s, true)
 }
@@ -83,8 +86,15 @@ func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope,
 		setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
 		return r.patchStatus(ctx, s.before, s.conn, locked)
 	}
+	// The due time follows the active revision: computed with every write, a completion's
+	// new due time rides on the completion's own write instead of one more at the end.
+	setRotationDue(s.conn, s)
 	setConditions(s.conn, s.now, s.consumers)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
+	unchanged := equality.Semantic.DeepEqual(s.before.Status, s.conn.Status)
+	if locked && s.wrote && unchanged {
+		return nil
+	}
 	if err := r.patchStatus(ctx, s.before, s.conn, locked); err != nil {
 		if locked {
 			// The rotation step was decided on a stale copy: drop it. The deferred patch
@@ -92,6 +102,9 @@ func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope,
 			s.conn.Status.Rotation = s.before.Status.Rotation.DeepCopy()
 		}
 		return err
+	}
+	if locked || !unchanged {
+		s.wrote = true
 	}
 	s.before = s.conn.DeepCopy()
 	return nil

@@ -24,6 +24,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -141,6 +142,10 @@ type scope struct {
 	// standingAside: another install holds the connection's claim; this reconcile writes
 	// the claim and the Claimed condition only.
 	standingAside bool
+	// wrote is set once this reconcile patched status: the patch's response is the server's
+	// copy, so conn is fresh as of that write and a locked patch that changes nothing need
+	// not be sent to prove it.
+	wrote bool
 }
 
 func (s *scope) requeueIn(d time.Duration) {
@@ -268,13 +273,19 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 	}); err != nil {
 		return err
 	}
+	if err := idx.IndexField(ctx, &v1.TableauConnection{}, indexRestartTarget, restartTargetKeys); err != nil {
+		return err
+	}
 	secretMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
 	configMapMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.TableauConnection{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		Watches(secretMeta, handler.EnqueueRequestsFromMapFunc(r.referencing(indexSecretRef)), builder.OnlyMetadata).
 		Watches(configMapMeta, handler.EnqueueRequestsFromMapFunc(r.referencing(indexCABundleRef)), builder.OnlyMetadata).
-		Watches(&v1.TableauFleet{}, handler.EnqueueRequestsFromMapFunc(r.fleetMembers)).
+		Watches(&v1.TableauFleet{}, fleetGrants{r}).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(r.targetsOf("Deployment"))).
+		Watches(&appsv1.StatefulSet{}, handler.EnqueueRequestsFromMapFunc(r.targetsOf("StatefulSet"))).
+		Watches(&appsv1.DaemonSet{}, handler.EnqueueRequestsFromMapFunc(r.targetsOf("DaemonSet"))).
 		WithOptions(controller.Options{MaxConcurrentReconciles: max(maxConcurrent, 1)}).
 		Complete(r)
 }

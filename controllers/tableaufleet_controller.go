@@ -106,7 +106,7 @@ func (r *TableauFleetReconciler) observeFleet(ctx context.Context, tf *v1.Tablea
 // from a stale cached copy gets a conflict, emits nothing and comes back in a second, so each
 // transition is told once. Then it emits the transitions and asks to come back after requeue.
 func (r *TableauFleetReconciler) finishFleet(ctx context.Context, before, tf *v1.TableauFleet, v fleetView, requeue time.Duration) (ctrl.Result, error) {
-	if !equality.Semantic.DeepEqual(before.Status, tf.Status) {
+	if fleetStatusMoved(&before.Status, &tf.Status) {
 		err := r.Status().Patch(ctx, tf, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{}))
 		if apierrors.IsConflict(err) {
 			return computeResult(waitFor(time.Second), time.Second)
@@ -123,6 +123,26 @@ func (r *TableauFleetReconciler) finishFleet(ctx context.Context, before, tf *v1
 	}
 	r.emitFleet(before, tf, rotatingMembers)
 	return computeResult(proceeded(), requeue)
+}
+
+// fleetStatusMoved reports whether a fleet's status changed in what a member or a person acts
+// on: the grants, the halt, the members named, the conditions' states and reasons. While a
+// wave runs, counts and condition messages alone follow every member's phase change; written
+// each time they cost about three fleet status writes per rotated tenant, so they are brought
+// up to date with the next write that matters, and at the latest when the wave settles. With no
+// wave running every change is written: a settled fleet's counts are not left stale.
+func fleetStatusMoved(before, after *v1.TableauFleetStatus) bool {
+	if after.Rotating == 0 && after.Pending == 0 {
+		return !equality.Semantic.DeepEqual(before, after)
+	}
+	b, a := before.DeepCopy(), after.DeepCopy()
+	for _, st := range []*v1.TableauFleetStatus{b, a} {
+		st.Ready, st.Rotating, st.Pending = 0, 0, 0
+		for i := range st.Conditions {
+			st.Conditions[i].Message, st.Conditions[i].LastTransitionTime = "", metav1.Time{}
+		}
+	}
+	return !equality.Semantic.DeepEqual(b, a)
 }
 
 func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet, rotatingMembers []string) {

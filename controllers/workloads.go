@@ -24,12 +24,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
 
-// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;daemonsets,verbs=get;list;watch;patch
 
 func workload(kind string) client.Object {
 	switch kind {
@@ -50,12 +52,16 @@ type rollout struct {
 	rolledOut bool
 }
 
-// observeTargets reads every restart target through the API reader.
+// observeTargets reads every restart target from the cache (stripWorkload), which a watch
+// keeps current: a rollout's progress wakes the connection (targetsOf). A copy that lags
+// behind the restart's patch says "not stamped" or "not rolled out", never more than the
+// server: the restart is stamped again with the same value (one restart) or the gate waits
+// for the next event.
 func (r *TableauConnectionReconciler) observeTargets(ctx context.Context, conn *v1.TableauConnection, at string) (rollout, error) {
 	ro := rollout{stamped: true}
 	for _, t := range conn.Spec.Consumers.RestartTargets {
 		obj := workload(t.Kind)
-		err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: t.Name}, obj)
+		err := r.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: t.Name}, obj)
 		if apierrors.IsNotFound(err) {
 			ro.missing = append(ro.missing, t.Kind+"/"+t.Name)
 			ro.waiting = append(ro.waiting, t.Kind+"/"+t.Name+" (not found)")
@@ -134,4 +140,44 @@ func rolledOut(obj client.Object, at string) bool {
 			w.Status.UpdatedNumberScheduled == w.Status.DesiredNumberScheduled && w.Status.NumberAvailable == w.Status.DesiredNumberScheduled
 	}
 	return false
+}
+
+// indexRestartTarget indexes connections by the restart targets they name, "Kind/name".
+const indexRestartTarget = "tableau-operator.dev/restartTarget"
+
+func restartTargetKeys(o client.Object) []string {
+	c := o.(*v1.TableauConnection)
+	if c.Spec.Consumers == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(c.Spec.Consumers.RestartTargets))
+	for _, t := range c.Spec.Consumers.RestartTargets {
+		kind := t.Kind
+		if kind == "" {
+			kind = "Deployment"
+		}
+		keys = append(keys, kind+"/"+t.Name)
+	}
+	return keys
+}
+
+// targetsOf maps a workload to the connections that name it as a restart target and are
+// past their restart (Restarting, Gating, RollingBack): only their health gate reads it. A
+// connection before its turn looks at its targets when it gets it.
+func (r *TableauConnectionReconciler) targetsOf(kind string) func(context.Context, client.Object) []reconcile.Request {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		var list v1.TableauConnectionList
+		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexRestartTarget: kind + "/" + o.GetName()}); err != nil {
+			return nil
+		}
+		var reqs []reconcile.Request
+		for _, c := range list.Items {
+			switch rs := c.Status.Rotation; {
+			case rs == nil:
+			case rs.Phase == string(rotation.Restarting), rs.Phase == string(rotation.Gating), rs.Phase == string(rotation.RollingBack):
+				reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: c.Namespace, Name: c.Name}})
+			}
+		}
+		return reqs
+	}
 }
