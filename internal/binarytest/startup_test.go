@@ -114,10 +114,31 @@ func TestOperatorStartedDuringAnAPIServerOutageWaits(t *testing.T) {
 	if strings.Contains(log.String(), "unable to create the manager") {
 		t.Fatalf("the operator tried to start without the API server:\n%s", log.String())
 	}
-	attempts := strings.Count(log.String(), "the Kubernetes API server does not answer")
-	time.Sleep(2 * time.Second)
-	if n := strings.Count(log.String(), "the Kubernetes API server does not answer"); n > attempts+2 {
-		t.Errorf("%d attempt lines in 2 s: the wait does not back off", n-attempts)
+	// The wait backs off: each attempt line says how long the next one waits, and that grows
+	// (1 s doubling to 30 s). Read from the lines, not timed: tests never time things.
+	var waits []time.Duration
+	for _, line := range strings.Split(log.String(), "\n") {
+		var m struct {
+			Msg     string `json:"msg"`
+			RetryIn string `json:"retryIn"`
+		}
+		if json.Unmarshal([]byte(line), &m) != nil || !strings.HasPrefix(m.Msg, "the Kubernetes API server does not answer") {
+			continue
+		}
+		d, err := time.ParseDuration(m.RetryIn)
+		if err != nil {
+			t.Fatalf("attempt line without a retryIn duration: %s", line)
+		}
+		waits = append(waits, d)
+	}
+	if len(waits) < 2 {
+		t.Fatalf("%d attempt lines with a retryIn", len(waits))
+	}
+	for i, d := range waits {
+		// Never under half of the attempt's ceiling (1 s doubling, capped at 30 s).
+		if floor := min(500*time.Millisecond<<i, 15*time.Second); d < floor {
+			t.Errorf("attempt %d waits %s, under its floor %s: the wait does not back off (%v)", i+1, d, floor, waits)
+		}
 	}
 	fwd.open(t)
 	eventually(t, 60*time.Second, "ready once the API server answers", func() (bool, string) {
