@@ -38,10 +38,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/tableausim"
@@ -51,6 +53,9 @@ import (
 func main() {
 	operator := flag.String("operator", "bin/tableau-operator", "the operator binary")
 	flag.Parse()
+	// The demo's own clients log nothing worth showing; without a logger controller-runtime
+	// prints a warning with a stack trace into the demo's output after 30 s.
+	ctrllog.SetLogger(logr.Discard())
 	if err := run(*operator); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
