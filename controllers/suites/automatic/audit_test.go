@@ -17,6 +17,7 @@ limitations under the License.
 package automatic
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +51,11 @@ func TestAuditTrailOfAnAutomaticRotation(t *testing.T) {
 	want := []string{"AdminSession/Succeeded", "ConnectedAppSecretCreated/Succeeded", "SignIn/Succeeded", "CandidateStaged/Succeeded",
 		"Promotion/Succeeded", "Restart/Succeeded", "Gate/Passed", "RotationCompleted/Succeeded",
 		"AdminSession/Succeeded", "ConnectedAppSecretDeleted/Succeeded"}
+	// A reconcile whose locked status write meets a conflict (the test's own poke lands at any
+	// moment) ends, and the next one signs in as the administrator again before it creates:
+	// that sign-in happened and has its line. The order of what the rotation did is what this
+	// checks, so a run of administrator sessions counts as one here.
+	got = slices.CompactFunc(got, func(a, b string) bool { return a == b && a == "AdminSession/Succeeded" })
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Fatalf("audit trail of an automatic rotation:\n got %v\nwant %v", got, want)
 	}
