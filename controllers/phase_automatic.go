@@ -529,8 +529,12 @@ func (r *TableauConnectionReconciler) automaticFailed(ctx context.Context, s *sc
 	st.Reason = v.Reason
 	st.Message = bound.Text(fmt.Sprintf("%s: %s Next step: %s", v.Bucket, v.Message, v.NextStep), 1024)
 	st.ConsecutiveFailures++
-	if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
-		appMayBeGone(s)
+	if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 && appMayBeGone(s) {
+		// The next reconcile, a second from now, must see the cleared attempt: the cache may
+		// still hold the status before this write, which would skip the sign-in and leave
+		// Ready on the old record until the hourly recheck. It reads the connection from the
+		// API server, as after a write conflict.
+		r.mem.noteConflicted(nameOf(s.conn))
 	}
 	wait := jitter(SlowRecheck)
 	if transient(v.Bucket) {
@@ -554,11 +558,14 @@ func (r *TableauConnectionReconciler) automaticFailed(ctx context.Context, s *sc
 // deleted on Tableau, and then no consumer can sign in. Ready must not say otherwise from an
 // old record, so the credential is validated again now: a JWT sign-in is a session of its
 // own and ends no one's, and its answer, not the 404, decides Ready.
-func appMayBeGone(s *scope) {
+// It reports whether it asked for that validation.
+func appMayBeGone(s *scope) bool {
 	if c := s.conn.Status.Credentials; c != nil && c.LastAttemptResult == v1.ResultSucceeded && usesConnectedApp(s.conn) {
 		c.LastAttemptRevision = ""
 		s.requeueIn(time.Second)
+		return true
 	}
+	return false
 }
 
 // ReasonRecovered is status.rotation.automatic.reason after a failed step worked again.
