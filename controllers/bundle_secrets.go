@@ -88,7 +88,7 @@ func bundleOf(obj metav1.Object) rotation.Bundle {
 
 // observeCopy says what a Secret is, from the metadata cache, or through the API reader
 // when fresh (before the operator acts on what it sees).
-func (r *TableauConnectionReconciler) observeCopy(ctx context.Context, conn *v1.TableauConnection, name string, fresh bool) (rotation.Copy, *metav1.PartialObjectMetadata, error) {
+func (r *bundleSecrets) observeCopy(ctx context.Context, conn *v1.TableauConnection, name string, fresh bool) (rotation.Copy, *metav1.PartialObjectMetadata, error) {
 	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
 	var reader client.Reader = r.Client
 	if fresh {
@@ -109,7 +109,7 @@ func (r *TableauConnectionReconciler) observeCopy(ctx context.Context, conn *v1.
 }
 
 // readOwn reads a Secret the operator created for conn; nil when it does not exist.
-func (r *TableauConnectionReconciler) readOwn(ctx context.Context, conn *v1.TableauConnection, name string) (*corev1.Secret, error) {
+func (r *bundleSecrets) readOwn(ctx context.Context, conn *v1.TableauConnection, name string) (*corev1.Secret, error) {
 	var sec corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: name}, &sec)
 	if apierrors.IsNotFound(err) {
@@ -125,7 +125,7 @@ func (r *TableauConnectionReconciler) readOwn(ctx context.Context, conn *v1.Tabl
 }
 
 // writeBundle writes a credential's bundle for the connection's current endpoint.
-func (r *TableauConnectionReconciler) writeBundle(ctx context.Context, conn *v1.TableauConnection, name string, cred signInCredential, revision string) error {
+func (r *bundleSecrets) writeBundle(ctx context.Context, conn *v1.TableauConnection, name string, cred signInCredential, revision string) error {
 	data := cred.bundleData()
 	data[BundleServer], data[BundleSite], data[BundleAPIVersion] = []byte(conn.Spec.Server), []byte(conn.Spec.Site), []byte(conn.Spec.APIVersion)
 	return r.putSecret(ctx, conn, name, data, rotation.Bundle{Revision: revision, Endpoint: endpointDigest(conn)})
@@ -133,7 +133,7 @@ func (r *TableauConnectionReconciler) writeBundle(ctx context.Context, conn *v1.
 
 // copyBundle copies one of the operator's Secrets into another; a missing source is a no-op
 // (the next observation sees it gone).
-func (r *TableauConnectionReconciler) copyBundle(ctx context.Context, conn *v1.TableauConnection, from, to string) error {
+func (r *bundleSecrets) copyBundle(ctx context.Context, conn *v1.TableauConnection, from, to string) error {
 	src, err := r.readOwn(ctx, conn, from)
 	if err != nil || src == nil {
 		return err
@@ -144,7 +144,7 @@ func (r *TableauConnectionReconciler) copyBundle(ctx context.Context, conn *v1.T
 // copyPlannedBundle copies one of the operator's Secrets into another only while it holds the
 // bundle the persisted step planned: one edited or restored from a backup since the plan is
 // not copied, and the next observation plans again.
-func (r *TableauConnectionReconciler) copyPlannedBundle(ctx context.Context, conn *v1.TableauConnection, from, to string, want rotation.Bundle) error {
+func (r *bundleSecrets) copyPlannedBundle(ctx context.Context, conn *v1.TableauConnection, from, to string, want rotation.Bundle) error {
 	src, err := r.readOwn(ctx, conn, from)
 	if err != nil || src == nil || bundleOf(src) != want {
 		return err
@@ -155,7 +155,7 @@ func (r *TableauConnectionReconciler) copyPlannedBundle(ctx context.Context, con
 // putSecret creates or replaces a Secret the operator owns, with its mark. An existing Secret
 // without the mark is never touched; an update carries the resourceVersion read, so a change
 // made meanwhile fails it. Content is read through the API reader: the cache holds none.
-func (r *TableauConnectionReconciler) putSecret(ctx context.Context, conn *v1.TableauConnection, name string, data map[string][]byte, b rotation.Bundle) error {
+func (r *bundleSecrets) putSecret(ctx context.Context, conn *v1.TableauConnection, name string, data map[string][]byte, b rotation.Bundle) error {
 	existing, err := r.readOwn(ctx, conn, name)
 	if err != nil {
 		return err
@@ -192,7 +192,7 @@ func mark(sec *corev1.Secret, conn *v1.TableauConnection) {
 // setOwnership gives the staged and previous copies, and the consumer Secret under
 // deletionPolicy Delete, a controller owner reference; under Retain the consumer Secret has
 // none, so deleting the connection leaves workloads their live credential.
-func (r *TableauConnectionReconciler) setOwnership(conn *v1.TableauConnection, sec *corev1.Secret) error {
+func (r *bundleSecrets) setOwnership(conn *v1.TableauConnection, sec *corev1.Secret) error {
 	if sec.Name == conn.Spec.Consumers.SecretName && conn.Spec.Consumers.DeletionPolicy != v1.DeletionDelete {
 		refs := sec.OwnerReferences[:0]
 		for _, ref := range sec.OwnerReferences {
@@ -219,7 +219,7 @@ func ownedAsWanted(conn *v1.TableauConnection, meta *metav1.PartialObjectMetadat
 
 // convergeConsumerOwnership brings the consumer Secret's owner reference and mark to the
 // deletionPolicy and this connection's UID, without touching its content.
-func (r *TableauConnectionReconciler) convergeConsumerOwnership(ctx context.Context, conn *v1.TableauConnection, meta *metav1.PartialObjectMetadata) error {
+func (r *bundleSecrets) convergeConsumerOwnership(ctx context.Context, conn *v1.TableauConnection, meta *metav1.PartialObjectMetadata) error {
 	if meta == nil || !ours(meta, conn) || (ownedAsWanted(conn, meta) && meta.Annotations[v1.AnnotationConnectionUID] == string(conn.UID)) {
 		return nil
 	}
@@ -236,7 +236,7 @@ func (r *TableauConnectionReconciler) convergeConsumerOwnership(ctx context.Cont
 
 // deleteOwn deletes a Secret the operator created for conn, with UID and resourceVersion
 // preconditions: a Secret replaced or changed since it was read is not deleted.
-func (r *TableauConnectionReconciler) deleteOwn(ctx context.Context, conn *v1.TableauConnection, name string) error {
+func (r *bundleSecrets) deleteOwn(ctx context.Context, conn *v1.TableauConnection, name string) error {
 	sec, err := r.readOwn(ctx, conn, name)
 	if err != nil || sec == nil {
 		return err

@@ -46,7 +46,7 @@ func gateInputs(conn *v1.TableauConnection) string {
 }
 
 // gated binds a shared client to the connection's call gate: memory first, status second.
-func (r *TableauConnectionReconciler) gated(conn *v1.TableauConnection, raw *tableau.Client) *gatedclient.Client {
+func (r *tableauClients) gated(conn *v1.TableauConnection, raw *tableau.Client) *gatedclient.Client {
 	return gatedclient.New(raw, gatedclient.Options{
 		Keeper:     &r.mem.gates,
 		Connection: r.mem.gateOf(conn),
@@ -177,7 +177,7 @@ func automaticHeld(s *scope, st *v1.AutomaticRotationStatus, held *gatedclient.H
 // closed by a recent answer, so the cached copy may be one write behind the status that
 // recorded it: then the reconcile comes back in a second from a fresh copy, instead of
 // writing conditions computed on the stale one; otherwise when the gate opens.
-func (r *TableauConnectionReconciler) gateClosed(ctx context.Context, s *scope, until time.Time) outcome {
+func (r *verdicts) gateClosed(ctx context.Context, s *scope, until time.Time) outcome {
 	if stale, err := r.staleCopy(ctx, s.conn); err != nil || stale {
 		return failedOr(err, waitFor(time.Second))
 	}
@@ -195,7 +195,7 @@ type verdictMemo struct {
 	history     []v1.ValidationAttempt
 }
 
-func (r *TableauConnectionReconciler) rememberVerdict(s *scope, fromTableau bool) {
+func (r *verdicts) rememberVerdict(s *scope, fromTableau bool) {
 	if !fromTableau {
 		return
 	}
@@ -205,7 +205,7 @@ func (r *TableauConnectionReconciler) rememberVerdict(s *scope, fromTableau bool
 }
 
 // restoreVerdict puts back a failure recorded in memory that status lacks.
-func (r *TableauConnectionReconciler) restoreVerdict(s *scope) {
+func (r *verdicts) restoreVerdict(s *scope) {
 	memo, ok := r.mem.verdict(s.conn)
 	if !ok {
 		return

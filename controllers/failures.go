@@ -31,7 +31,7 @@ import (
 )
 
 // recordFailure classifies err with the evidence status holds and records it.
-func (r *TableauConnectionReconciler) recordFailure(ctx context.Context, s *scope, stage string, err error) classify.Verdict {
+func (r *verdicts) recordFailure(ctx context.Context, s *scope, stage string, err error) classify.Verdict {
 	conn := s.conn
 	ev := classify.Evidence{Now: s.now, Site: conn.Spec.Site, ConnectedApp: usesConnectedApp(conn)}
 	if c := conn.Status.Credentials; c != nil {
@@ -53,7 +53,7 @@ func (r *TableauConnectionReconciler) recordFailure(ctx context.Context, s *scop
 
 // recordVerdict writes a failure into status: lastFailure with its evidence and next attempt,
 // the attempt's inputs (for credential and sign-in failures), and the history.
-func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scope, stage string, v classify.Verdict, te *tableau.Error) {
+func (r *verdicts) recordVerdict(ctx context.Context, s *scope, stage string, v classify.Verdict, te *tableau.Error) {
 	conn := s.conn
 	now := metav1.NewTime(s.now)
 	prev := conn.Status.LastFailure
@@ -109,7 +109,7 @@ func (r *TableauConnectionReconciler) recordVerdict(ctx context.Context, s *scop
 		"tableauCode", f.TableauCode, "requestID", f.RequestID, "consecutiveFailures", f.ConsecutiveFailures, "nextAttempt", next.UTC())
 }
 
-func (r *TableauConnectionReconciler) recordSuccess(s *scope, sess *tableau.Session, latency time.Duration) {
+func (r *verdicts) recordSuccess(s *scope, sess *tableau.Session, latency time.Duration) {
 	conn := s.conn
 	now := metav1.NewTime(s.now)
 	c := recordAttempt(s, v1.ResultSucceeded)

@@ -274,7 +274,7 @@ func (r *TableauConnectionReconciler) secretIDIn(ctx context.Context, conn *v1.T
 
 // personSecretID is the secret id in the person's source Secret, when its owner consented and
 // it is readable; "" otherwise.
-func (r *TableauConnectionReconciler) personSecretID(ctx context.Context, conn *v1.TableauConnection) string {
+func (r *sourceSecrets) personSecretID(ctx context.Context, conn *v1.TableauConnection) string {
 	ref := conn.Spec.Auth.ConnectedApp.SecretRef
 	var sec corev1.Secret
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec); err != nil {
@@ -312,7 +312,7 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 // adminSignIn signs in with a site administrator's PAT that only the operator uses. Its
 // Secret needs its owner's consent, like every source Secret. Connections that share the PAT
 // take turns (adminLocks): the caller signs the session out, then calls release.
-func (r *TableauConnectionReconciler) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, func(), error) {
+func (r *adminSessions) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, func(), error) {
 	conn := s.conn
 	var sec corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec)

@@ -40,7 +40,7 @@ func inputsNowUsable(s *scope, f *v1.FailureStatus) bool {
 
 // awaitBackoff enforces the backoff: after a failure, nothing calls Tableau before
 // nextAttemptTime unless the spec or the Secret changed, whatever triggered this reconcile.
-func (r *TableauConnectionReconciler) awaitBackoff(_ context.Context, s *scope) outcome {
+func (r *backoffPhase) awaitBackoff(_ context.Context, s *scope) outcome {
 	f := s.conn.Status.LastFailure
 	if f == nil || f.NextAttemptTime == nil || failureInputsChanged(s) || inputsNowUsable(s, f) {
 		return proceeded()

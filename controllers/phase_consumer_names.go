@@ -23,7 +23,7 @@ import (
 // checkConsumerNames stops validation before any Tableau call when a Secret name the
 // operator would write is taken by a Secret it did not create for this connection; the
 // planner then reports it on ConsumersReady and touches nothing.
-func (r *TableauConnectionReconciler) checkConsumerNames(ctx context.Context, s *scope) outcome {
+func (r *consumerNamesPhase) checkConsumerNames(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	if conn.Spec.Consumers == nil {
 		return proceeded()

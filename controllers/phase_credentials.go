@@ -37,7 +37,7 @@ import (
 // content is read (API reader) only when its resourceVersion differs from the one
 // status.credentials records, so an unchanged Secret costs no read, even after a restart.
 // What forbids or lacks an input is a fact for the refuse step, not an error.
-func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *scope) outcome {
+func (r *credentialsPhase) loadCredentials(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	s.secretName = sourceSecretName(conn)
 	if host, ok := r.AllowedServers.Allows(conn.Spec.Server); !ok {
@@ -105,7 +105,7 @@ func (r *TableauConnectionReconciler) loadCredentials(ctx context.Context, s *sc
 // keeps consumers on the issued secret, and only a new secret in the person's Secret makes it
 // the source again. An annotation, a label or the Secret re-created with the same content (an
 // Argo CD sync, a restore) changes its version, not the secret it names.
-func (r *TableauConnectionReconciler) issuedSource(ctx context.Context, conn *v1.TableauConnection, person *metav1.PartialObjectMetadata) (*metav1.PartialObjectMetadata, error) {
+func (r *credentialsPhase) issuedSource(ctx context.Context, conn *v1.TableauConnection, person *metav1.PartialObjectMetadata) (*metav1.PartialObjectMetadata, error) {
 	rs := conn.Status.Rotation
 	if conn.Spec.Consumers == nil || conn.Spec.Auth.ConnectedApp == nil || rs == nil {
 		return nil, nil
@@ -153,7 +153,7 @@ func supersedes(version, secretID string) string {
 // stillSuperseded reports whether the person's Secret is the one the issued Secret superseded:
 // the same version, or (read only when the version moved) the same secret id. The record is
 // moved to the new version, so an unchanged Secret costs no read.
-func (r *TableauConnectionReconciler) stillSuperseded(ctx context.Context, conn *v1.TableauConnection, rs *v1.RotationStatus, person *metav1.PartialObjectMetadata, version string) bool {
+func (r *credentialsPhase) stillSuperseded(ctx context.Context, conn *v1.TableauConnection, rs *v1.RotationStatus, person *metav1.PartialObjectMetadata, version string) bool {
 	recorded, id, _ := strings.Cut(rs.IssuedSupersedes, "#")
 	switch {
 	case rs.IssuedSupersedes == "":
@@ -172,7 +172,7 @@ func (r *TableauConnectionReconciler) stillSuperseded(ctx context.Context, conn 
 
 // cachedMeta returns the cached metadata of a Secret or ConfigMap, or nil when the cache does
 // not hold it: it does not exist, or it lacks the credential label.
-func (r *TableauConnectionReconciler) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
+func (r *credentialsPhase) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
 	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: kind}}
 	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, meta)
 	if apierrors.IsNotFound(err) {
@@ -187,7 +187,7 @@ func (r *TableauConnectionReconciler) cachedMeta(ctx context.Context, kind, name
 // recall takes the revision from status when the Secret's resourceVersion and UID are the
 // ones it was computed from, or the refused key this process saw in that version. It reports
 // whether the Secret's content need not be read.
-func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjectMetadata) bool {
+func (r *credentialsPhase) recall(s *scope, meta *metav1.PartialObjectMetadata) bool {
 	if c := s.conn.Status.Credentials; c != nil && c.Revision != "" && c.SourceResourceVersion == sourceVersion(s.conn, meta.ResourceVersion) && c.SourceUID == string(meta.UID) {
 		s.revision, s.ident = c.Revision, identOf(c)
 		return true
@@ -201,7 +201,7 @@ func (r *TableauConnectionReconciler) recall(s *scope, meta *metav1.PartialObjec
 
 // readSecret reads the source Secret's content through the API reader, only when the cache
 // showed its owner's consent, and keeps the PAT for this reconcile only.
-func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) error {
+func (r *sourceSecrets) readSecret(ctx context.Context, s *scope) error {
 	if !s.sourceReadable {
 		return nil
 	}
@@ -233,7 +233,7 @@ func (r *TableauConnectionReconciler) readSecret(ctx context.Context, s *scope) 
 }
 
 // useSecret takes the credential from a source Secret's data.
-func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret, bundle bool) error {
+func (r *sourceSecrets) useSecret(s *scope, secret *corev1.Secret, bundle bool) error {
 	conn := s.conn
 	cred, err := credentialFromData(conn, secret.Name, secret.Data, bundle)
 	if err != nil {
@@ -253,7 +253,7 @@ func (r *TableauConnectionReconciler) useSecret(s *scope, secret *corev1.Secret,
 // loadCABundle reads the CA bundle, through the API reader only when the object's
 // resourceVersion (from the metadata cache) changed: CA certificates are public, so the
 // PEM is remembered. ConfigMaps need the credential label too (see CacheOptions).
-func (r *TableauConnectionReconciler) loadCABundle(ctx context.Context, s *scope) error {
+func (r *credentialsPhase) loadCABundle(ctx context.Context, s *scope) error {
 	tls := s.conn.Spec.TLS
 	if tls == nil || tls.CABundle == nil {
 		return nil
@@ -334,7 +334,7 @@ func credentialStatus(c *v1.CredentialStatus) *v1.CredentialStatus {
 
 // sourceCredential returns the source Secret's credential, reading the Secret when this
 // reconcile has not yet; nil (with s.credErr set) when it cannot be read.
-func (r *TableauConnectionReconciler) sourceCredential(ctx context.Context, s *scope) (*signInCredential, error) {
+func (r *sourceSecrets) sourceCredential(ctx context.Context, s *scope) (*signInCredential, error) {
 	if s.cred == nil && s.credErr == nil {
 		if err := r.readSecret(ctx, s); err != nil {
 			return nil, err

@@ -53,7 +53,7 @@ func expiryCheckDue(conn *v1.TableauConnection, now time.Time) bool {
 // readPATExpiry reads the connection PAT's expiresAt through List Personal Access Tokens with
 // the administrator's session: the PAT that consumers hold is never signed in with for it.
 // A failure is logged and tried again after ExpiryCheckInterval; it never fails validation.
-func (r *TableauConnectionReconciler) readPATExpiry(ctx context.Context, s *scope) {
+func (r *patExpiryPhase) readPATExpiry(ctx context.Context, s *scope) {
 	conn := s.conn
 	if s.client == nil || !expiryCheckDue(conn, s.now) {
 		return

@@ -35,7 +35,7 @@ import (
 // metadata read (never of its content) tells which, and the gate before this step keeps that
 // to one read per backoff interval. Labelling the object brings it into the cache, whose
 // event retries at once.
-func (r *TableauConnectionReconciler) refuse(ctx context.Context, s *scope) outcome {
+func (r *refusePhase) refuse(ctx context.Context, s *scope) outcome {
 	for _, u := range s.unseen {
 		if s.refusal != nil {
 			break

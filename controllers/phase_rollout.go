@@ -492,7 +492,7 @@ func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *sco
 		}
 	}
 	started := time.Now()
-	sess, err := r.signInOut(ctx, s.client, callgate.Check, conn.Spec.Site, cred)
+	sess, err := signInOut(ctx, s.client, callgate.Check, conn.Spec.Site, cred)
 	auditCandidateCheck(ctx, conn, cred.revision(), sess, err)
 	recordCandidateCheck(s, cred.revision(), sess, err, time.Since(started))
 	if err == nil {

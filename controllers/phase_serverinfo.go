@@ -32,7 +32,7 @@ import (
 
 // probeServer asks serverinfo, shared by every connection to the server, and compares the
 // server's REST API version with the pin. It needs no credential.
-func (r *TableauConnectionReconciler) probeServer(ctx context.Context, s *scope) outcome {
+func (r *serverInfoPhase) probeServer(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	if _, ok := s.credErr.(*classify.CABundleError); ok {
 		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)

@@ -34,7 +34,7 @@ import (
 
 // validateSignIn signs in and out when the policy says so: OnChange only for a changed
 // credential or spec or to retry a failure, Periodic also every interval.
-func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *scope) outcome {
+func (r *signInPhase) validateSignIn(ctx context.Context, s *scope) outcome {
 	conn := s.conn
 	if s.credErr != nil {
 		r.recordFailure(ctx, s, v1.StageCredentials, s.credErr)
@@ -79,7 +79,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 		return failed(err)
 	}
 	started := time.Now()
-	sess, err := r.signInOut(ctx, s.client, callgate.SignIn, conn.Spec.Site, *cred)
+	sess, err := signInOut(ctx, s.client, callgate.SignIn, conn.Spec.Site, *cred)
 	latency := time.Since(started)
 	if held, ok := gatedclient.AsHeld(err); ok {
 		return r.gateClosed(ctx, s, held.Until)
@@ -105,7 +105,7 @@ func (r *TableauConnectionReconciler) validateSignIn(ctx context.Context, s *sco
 // operator writes only validated credentials there, and a sign-in would end the sessions of
 // every workload using it. A failed attempt, a request to re-validate or a new revision signs
 // in as usual.
-func (r *TableauConnectionReconciler) validatedBefore(ctx context.Context, s *scope) (bool, error) {
+func (r *signInPhase) validatedBefore(ctx context.Context, s *scope) (bool, error) {
 	conn := s.conn
 	c := conn.Status.Credentials
 	if conn.Spec.Consumers == nil || conn.Spec.Auth.PersonalAccessToken == nil || s.revision == "" ||
@@ -124,7 +124,7 @@ func (r *TableauConnectionReconciler) validatedBefore(ctx context.Context, s *sc
 }
 
 // staleCopy reports whether the cached connection is behind the API server's.
-func (r *TableauConnectionReconciler) staleCopy(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
+func (r *verdicts) staleCopy(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
 	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: v1.GroupVersion.String(), Kind: "TableauConnection"}}
 	if err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: conn.Name}, meta); err != nil {
 		return false, fmt.Errorf("reading the connection: %w", err)

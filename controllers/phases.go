@@ -19,6 +19,11 @@ package controllers
 import (
 	"context"
 	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/tableau-operator/tableau-operator/internal/allowlist"
+	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
 )
 
 // outcomeKind is what a phase tells the reconcile to do next.
@@ -80,35 +85,186 @@ const (
 	stageAutomatic  stage = "automatic"
 )
 
-// phase is one step of a connection's reconcile. needs names the earlier phases whose facts
-// (in scope) it reads; TestPhaseOrder checks that each runs after what it needs.
+// phase is one entry of the connection reconcile's declared list: its name, its stage, the
+// earlier phases whose facts (in scope) it reads (TestPhaseOrder checks that each runs after
+// what it needs), and the phase itself, a type whose fields are its dependencies.
 type phase struct {
-	name  string
-	stage stage
-	needs []string
-	run   func(ctx context.Context, s *scope) outcome
+	name   string
+	stage  stage
+	needs  []string
+	runner runner
 }
 
-// phases is the connection reconcile, in order. The claim comes first: an install acts only
-// on a connection it claims (see claim), and halts everything else otherwise. Validation learns and checks the inputs and
-// signs in (each phase may stop the rest of validation); the PAT's expiry is read with the
-// client validation built; rollout runs whatever validation found (a rotation under way must
-// finish or roll back even while the source holds a bad credential or the server is down);
-// automatic rotation issues the next secret once rollout is idle.
-func (r *TableauConnectionReconciler) phases() []phase {
-	return []phase{
-		{name: "claim", stage: stageClaim, run: r.claim},
-		{name: "request", stage: stageValidation, needs: []string{"claim"}, run: handleRequestPhase},
-		{name: "credentials", stage: stageValidation, needs: []string{"request"}, run: r.loadCredentials},
-		{name: "consumerNames", stage: stageValidation, run: r.checkConsumerNames},
-		{name: "backoff", stage: stageValidation, needs: []string{"credentials"}, run: r.awaitBackoff},
-		{name: "refuse", stage: stageValidation, needs: []string{"credentials"}, run: r.refuse},
-		{name: "serverinfo", stage: stageValidation, needs: []string{"credentials", "refuse", "backoff"}, run: r.probeServer},
-		{name: "signIn", stage: stageValidation, needs: []string{"credentials", "serverinfo"}, run: r.validateSignIn},
-		{name: "patExpiry", stage: stageExpiry, needs: []string{"serverinfo", "signIn"}, run: neverStops(r.readPATExpiry)},
-		{name: "rollout", stage: stageRollout, needs: []string{"credentials", "consumerNames", "signIn"}, run: failsOnly(r.reconcileRotation)},
-		{name: "automatic", stage: stageAutomatic, needs: []string{"rollout"}, run: failsOnly(r.reconcileAutomatic)},
+// runner is a phase's work: it reads and records facts in scope and returns a typed outcome.
+type runner interface {
+	run(ctx context.Context, s *scope) outcome
+}
+
+// The phases' types. Each struct holds exactly what its phase uses: the clients it reads and
+// writes with, the components it shares with other phases (components.go), the memory and the
+// configuration it needs. Method bodies reach them by promotion, so a body reads r.Get,
+// r.observeCopy or r.recordFailure whatever component provides it.
+
+// requestPhase acts on a new tableau-operator.dev/requested-at annotation (see handleRequest);
+// it never stops validation. It needs nothing but the connection.
+type requestPhase struct{}
+
+// credentialsPhase learns the credential's revision and loads the CA bundle (loadCredentials).
+type credentialsPhase struct {
+	client.Client                // cached metadata of Secrets and ConfigMaps
+	APIReader      client.Reader // the CA bundle's content
+	AllowedServers allowlist.List
+	mem            *memory // refused Secret versions, CA bundles
+	sourceSecrets          // the source's content, the person's secret id
+}
+
+// consumerNamesPhase stops validation when a consumer Secret name is someone else's.
+type consumerNamesPhase struct {
+	bundleSecrets
+}
+
+// backoffPhase holds Tableau calls back until the last failure's next attempt. It reads status
+// only.
+type backoffPhase struct{}
+
+// refusePhase records what forbids using the inputs, before any Tableau call.
+type refusePhase struct {
+	APIReader client.Reader // metadata of what the cache does not hold
+	verdicts
+}
+
+// serverInfoPhase builds the connection's client and compares the server's version with the pin.
+type serverInfoPhase struct {
+	tableauClients
+	verdicts
+	// ServerInfo shares serverinfo answers between connections to one server.
+	ServerInfo *serverinfo.Cache
+}
+
+// signInPhase signs in and out when the policy says so (validateSignIn).
+type signInPhase struct {
+	statusWriter  // the revision being validated, before the sign-in
+	bundleSecrets // a retained consumer Secret (validatedBefore)
+	sourceSecrets // the credential's content
+	verdicts
+}
+
+// patExpiryPhase reads the connection PAT's expiry with an administrator's session.
+type patExpiryPhase struct {
+	adminSessions
+	recorder
+}
+
+// phaseFunc is a phase bound to the reconciler itself (claim, rollout, automatic).
+type phaseFunc func(ctx context.Context, s *scope) outcome
+
+func (f phaseFunc) run(ctx context.Context, s *scope) outcome { return f(ctx, s) }
+
+func (r *requestPhase) run(_ context.Context, s *scope) outcome {
+	handleRequest(s.conn)
+	return proceeded()
+}
+
+func (r *credentialsPhase) run(ctx context.Context, s *scope) outcome {
+	return r.loadCredentials(ctx, s)
+}
+
+func (r *consumerNamesPhase) run(ctx context.Context, s *scope) outcome {
+	return r.checkConsumerNames(ctx, s)
+}
+
+func (r *backoffPhase) run(ctx context.Context, s *scope) outcome { return r.awaitBackoff(ctx, s) }
+
+func (r *refusePhase) run(ctx context.Context, s *scope) outcome { return r.refuse(ctx, s) }
+
+func (r *serverInfoPhase) run(ctx context.Context, s *scope) outcome { return r.probeServer(ctx, s) }
+
+func (r *signInPhase) run(ctx context.Context, s *scope) outcome { return r.validateSignIn(ctx, s) }
+
+// patExpiry's own failures are facts in status, never the reconcile's.
+func (r *patExpiryPhase) run(ctx context.Context, s *scope) outcome {
+	r.readPATExpiry(ctx, s)
+	return proceeded()
+}
+
+// connectionPhases are the phases of a connection's reconcile, built once from the
+// reconciler's fields (newConnectionPhases).
+type connectionPhases struct {
+	request       *requestPhase
+	credentials   *credentialsPhase
+	consumerNames *consumerNamesPhase
+	backoff       *backoffPhase
+	refuse        *refusePhase
+	serverInfo    *serverInfoPhase
+	signIn        *signInPhase
+	patExpiry     *patExpiryPhase
+	r             *TableauConnectionReconciler
+}
+
+// newConnectionPhases builds every phase with its dependencies, taken from the reconciler's
+// fields. The memory and the administrator locks are shared by pointer: they are the
+// process's, not a phase's.
+func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
+	clk := wallClock{Now: r.Now}
+	bundles := bundleSecrets{Client: r.Client, APIReader: r.APIReader}
+	sources := sourceSecrets{bundleSecrets: bundles, mem: &r.mem}
+	clients := tableauClients{wallClock: clk, Backoff: r.Backoff, mem: &r.mem}
+	record := verdicts{APIReader: r.APIReader, Backoff: r.Backoff, mem: &r.mem}
+	events := recorder{Events: r.Events}
+	return &connectionPhases{
+		request: &requestPhase{},
+		credentials: &credentialsPhase{Client: r.Client, APIReader: r.APIReader, AllowedServers: r.AllowedServers, mem: &r.mem,
+			sourceSecrets: sources},
+		consumerNames: &consumerNamesPhase{bundleSecrets: bundles},
+		backoff:       &backoffPhase{},
+		refuse:        &refusePhase{APIReader: r.APIReader, verdicts: record},
+		serverInfo:    &serverInfoPhase{tableauClients: clients, verdicts: record, ServerInfo: r.ServerInfo},
+		signIn:        &signInPhase{statusWriter: statusWriter{Client: r.Client}, bundleSecrets: bundles, sourceSecrets: sources, verdicts: record},
+		patExpiry: &patExpiryPhase{adminSessions: adminSessions{APIReader: r.APIReader, tableauClients: clients, adminLocks: &r.adminLocks},
+			recorder: events},
+		r: r,
 	}
+}
+
+// list is the connection reconcile, in order. The claim comes first: an install acts only
+// on a connection it claims (see claim), and halts everything else otherwise. Validation learns
+// and checks the inputs and signs in (each phase may stop the rest of validation); the PAT's
+// expiry is read with the client validation built; rollout runs whatever validation found (a
+// rotation under way must finish or roll back even while the source holds a bad credential or
+// the server is down); automatic rotation issues the next secret once rollout is idle.
+func (p *connectionPhases) list() []phase {
+	r := p.r
+	return []phase{
+		{name: "claim", stage: stageClaim, runner: phaseFunc(r.claim)},
+		{name: "request", stage: stageValidation, needs: []string{"claim"}, runner: p.request},
+		{name: "credentials", stage: stageValidation, needs: []string{"request"}, runner: p.credentials},
+		{name: "consumerNames", stage: stageValidation, runner: p.consumerNames},
+		{name: "backoff", stage: stageValidation, needs: []string{"credentials"}, runner: p.backoff},
+		{name: "refuse", stage: stageValidation, needs: []string{"credentials"}, runner: p.refuse},
+		{name: "serverinfo", stage: stageValidation, needs: []string{"credentials", "refuse", "backoff"}, runner: p.serverInfo},
+		{name: "signIn", stage: stageValidation, needs: []string{"credentials", "serverinfo"}, runner: p.signIn},
+		{name: "patExpiry", stage: stageExpiry, needs: []string{"serverinfo", "signIn"}, runner: p.patExpiry},
+		{name: "rollout", stage: stageRollout, needs: []string{"credentials", "consumerNames", "signIn"},
+			runner: phaseFunc(func(ctx context.Context, s *scope) outcome { return fromErr(r.reconcileRotation(ctx, s)) })},
+		{name: "automatic", stage: stageAutomatic, needs: []string{"rollout"},
+			runner: phaseFunc(func(ctx context.Context, s *scope) outcome { return fromErr(r.reconcileAutomatic(ctx, s)) })},
+	}
+}
+
+// phases returns the connection reconcile's phases, built once (see newConnectionPhases).
+func (r *TableauConnectionReconciler) phases() []phase {
+	return r.built().list()
+}
+
+// built returns the reconciler's phases, building them on first use (SetupWithManager, or the
+// first Reconcile of a reconciler a test built by hand).
+func (r *TableauConnectionReconciler) built() *connectionPhases {
+	r.buildOnce.Do(func() {
+		r.phaseSet = newConnectionPhases(r)
+		r.statusWriter = statusWriter{Client: r.Client}
+		r.hubComponents()
+	})
+	return r.phaseSet
 }
 
 // runPhases runs phases in order and returns the first failure, or proceeded. A wait's delay
@@ -119,7 +275,7 @@ func runPhases(ctx context.Context, s *scope, phases []phase) outcome {
 		if p.stage == stoppedStage {
 			continue
 		}
-		o := p.run(ctx, s)
+		o := p.runner.run(ctx, s)
 		switch o.kind {
 		case fail:
 			return o
@@ -134,24 +290,4 @@ func runPhases(ctx context.Context, s *scope, phases []phase) outcome {
 		}
 	}
 	return proceeded()
-}
-
-// handleRequestPhase acts on a new tableau-operator.dev/requested-at annotation (see
-// handleRequest); it never stops validation.
-func handleRequestPhase(_ context.Context, s *scope) outcome {
-	handleRequest(s.conn)
-	return proceeded()
-}
-
-// failsOnly is a phase that is a stage of its own: it stops nothing, and fails on an error.
-func failsOnly(f func(ctx context.Context, s *scope) error) func(ctx context.Context, s *scope) outcome {
-	return func(ctx context.Context, s *scope) outcome { return fromErr(f(ctx, s)) }
-}
-
-// neverStops is a phase whose own failures are facts in status, never the reconcile's.
-func neverStops(f func(ctx context.Context, s *scope)) func(ctx context.Context, s *scope) outcome {
-	return func(ctx context.Context, s *scope) outcome {
-		f(ctx, s)
-		return proceeded()
-	}
 }

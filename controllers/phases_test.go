@@ -44,10 +44,10 @@ func TestPhaseOrder(t *testing.T) {
 func TestRunPhases(t *testing.T) {
 	boom := errors.New("boom")
 	record := func(name string, o outcome, ran *[]string) phase {
-		return phase{name: name, stage: stage(name[:1]), run: func(context.Context, *scope) outcome {
+		return phase{name: name, stage: stage(name[:1]), runner: phaseFunc(func(context.Context, *scope) outcome {
 			*ran = append(*ran, name)
 			return o
-		}}
+		})}
 	}
 	tests := map[string]struct {
 		outcomes map[string]outcome // by phase name; proceeded when absent

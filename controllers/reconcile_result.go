@@ -66,7 +66,7 @@ func computeResult(o outcome, requeueAfter time.Duration) (ctrl.Result, error) {
 
 // persist computes the conditions and writes status now, so the next action starts from a
 // recorded state.
-func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) error {
+func (r *statusWriter) persist(ctx context.Context, s *scope) error {
 	return r.persistWith(ctx, s, false)
 }
 
@@ -76,11 +76,11 @@ func (r *TableauConnectionReconciler) persist(ctx context.Context, s *scope) err
 // reconcile has written status its copy is the server's as of that write (the patch's
 // response), so a step that changes nothing after it is not sent: proving freshness again
 // between two actions of one reconcile cost a status write per action.
-func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scope) error {
+func (r *statusWriter) persistLocked(ctx context.Context, s *scope) error {
 	return r.persistWith(ctx, s, true)
 }
 
-func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
+func (r *statusWriter) persistWith(ctx context.Context, s *scope, locked bool) error {
 	if s.standingAside {
 		// The holder computes the rest of status; this install would only contradict it.
 		setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
@@ -110,7 +110,7 @@ func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope,
 	return nil
 }
 
-func (r *TableauConnectionReconciler) patchStatus(ctx context.Context, before, after *v1.TableauConnection, locked bool) error {
+func (r *statusWriter) patchStatus(ctx context.Context, before, after *v1.TableauConnection, locked bool) error {
 	if !locked && equality.Semantic.DeepEqual(before.Status, after.Status) {
 		return nil
 	}
@@ -138,7 +138,7 @@ func (r *TableauConnectionReconciler) emit(before, after *v1.TableauConnection, 
 	}
 }
 
-func (r *TableauConnectionReconciler) event(conn *v1.TableauConnection, warning bool, reason, note string) {
+func (r *recorder) event(conn *v1.TableauConnection, warning bool, reason, note string) {
 	if r.Events == nil {
 		return
 	}

@@ -60,7 +60,7 @@ func wroteOrFailed(err error, verb, kind, name string) error {
 // deferred status patch reports it on WritesAccepted (and Ready, Stalled) at once, counts it,
 // tells it once in an event, and retries with backoff. It reports false for any other error,
 // which the usual error path retries.
-func (r *TableauConnectionReconciler) noteRefusedWrite(ctx context.Context, s *scope, err error) bool {
+func (r *refusedWrites) noteRefusedWrite(ctx context.Context, s *scope, err error) bool {
 	var we *writeError
 	if !errors.As(err, &we) {
 		return false
@@ -94,7 +94,7 @@ func (r *TableauConnectionReconciler) noteRefusedWrite(ctx context.Context, s *s
 // Secret's owner and mark). A refusal counts on from the refusals before it, so a repeated one
 // backs off, keeps its since, is told in one event and a conflict shows after
 // classify.ConflictsBeforeReport; only a write that went through (or none needed) clears it.
-func (r *TableauConnectionReconciler) noteSettledWrite(ctx context.Context, s *scope, err error) error {
+func (r *refusedWrites) noteSettledWrite(ctx context.Context, s *scope, err error) error {
 	if r.noteRefusedWrite(ctx, s, err) {
 		return nil
 	}

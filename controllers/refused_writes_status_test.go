@@ -102,6 +102,7 @@ func TestSettledWriteRefusedAgainCountsOn(t *testing.T) {
 	clock := now
 	rec := events.NewFakeRecorder(10)
 	r := &TableauConnectionReconciler{Events: rec, Now: func() time.Time { return clock }}
+	r.built()
 	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t"}}
 	s := &scope{conn: conn}
 	refuse := func(reason metav1.StatusReason) error {
@@ -145,6 +146,7 @@ func TestSettledWriteRefusedAgainCountsOn(t *testing.T) {
 // two forbidden writes is a race retried silently, not a third refusal in a row.
 func TestRefusalOfAnotherWriteStartsItsOwnCount(t *testing.T) {
 	r := &TableauConnectionReconciler{Now: func() time.Time { return now }}
+	r.built()
 	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t"}}
 	s := &scope{conn: conn}
 	forbidden := wroteOrFailed(apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "c-tableau-candidate", errors.New("no")), "create", "Secret", "c-tableau-candidate")
@@ -166,6 +168,7 @@ func TestRefusalOfAnotherWriteStartsItsOwnCount(t *testing.T) {
 // saying that a write is refused.
 func TestRefusalClearsWhenConsumersAreRemoved(t *testing.T) {
 	r := &TableauConnectionReconciler{Now: func() time.Time { return now }}
+	r.built()
 	signedIn := metav1.NewTime(now)
 	conn := &v1.TableauConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t", Generation: 2},

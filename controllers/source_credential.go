@@ -232,7 +232,7 @@ func (c signInCredential) bundleData() map[string][]byte {
 // signInOut signs in and out again at once, through the connection's call gate (class: the
 // validation sign-in or the pre-promotion check). A PAT sign-in ends every other session of
 // the PAT; a JWT sign-in is a session of its own and ends no one's.
-func (r *TableauConnectionReconciler) signInOut(ctx context.Context, c *gatedclient.Client, class callgate.Class, site string, cred signInCredential) (*tableau.Session, error) {
+func signInOut(ctx context.Context, c *gatedclient.Client, class callgate.Class, site string, cred signInCredential) (*tableau.Session, error) {
 	var sess *tableau.Session
 	var err error
 	if cred.app != nil {

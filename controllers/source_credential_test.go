@@ -82,7 +82,7 @@ func TestSourceVersionFollowsTheKeysTheSpecReads(t *testing.T) {
 	if sourceVersion(swapped, "7") == sourceVersion(def, "7") {
 		t.Error("other keys of the same Secret version count as the same source")
 	}
-	r := &TableauConnectionReconciler{}
+	r := (&TableauConnectionReconciler{}).built().credentials
 	refusal := &classify.CredentialError{Reason: classify.ReasonSecretKeyLooksLikeSecret, Secret: "src", Key: "tokenName"}
 	r.mem.setSecret(def, &secretMemo{resourceVersion: sourceVersion(def, "7"), err: refusal})
 	meta := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "src", ResourceVersion: "7", UID: "s-1"}}

@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -98,6 +99,35 @@ type TableauConnectionReconciler struct {
 	adminLocks adminLocks
 	// mem is what this process remembers between reconciles (see memory).
 	mem memory
+
+	// The fields above are the reconciler's configuration and the process's memory; the
+	// phases (phases.go) are built from them once, and hold what each uses. statusWriter is
+	// finish's status patch.
+	buildOnce sync.Once
+	phaseSet  *connectionPhases
+	statusWriter
+
+	// Until claim, rollout and automatic are types of their own, the reconciler holds the
+	// components they call.
+	recorder
+	bundleSecrets
+	sourceSecrets
+	workloads
+	tableauClients
+	refusedWrites
+	adminSessions
+}
+
+// hubComponents fills the components the phases still bound to the reconciler call.
+func (r *TableauConnectionReconciler) hubComponents() {
+	clk := wallClock{Now: r.Now}
+	r.recorder = recorder{Events: r.Events}
+	r.bundleSecrets = bundleSecrets{Client: r.Client, APIReader: r.APIReader}
+	r.sourceSecrets = sourceSecrets{bundleSecrets: r.bundleSecrets, mem: &r.mem}
+	r.workloads = workloads{Client: r.Client}
+	r.tableauClients = tableauClients{wallClock: clk, Backoff: r.Backoff, mem: &r.mem}
+	r.refusedWrites = refusedWrites{wallClock: clk, recorder: r.recorder, Backoff: r.Backoff}
+	r.adminSessions = adminSessions{APIReader: r.APIReader, tableauClients: r.tableauClients, adminLocks: &r.adminLocks}
 }
 
 // unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.
@@ -165,6 +195,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 			return ctrl.Result{}, err
 		}
 	}
+	phases := r.phases()
 	conn := &v1.TableauConnection{}
 	defer r.noteConflict(req.NamespacedName, &reterr)
 	if err := r.readConnection(ctx, req.NamespacedName, conn); err != nil {
@@ -183,7 +214,7 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 	s := &scope{conn: conn, now: r.now(), before: original}
 	o := proceeded()
 	if !conn.Spec.Suspend {
-		o = runPhases(ctx, s, r.phases())
+		o = runPhases(ctx, s, phases)
 	}
 	return r.finish(ctx, s, original, o)
 }
@@ -208,12 +239,7 @@ func handleRequest(conn *v1.TableauConnection) {
 	}
 }
 
-func (r *TableauConnectionReconciler) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
+func (r *TableauConnectionReconciler) now() time.Time { return wallClock{Now: r.Now}.now() }
 
 // SetupWithManager registers every reconciler of the operator with mgr; installID names the
 // install in the claims it holds on connections (see claim).
@@ -238,6 +264,7 @@ func SetupWithManager(mgr ctrl.Manager, maxConcurrent int, allowedServers allowl
 // Secrets and ConfigMaps they reference (see CacheOptions), found through field indexes.
 func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConcurrent int) error {
 	ctx := context.Background()
+	r.built()
 	// The state metrics read connections and fleets from this manager's cache at scrape time.
 	if err := metrics.RegisterState(mgr.GetCache()); err != nil {
 		return err
@@ -328,7 +355,7 @@ func (r *TableauConnectionReconciler) fleetMembers(ctx context.Context, o client
 // clientFor returns the connection's gated client around a shared client for one server,
 // version and CA bundle, so connections reuse TLS connections instead of dialling anew on
 // every reconcile, and every call of the connection goes through its call gate.
-func (r *TableauConnectionReconciler) clientFor(conn *v1.TableauConnection, caPEM []byte) (*gatedclient.Client, string, error) {
+func (r *tableauClients) clientFor(conn *v1.TableauConnection, caPEM []byte) (*gatedclient.Client, string, error) {
 	raw, serverKey, err := r.sharedClient(conn, caPEM)
 	if err != nil {
 		return nil, "", err
@@ -336,7 +363,7 @@ func (r *TableauConnectionReconciler) clientFor(conn *v1.TableauConnection, caPE
 	return r.gated(conn, raw), serverKey, nil
 }
 
-func (r *TableauConnectionReconciler) sharedClient(conn *v1.TableauConnection, caPEM []byte) (*tableau.Client, string, error) {
+func (r *tableauClients) sharedClient(conn *v1.TableauConnection, caPEM []byte) (*tableau.Client, string, error) {
 	sum := sha256.Sum256(caPEM)
 	caKey := hex.EncodeToString(sum[:8])
 	serverKey := conn.Spec.Server + "|" + caKey

@@ -31,7 +31,7 @@ import (
 // Only the revision and since when are written: what else this reconcile learned of the new
 // credential (its token name, its expiry) waits for the sign-in's answer, or status would say
 // the new PAT signed in at the old one's time. The reconcile's status write adds the rest.
-func (r *TableauConnectionReconciler) persistValidating(ctx context.Context, s *scope) error {
+func (r *signInPhase) persistValidating(ctx context.Context, s *scope) error {
 	before, now := s.before.Status.Credentials, s.conn.Status.Credentials
 	if now == nil || now.Revision == "" || before == nil || before.Revision == "" || before.Revision == now.Revision {
 		// A first credential is no rotation: there is no place in a wave to keep, and the

@@ -57,7 +57,7 @@ type rollout struct {
 // behind the restart's patch says "not stamped" or "not rolled out", never more than the
 // server: the restart is stamped again with the same value (one restart) or the gate waits
 // for the next event.
-func (r *TableauConnectionReconciler) observeTargets(ctx context.Context, conn *v1.TableauConnection, at string) (rollout, error) {
+func (r *workloads) observeTargets(ctx context.Context, conn *v1.TableauConnection, at string) (rollout, error) {
 	ro := rollout{stamped: true}
 	for _, t := range conn.Spec.Consumers.RestartTargets {
 		obj := workload(t.Kind)
@@ -96,7 +96,7 @@ func templateAnnotation(obj client.Object) string {
 // restartTargets sets the restart annotation on every target's pod template (idempotent:
 // the same value twice restarts once). A missing target is left to the observation, which
 // stops a rotation before promotion and fails the health gate after it.
-func (r *TableauConnectionReconciler) restartTargets(ctx context.Context, conn *v1.TableauConnection, at string) error {
+func (r *workloads) restartTargets(ctx context.Context, conn *v1.TableauConnection, at string) error {
 	for _, t := range conn.Spec.Consumers.RestartTargets {
 		patch := []byte(fmt.Sprintf(`{"spec":{"template":{"metadata":{"annotations":{%q:%q}}}}}`, v1.AnnotationRestartedAt, at))
 		obj := workload(t.Kind)
