@@ -58,7 +58,7 @@ func fleetsSelecting(ctx context.Context, c client.Reader, conn metav1.Object) (
 
 // turn asks the fleet that selects the connection whether it may promote now. A connection
 // selected by two fleets rotates under neither until a person fixes the selectors.
-func (r *TableauConnectionReconciler) turn(ctx context.Context, conn *v1.TableauConnection) (bool, string, error) {
+func (r *rolloutPhase) turn(ctx context.Context, conn *v1.TableauConnection) (bool, string, error) {
 	fleets, err := fleetsSelecting(ctx, r.Client, conn)
 	if err != nil {
 		return false, "", err

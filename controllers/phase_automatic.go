@@ -78,7 +78,7 @@ type automaticScope struct {
 // reconcileAutomatic observes, plans with rotation.PlanAutomatic, persists, and applies one action at
 // a time. Every phase is persisted before its action; the intent is persisted before the
 // create call, so a secret created just before a crash is found and deleted as an orphan.
-func (r *TableauConnectionReconciler) reconcileAutomatic(ctx context.Context, s *scope) error {
+func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error {
 	conn := s.conn
 	a := automatic(conn)
 	rs := conn.Status.Rotation
@@ -222,7 +222,7 @@ func automaticDue(conn *v1.TableauConnection, now time.Time) (bool, time.Time) {
 
 // observeAutomatic reads what the issue planner needs. In the steady state (Idle, not due) it
 // reads nothing but status.
-func (r *TableauConnectionReconciler) observeAutomatic(ctx context.Context, s *scope, isc *automaticScope) (rotation.AutomaticObservation, time.Time, error) {
+func (r *automaticPhase) observeAutomatic(ctx context.Context, s *scope, isc *automaticScope) (rotation.AutomaticObservation, time.Time, error) {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	st := rs.Automatic
 	o := rotation.AutomaticObservation{Phase: rotation.AutomaticPhase(st.Phase),
@@ -264,7 +264,7 @@ func (r *TableauConnectionReconciler) observeAutomatic(ctx context.Context, s *s
 }
 
 // secretIDIn reads the secret id one of the operator's Secrets holds ("" when it does not exist).
-func (r *TableauConnectionReconciler) secretIDIn(ctx context.Context, conn *v1.TableauConnection, name, key string) (string, error) {
+func (r *automaticPhase) secretIDIn(ctx context.Context, conn *v1.TableauConnection, name, key string) (string, error) {
 	sec, err := r.readOwn(ctx, conn, name)
 	if err != nil || sec == nil {
 		return "", err
@@ -297,7 +297,7 @@ func (r *sourceSecrets) personSecretID(ctx context.Context, conn *v1.TableauConn
 
 // adminSession signs in with the administrator's PAT, once per reconcile. Its Secret needs
 // its owner's consent, like every source Secret.
-func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope, isc *automaticScope) (*tableau.Session, error) {
+func (r *automaticPhase) adminSession(ctx context.Context, s *scope, isc *automaticScope) (*tableau.Session, error) {
 	if isc.admin != nil {
 		return isc.admin, nil
 	}
@@ -352,7 +352,7 @@ func (r *adminSessions) adminSignIn(ctx context.Context, s *scope, ref v1.PATSec
 	return sess, release, nil
 }
 
-func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *scope, isc *automaticScope) {
+func (r *automaticPhase) endAdminSession(ctx context.Context, s *scope, isc *automaticScope) {
 	if isc.admin == nil {
 		return
 	}
@@ -362,7 +362,7 @@ func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *sc
 	}
 }
 
-func (r *TableauConnectionReconciler) listAppSecrets(ctx context.Context, s *scope, isc *automaticScope) error {
+func (r *automaticPhase) listAppSecrets(ctx context.Context, s *scope, isc *automaticScope) error {
 	admin, err := r.adminSession(ctx, s, isc)
 	if err != nil {
 		return err
@@ -380,7 +380,7 @@ func (r *TableauConnectionReconciler) listAppSecrets(ctx context.Context, s *sco
 }
 
 // applyAutomatic performs the issue step's one action.
-func (r *TableauConnectionReconciler) applyAutomatic(ctx context.Context, s *scope, isc *automaticScope, step rotation.AutomaticStep) error {
+func (r *automaticPhase) applyAutomatic(ctx context.Context, s *scope, isc *automaticScope, step rotation.AutomaticStep) error {
 	conn := s.conn
 	clientID := conn.Status.Credentials.ClientID
 	switch step.Action {
@@ -477,7 +477,7 @@ const ReasonConnectedAppShared = "ConnectedAppShared"
 // connected app (same server, site and client id), or "". Automatic rotation of a shared app
 // would delete a secret the other's consumers hold: as an orphan (neither active nor recorded
 // here) or as the retiring one.
-func (r *TableauConnectionReconciler) appSharedWith(ctx context.Context, conn *v1.TableauConnection) (string, error) {
+func (r *automaticPhase) appSharedWith(ctx context.Context, conn *v1.TableauConnection) (string, error) {
 	if conn.Status.Credentials == nil || conn.Status.Credentials.ClientID == "" {
 		return "", nil
 	}
@@ -498,7 +498,7 @@ func (r *TableauConnectionReconciler) appSharedWith(ctx context.Context, conn *v
 }
 
 // automaticRefused stops automatic rotation of a shared connected app before any Tableau call.
-func (r *TableauConnectionReconciler) automaticRefused(s *scope, other string, err error) error {
+func (r *automaticPhase) automaticRefused(s *scope, other string, err error) error {
 	if err != nil {
 		return err // a Kubernetes error: controller-runtime retries
 	}
@@ -516,7 +516,7 @@ func (r *TableauConnectionReconciler) automaticRefused(s *scope, other string, e
 
 // automaticFailed records a failed Tableau or Kubernetes call of the automatic rotation on its
 // status and retries later: transient failures after the backoff, others after an hour.
-func (r *TableauConnectionReconciler) automaticFailed(ctx context.Context, s *scope, err error) error {
+func (r *automaticPhase) automaticFailed(ctx context.Context, s *scope, err error) error {
 	st := s.conn.Status.Rotation.Automatic
 	if held, ok := gatedclient.AsHeld(err); ok {
 		return automaticHeld(s, st, held)

@@ -107,14 +107,14 @@ func liveStandingAside(c *v1.ClaimStatus, now time.Time) []v1.InstallSeen {
 	return out
 }
 
-func (r *TableauConnectionReconciler) installID() string {
+func (r *claimPhase) installID() string {
 	if r.InstallID != "" {
 		return r.InstallID
 	}
 	return DefaultInstallID
 }
 
-func (r *TableauConnectionReconciler) claimDuration() time.Duration {
+func (r *claimPhase) claimDuration() time.Duration {
 	if r.ClaimDuration > 0 {
 		return r.ClaimDuration
 	}
@@ -125,7 +125,7 @@ func (r *TableauConnectionReconciler) claimDuration() time.Duration {
 // stands aside when another install holds a live one. A claim written is a status patch with
 // the resourceVersion as precondition: of two installs that take an expired claim at once,
 // one gets a conflict and reads again, and finds the other's claim.
-func (r *TableauConnectionReconciler) claim(ctx context.Context, s *scope) outcome {
+func (r *claimPhase) claim(ctx context.Context, s *scope) outcome {
 	self, now := r.installID(), s.now
 	c := s.conn.Status.Claim
 	verdict, after := decideClaim(c, self, now)
@@ -158,7 +158,7 @@ func (r *TableauConnectionReconciler) claim(ctx context.Context, s *scope) outco
 // another's live claim, and ends the reconcile: no Tableau call, no Secret write, no other
 // status than the claim and the Claimed condition (the holder writes the rest; two installs
 // computing it from different memories would only overwrite each other).
-func (r *TableauConnectionReconciler) standAside(ctx context.Context, s *scope, after time.Duration) outcome {
+func (r *claimPhase) standAside(ctx context.Context, s *scope, after time.Duration) outcome {
 	self, now := r.installID(), s.now
 	c := s.conn.Status.Claim
 	s.standingAside = true
@@ -186,7 +186,7 @@ const maxStandingAside = 8
 // writeClaim writes next as status.claim, with the Claimed condition it implies, under the
 // connection's resourceVersion: nothing else of status changes here (the claim phase runs
 // first), so the claim costs this one write.
-func (r *TableauConnectionReconciler) writeClaim(ctx context.Context, s *scope, next *v1.ClaimStatus) error {
+func (r *claimPhase) writeClaim(ctx context.Context, s *scope, next *v1.ClaimStatus) error {
 	s.conn.Status.Claim = next
 	setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
 	if err := r.patchStatus(ctx, s.before, s.conn, true); err != nil {

@@ -102,7 +102,7 @@ type rotationScope struct {
 // one action, until the planner has nothing more to do now. Every phase is persisted (with
 // optimistic locking, so a reconcile working from a stale copy stops) before its action, and
 // every action is idempotent: an operator killed between any two writes resumes or rolls back.
-func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *scope) error {
+func (r *rolloutPhase) reconcileRotation(ctx context.Context, s *scope) error {
 	conn := s.conn
 	if conn.Spec.Consumers == nil {
 		conn.Status.Rotation = nil
@@ -204,7 +204,7 @@ func endpointRefused(s *scope) bool {
 	return errors.As(s.refusal, &notAllowed) || (tls != nil && tls.CABundle != nil && s.caPEM == nil)
 }
 
-func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *scope, rsc *rotationScope, fresh bool) (rotation.Observation, error) {
+func (r *rolloutPhase) observeRotation(ctx context.Context, s *scope, rsc *rotationScope, fresh bool) (rotation.Observation, error) {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	now := r.now()
 	f := conn.Status.LastFailure
@@ -265,7 +265,7 @@ func (r *TableauConnectionReconciler) observeRotation(ctx context.Context, s *sc
 // persistStep records the step's phase and records in status, with optimistic locking, so
 // the action that follows starts from a recorded state. Phase times are taken now, when the
 // phase is persisted: no work done before counts against the health gate.
-func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope, rsc *rotationScope, o rotation.Observation, step rotation.Step) error {
+func (r *rolloutPhase) persistStep(ctx context.Context, s *scope, rsc *rotationScope, o rotation.Observation, step rotation.Step) error {
 	rs := s.conn.Status.Rotation
 	now := r.now()
 	entered := step.Phase != o.Phase
@@ -331,7 +331,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 }
 
 // describe says in a sentence why the rotation entered a phase.
-func (r *TableauConnectionReconciler) describe(s *scope, rsc *rotationScope, o rotation.Observation, step rotation.Step, sr stepRecord) string {
+func (r *rolloutPhase) describe(s *scope, rsc *rotationScope, o rotation.Observation, step rotation.Step, sr stepRecord) string {
 	conn, rec := s.conn, step.Records
 	switch {
 	case sr.firstDelivery && step.Reason == rotation.ReasonPromoted:
@@ -381,7 +381,7 @@ func (r *TableauConnectionReconciler) describe(s *scope, rsc *rotationScope, o r
 }
 
 // noteWaiting explains in status why the rotation waits, and when to look again.
-func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, step rotation.Step) {
+func (r *rolloutPhase) noteWaiting(s *scope, rsc *rotationScope, step rotation.Step) {
 	rs := s.conn.Status.Rotation
 	switch step.Reason {
 	case rotation.ReasonNameTaken:
@@ -420,7 +420,7 @@ func (r *TableauConnectionReconciler) noteWaiting(s *scope, rsc *rotationScope, 
 }
 
 // applyAction performs the step's one action.
-func (r *TableauConnectionReconciler) applyAction(ctx context.Context, s *scope, rsc *rotationScope, a rotation.Action) error {
+func (r *rolloutPhase) applyAction(ctx context.Context, s *scope, rsc *rotationScope, a rotation.Action) error {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	switch a {
 	case rotation.StageCandidate:
@@ -463,7 +463,7 @@ func (r *TableauConnectionReconciler) applyAction(ctx context.Context, s *scope,
 // candidateUnusable reports whether the candidate copy holds a bundle the connection's auth
 // method cannot read: spec.auth switched between a PAT and a connected app since it was
 // staged. Such a candidate is never checked nor promoted.
-func (r *TableauConnectionReconciler) candidateUnusable(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
+func (r *rolloutPhase) candidateUnusable(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
 	cand, err := r.readOwn(ctx, conn, candidateName(conn))
 	if err != nil || cand == nil {
 		return false, err
@@ -476,7 +476,7 @@ func (r *TableauConnectionReconciler) candidateUnusable(ctx context.Context, con
 // checkCandidate signs in with the staged candidate right before promotion. Nobody uses it
 // yet (the planner asks only then), so no one's session ends. A transient failure keeps the
 // candidate and retries after the backoff; only a terminal one rejects it.
-func (r *TableauConnectionReconciler) checkCandidate(ctx context.Context, s *scope, rsc *rotationScope) error {
+func (r *rolloutPhase) checkCandidate(ctx context.Context, s *scope, rsc *rotationScope) error {
 	conn, rs := s.conn, s.conn.Status.Rotation
 	cand, err := r.readOwn(ctx, conn, candidateName(conn))
 	if err != nil || cand == nil {

@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/tableau-operator/tableau-operator/internal/allowlist"
+	"github.com/tableau-operator/tableau-operator/internal/backoff"
 	"github.com/tableau-operator/tableau-operator/internal/serverinfo"
 )
 
@@ -103,7 +104,21 @@ type runner interface {
 // The phases' types. Each struct holds exactly what its phase uses: the clients it reads and
 // writes with, the components it shares with other phases (components.go), the memory and the
 // configuration it needs. Method bodies reach them by promotion, so a body reads r.Get,
-// r.observeCopy or r.recordFailure whatever component provides it.
+// r.observeCopy or r.recordFailure whatever component provides it; a field the phase's own
+// methods use (its Client, APIReader, mem, Backoff, clock) is declared on the phase itself,
+// which also keeps the selector unambiguous where two components carry one. Every copy is
+// built from the same reconciler field (newConnectionPhases), so which one a body reaches
+// changes nothing.
+
+// claimPhase takes, renews or stands aside from the connection's claim (claim).
+type claimPhase struct {
+	statusWriter // the claim's own locked write
+	recorder     // a claim taken over
+	// InstallID names this install in claims; ClaimDuration is how long a claim lasts (see
+	// TableauConnectionReconciler).
+	InstallID     string
+	ClaimDuration time.Duration
+}
 
 // requestPhase acts on a new tableau-operator.dev/requested-at annotation (see handleRequest);
 // it never stops validation. It needs nothing but the connection.
@@ -155,10 +170,40 @@ type patExpiryPhase struct {
 	recorder
 }
 
-// phaseFunc is a phase bound to the reconciler itself (claim, rollout, automatic).
-type phaseFunc func(ctx context.Context, s *scope) outcome
+// rolloutPhase drives the consumer bundle's rotation with the pure planner (reconcileRotation).
+type rolloutPhase struct {
+	client.Client // fleets that select the connection (turn), from the cache
+	wallClock
+	Backoff backoff.Policy // the sign-in right before promotion
+	// CrashHook stops the reconcile right after a step is persisted (see
+	// TableauConnectionReconciler).
+	CrashHook      func(phase string) error
+	statusWriter   // each step, under optimistic lock, before its action
+	recorder       // each step's event
+	bundleSecrets  // the consumer, candidate and previous Secrets
+	sourceSecrets  // the credential staged as candidate
+	workloads      // the restart targets
+	tableauClients // the client of the sign-in before promotion
+	refusedWrites  // a write the API server refused
+}
 
-func (f phaseFunc) run(ctx context.Context, s *scope) outcome { return f(ctx, s) }
+// automaticPhase issues the next connected-app secret once rollout is idle (reconcileAutomatic).
+type automaticPhase struct {
+	client.Client // other connections of the same connected app, from the cache
+	wallClock
+	Backoff   backoff.Policy
+	CrashHook func(phase string) error
+	// mem: after a 404, the next reconcile reads the connection from the API server.
+	mem           *memory
+	statusWriter  // each step, under optimistic lock, before its action
+	recorder      // each phase's event
+	bundleSecrets // the -issued Secret, the secret ids the consumer Secrets hold
+	sourceSecrets // the secret id in the person's source Secret
+	adminSessions // the administrator's session that creates and deletes secrets
+	refusedWrites // a write of the -issued Secret the API server refused
+}
+
+func (r *claimPhase) run(ctx context.Context, s *scope) outcome { return r.claim(ctx, s) }
 
 func (r *requestPhase) run(_ context.Context, s *scope) outcome {
 	handleRequest(s.conn)
@@ -187,9 +232,20 @@ func (r *patExpiryPhase) run(ctx context.Context, s *scope) outcome {
 	return proceeded()
 }
 
+// rollout is a stage of its own: it stops nothing, and fails on an error.
+func (r *rolloutPhase) run(ctx context.Context, s *scope) outcome {
+	return fromErr(r.reconcileRotation(ctx, s))
+}
+
+// automatic is a stage of its own: it stops nothing, and fails on an error.
+func (r *automaticPhase) run(ctx context.Context, s *scope) outcome {
+	return fromErr(r.reconcileAutomatic(ctx, s))
+}
+
 // connectionPhases are the phases of a connection's reconcile, built once from the
 // reconciler's fields (newConnectionPhases).
 type connectionPhases struct {
+	claim         *claimPhase
 	request       *requestPhase
 	credentials   *credentialsPhase
 	consumerNames *consumerNamesPhase
@@ -198,7 +254,8 @@ type connectionPhases struct {
 	serverInfo    *serverInfoPhase
 	signIn        *signInPhase
 	patExpiry     *patExpiryPhase
-	r             *TableauConnectionReconciler
+	rollout       *rolloutPhase
+	automatic     *automaticPhase
 }
 
 // newConnectionPhases builds every phase with its dependencies, taken from the reconciler's
@@ -206,12 +263,16 @@ type connectionPhases struct {
 // process's, not a phase's.
 func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
 	clk := wallClock{Now: r.Now}
+	status := statusWriter{Client: r.Client}
+	events := recorder{Events: r.Events}
 	bundles := bundleSecrets{Client: r.Client, APIReader: r.APIReader}
 	sources := sourceSecrets{bundleSecrets: bundles, mem: &r.mem}
 	clients := tableauClients{wallClock: clk, Backoff: r.Backoff, mem: &r.mem}
 	record := verdicts{APIReader: r.APIReader, Backoff: r.Backoff, mem: &r.mem}
-	events := recorder{Events: r.Events}
+	admins := adminSessions{APIReader: r.APIReader, tableauClients: clients, adminLocks: &r.adminLocks}
+	refused := refusedWrites{wallClock: clk, recorder: events, Backoff: r.Backoff}
 	return &connectionPhases{
+		claim:   &claimPhase{statusWriter: status, recorder: events, InstallID: r.InstallID, ClaimDuration: r.ClaimDuration},
 		request: &requestPhase{},
 		credentials: &credentialsPhase{Client: r.Client, APIReader: r.APIReader, AllowedServers: r.AllowedServers, mem: &r.mem,
 			sourceSecrets: sources},
@@ -219,10 +280,14 @@ func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
 		backoff:       &backoffPhase{},
 		refuse:        &refusePhase{APIReader: r.APIReader, verdicts: record},
 		serverInfo:    &serverInfoPhase{tableauClients: clients, verdicts: record, ServerInfo: r.ServerInfo},
-		signIn:        &signInPhase{statusWriter: statusWriter{Client: r.Client}, bundleSecrets: bundles, sourceSecrets: sources, verdicts: record},
-		patExpiry: &patExpiryPhase{adminSessions: adminSessions{APIReader: r.APIReader, tableauClients: clients, adminLocks: &r.adminLocks},
-			recorder: events},
-		r: r,
+		signIn:        &signInPhase{statusWriter: status, bundleSecrets: bundles, sourceSecrets: sources, verdicts: record},
+		patExpiry:     &patExpiryPhase{adminSessions: admins, recorder: events},
+		rollout: &rolloutPhase{Client: r.Client, wallClock: clk, Backoff: r.Backoff, CrashHook: r.CrashHook,
+			statusWriter: status, recorder: events, bundleSecrets: bundles, sourceSecrets: sources,
+			workloads: workloads{Client: r.Client}, tableauClients: clients, refusedWrites: refused},
+		automatic: &automaticPhase{Client: r.Client, wallClock: clk, Backoff: r.Backoff, CrashHook: r.CrashHook, mem: &r.mem,
+			statusWriter: status, recorder: events, bundleSecrets: bundles, sourceSecrets: sources,
+			adminSessions: admins, refusedWrites: refused},
 	}
 }
 
@@ -233,9 +298,8 @@ func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
 // rotation under way must finish or roll back even while the source holds a bad credential or
 // the server is down); automatic rotation issues the next secret once rollout is idle.
 func (p *connectionPhases) list() []phase {
-	r := p.r
 	return []phase{
-		{name: "claim", stage: stageClaim, runner: phaseFunc(r.claim)},
+		{name: "claim", stage: stageClaim, runner: p.claim},
 		{name: "request", stage: stageValidation, needs: []string{"claim"}, runner: p.request},
 		{name: "credentials", stage: stageValidation, needs: []string{"request"}, runner: p.credentials},
 		{name: "consumerNames", stage: stageValidation, runner: p.consumerNames},
@@ -244,25 +308,25 @@ func (p *connectionPhases) list() []phase {
 		{name: "serverinfo", stage: stageValidation, needs: []string{"credentials", "refuse", "backoff"}, runner: p.serverInfo},
 		{name: "signIn", stage: stageValidation, needs: []string{"credentials", "serverinfo"}, runner: p.signIn},
 		{name: "patExpiry", stage: stageExpiry, needs: []string{"serverinfo", "signIn"}, runner: p.patExpiry},
-		{name: "rollout", stage: stageRollout, needs: []string{"credentials", "consumerNames", "signIn"},
-			runner: phaseFunc(func(ctx context.Context, s *scope) outcome { return fromErr(r.reconcileRotation(ctx, s)) })},
-		{name: "automatic", stage: stageAutomatic, needs: []string{"rollout"},
-			runner: phaseFunc(func(ctx context.Context, s *scope) outcome { return fromErr(r.reconcileAutomatic(ctx, s)) })},
+		{name: "rollout", stage: stageRollout, needs: []string{"credentials", "consumerNames", "signIn"}, runner: p.rollout},
+		{name: "automatic", stage: stageAutomatic, needs: []string{"rollout"}, runner: p.automatic},
 	}
 }
 
-// phases returns the connection reconcile's phases, built once (see newConnectionPhases).
+// phases returns the connection reconcile's declared list, built once (see built).
 func (r *TableauConnectionReconciler) phases() []phase {
-	return r.built().list()
+	r.built()
+	return r.phaseList
 }
 
-// built returns the reconciler's phases, building them on first use (SetupWithManager, or the
-// first Reconcile of a reconciler a test built by hand).
+// built returns the reconciler's phases, building them and finish's status writer on first
+// use: SetupWithManager, or the first Reconcile of a reconciler a test built by hand. The
+// reconciler's fields are read then; setting them later changes nothing.
 func (r *TableauConnectionReconciler) built() *connectionPhases {
 	r.buildOnce.Do(func() {
 		r.phaseSet = newConnectionPhases(r)
+		r.phaseList = r.phaseSet.list()
 		r.statusWriter = statusWriter{Client: r.Client}
-		r.hubComponents()
 	})
 	return r.phaseSet
 }

@@ -119,3 +119,8 @@ func TestComputeResult(t *testing.T) {
 		})
 	}
 }
+
+// phaseFunc runs a function as a phase.
+type phaseFunc func(ctx context.Context, s *scope) outcome
+
+func (f phaseFunc) run(ctx context.Context, s *scope) outcome { return f(ctx, s) }

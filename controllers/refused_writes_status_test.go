@@ -101,8 +101,7 @@ func TestRefusedWriteConditions(t *testing.T) {
 func TestSettledWriteRefusedAgainCountsOn(t *testing.T) {
 	clock := now
 	rec := events.NewFakeRecorder(10)
-	r := &TableauConnectionReconciler{Events: rec, Now: func() time.Time { return clock }}
-	r.built()
+	r := (&TableauConnectionReconciler{Events: rec, Now: func() time.Time { return clock }}).built().rollout
 	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t"}}
 	s := &scope{conn: conn}
 	refuse := func(reason metav1.StatusReason) error {
@@ -145,8 +144,7 @@ func TestSettledWriteRefusedAgainCountsOn(t *testing.T) {
 // A refusal of another write, or for another reason, starts its own count: one conflict after
 // two forbidden writes is a race retried silently, not a third refusal in a row.
 func TestRefusalOfAnotherWriteStartsItsOwnCount(t *testing.T) {
-	r := &TableauConnectionReconciler{Now: func() time.Time { return now }}
-	r.built()
+	r := (&TableauConnectionReconciler{Now: func() time.Time { return now }}).built().rollout
 	conn := &v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t"}}
 	s := &scope{conn: conn}
 	forbidden := wroteOrFailed(apierrors.NewForbidden(schema.GroupResource{Resource: "secrets"}, "c-tableau-candidate", errors.New("no")), "create", "Secret", "c-tableau-candidate")
@@ -167,8 +165,7 @@ func TestRefusalOfAnotherWriteStartsItsOwnCount(t *testing.T) {
 // removed: nothing of the rotation is written any more, so Ready and Stalled do not keep
 // saying that a write is refused.
 func TestRefusalClearsWhenConsumersAreRemoved(t *testing.T) {
-	r := &TableauConnectionReconciler{Now: func() time.Time { return now }}
-	r.built()
+	r := (&TableauConnectionReconciler{Now: func() time.Time { return now }}).built().rollout
 	signedIn := metav1.NewTime(now)
 	conn := &v1.TableauConnection{
 		ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "t", Generation: 2},

@@ -100,34 +100,14 @@ type TableauConnectionReconciler struct {
 	// mem is what this process remembers between reconciles (see memory).
 	mem memory
 
-	// The fields above are the reconciler's configuration and the process's memory; the
-	// phases (phases.go) are built from them once, and hold what each uses. statusWriter is
-	// finish's status patch.
+	// The fields above are the reconciler's configuration and the process's memory. The
+	// phases (phases.go) are built from them once, each holding what it uses; the reconciler
+	// keeps what Reconcile and finish need: the connection's reads, the memory, statusWriter
+	// (finish's patch) and Events (finish's transition events).
 	buildOnce sync.Once
 	phaseSet  *connectionPhases
+	phaseList []phase
 	statusWriter
-
-	// Until claim, rollout and automatic are types of their own, the reconciler holds the
-	// components they call.
-	recorder
-	bundleSecrets
-	sourceSecrets
-	workloads
-	tableauClients
-	refusedWrites
-	adminSessions
-}
-
-// hubComponents fills the components the phases still bound to the reconciler call.
-func (r *TableauConnectionReconciler) hubComponents() {
-	clk := wallClock{Now: r.Now}
-	r.recorder = recorder{Events: r.Events}
-	r.bundleSecrets = bundleSecrets{Client: r.Client, APIReader: r.APIReader}
-	r.sourceSecrets = sourceSecrets{bundleSecrets: r.bundleSecrets, mem: &r.mem}
-	r.workloads = workloads{Client: r.Client}
-	r.tableauClients = tableauClients{wallClock: clk, Backoff: r.Backoff, mem: &r.mem}
-	r.refusedWrites = refusedWrites{wallClock: clk, recorder: r.recorder, Backoff: r.Backoff}
-	r.adminSessions = adminSessions{APIReader: r.APIReader, tableauClients: r.tableauClients, adminLocks: &r.adminLocks}
 }
 
 // unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.
