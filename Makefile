@@ -5,8 +5,8 @@ SHELL := /usr/bin/env bash -o pipefail
 
 LOCALBIN ?= $(CURDIR)/bin
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
-# hack/tools/image's TestImage (make test-image-tool) builds the image for two platforms: cold,
-# that is most of a fresh machine's build, so the timeout is above go test's default of 10 minutes.
+# The timeout is above go test's default of 10 minutes for a loaded machine: on a cold one,
+# hack/tools/image's TestImage compiles the operator (static, trimmed) inside its test binary's run.
 GO_TEST_FLAGS ?= -count=1 -timeout=30m
 # The envtest suites (controllers/suites/...) mostly wait on real time (a simulated Tableau,
 # the API server, the operator's backoff), not on the CPU: `make test` runs more test
@@ -76,7 +76,7 @@ test-bundle: ## Generate the OLM bundle from config/manifests and validate it wi
 	cd hack/tools/bundle && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 
 .PHONY: test-image-tool
-test-image-tool: ## Test the image tool (hack/tools/image): its SBOM, and TestImage, which builds the two-platform image with hack/image.sh and runs the manager from it.
+test-image-tool: ## Test the image tool (hack/tools/image): its SBOM; TestImage builds the operator's image for the host with hack/image.sh and runs the manager from it; TestImageOfTwoPlatforms assembles a linux/amd64 and linux/arm64 image of a small program.
 	assets=$$(hack/envtest.sh); \
 	cd hack/tools/image && go vet ./... && KUBEBUILDER_ASSETS="$$assets" go test $(GO_TEST_FLAGS) ./...
 

@@ -42,15 +42,20 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
 
-// TestImage builds the image twice with hack/image.sh (what `make image` runs), reads it back
-// with a standard-library reader, and runs the host platform's binary from the unpacked root
-// filesystem: `version`, then the manager against the envtest control plane until ready.
+// TestImage builds the image twice with hack/image.sh (what `make image` runs), for the host
+// platform only, reads it back with a standard-library reader, and runs the operator from the
+// unpacked root filesystem: `version`, then the manager against the envtest control plane until
+// ready. That the tool assembles one index of several platforms (per-platform manifests, docker
+// tarballs and SBOM entries) is TestImageOfTwoPlatforms's, on a small program: cross-compiling
+// the whole operator for a second architecture would cost a cold `make test` a quarter of an
+// hour on two cores.
 func TestImage(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the operator for two platforms")
+		t.Skip("builds the operator")
 	}
 	b := imageBuild{version: "v1.2.3-imagetest", revision: "0123456789abcdef0123456789abcdef01234567",
-		epoch: 1767225600, name: "example.test/tableau-operator:v1.2.3-imagetest"}
+		epoch: 1767225600, name: "example.test/tableau-operator:v1.2.3-imagetest",
+		archs: []string{runtime.GOARCH}, operator: true}
 	// The first build goes to a directory that already holds a file of the user's and a
 	// docker tarball of a platform this build does not make.
 	firstDir := t.TempDir()
@@ -70,23 +75,8 @@ func TestImage(t *testing.T) {
 		}
 	})
 
-	t.Run("the same inputs give the same digest and bytes", func(t *testing.T) {
-		if first.printed != second.printed {
-			t.Fatalf("two builds printed %q and %q", first.printed, second.printed)
-		}
-		for _, name := range []string{"oci/index.json", "tableau-operator.oci.tar", "tableau-operator-linux-amd64.docker.tar", "tableau-operator-linux-arm64.docker.tar", "tableau-operator.cdx.json"} {
-			if a, b := fileSum(t, filepath.Join(first.dir, name)), fileSum(t, filepath.Join(second.dir, name)); a != b {
-				t.Errorf("%s differs between two builds: %s and %s", name, a, b)
-			}
-		}
-	})
-
-	platforms := b.checkLayout(t, first)
-	t.Run("the OCI archive holds the layout", func(t *testing.T) { checkArchive(t, first) })
-	t.Run("the docker tarballs are tagged single-platform images", func(t *testing.T) { checkDockerArchives(t, first, b.name) })
-	t.Run("the SBOM refers to the index and lists exactly the modules of go version -m", func(t *testing.T) {
-		checkSBOM(t, first, b, platforms)
-	})
+	t.Run("the same inputs give the same digest and bytes", func(t *testing.T) { b.checkSame(t, first, second) })
+	platforms := b.checkBuilt(t, first)
 	t.Run("rebuilding only the SBOM keeps the image and its digest", func(t *testing.T) { b.checkSBOMRebuild(t, second) })
 
 	files, ok := platforms[runtime.GOARCH]
@@ -118,6 +108,38 @@ func TestImage(t *testing.T) {
 type imageBuild struct {
 	version, revision, name string
 	epoch                   int64
+	// archs are the architectures of the image's platforms (all linux).
+	archs []string
+	// operator says the image holds the operator, not TestImageOfTwoPlatforms's program.
+	operator bool
+}
+
+// checkSame: two builds of the same inputs printed the same digests and wrote the same bytes.
+func (b imageBuild) checkSame(t *testing.T, first, second builtImage) {
+	if first.printed != second.printed {
+		t.Fatalf("two builds printed %q and %q", first.printed, second.printed)
+	}
+	names := []string{"oci/index.json", "tableau-operator.oci.tar", "tableau-operator.cdx.json"}
+	for _, arch := range b.archs {
+		names = append(names, "tableau-operator-linux-"+arch+".docker.tar")
+	}
+	for _, name := range names {
+		if x, y := fileSum(t, filepath.Join(first.dir, name)), fileSum(t, filepath.Join(second.dir, name)); x != y {
+			t.Errorf("%s differs between two builds: %s and %s", name, x, y)
+		}
+	}
+}
+
+// checkBuilt checks what one build wrote: the layout, the OCI archive, the docker tarballs and
+// the SBOM; it returns each architecture's files.
+func (b imageBuild) checkBuilt(t *testing.T, img builtImage) map[string][]layerFile {
+	platforms := b.checkLayout(t, img)
+	t.Run("the OCI archive holds the layout", func(t *testing.T) { checkArchive(t, img) })
+	t.Run("the docker tarballs are tagged single-platform images", func(t *testing.T) { b.checkDockerArchives(t, img) })
+	t.Run("the SBOM refers to the index and lists exactly the modules of go version -m", func(t *testing.T) {
+		checkSBOM(t, img, b, platforms)
+	})
+	return platforms
 }
 
 type builtImage struct {
@@ -126,22 +148,34 @@ type builtImage struct {
 	index, sbomManifest, sbomBlob string
 }
 
+// run runs hack/image.sh, as `make image` does, for b's platforms, writing to out.
 func (b imageBuild) run(t *testing.T, out string, args ...string) builtImage {
 	t.Helper()
+	var platforms []string
+	for _, arch := range b.archs {
+		platforms = append(platforms, "linux/"+arch)
+	}
 	cmd := exec.Command(filepath.Join(repoRoot, "hack", "image.sh"), args...)
 	cmd.Env = append(os.Environ(), "IMAGE_OUT="+out, "IMG="+b.name, "VERSION="+b.version, "REVISION="+b.revision,
-		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", b.epoch))
+		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", b.epoch), "IMAGE_PLATFORMS="+strings.Join(platforms, " "))
+	return b.printed(t, cmd, out)
+}
+
+// printed runs a build and reads what it printed: the image's name and index digest, then the
+// SBOM referrer's manifest and blob digests.
+func (b imageBuild) printed(t *testing.T, cmd *exec.Cmd, out string) builtImage {
+	t.Helper()
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("hack/image.sh: %v\n%s", err, stderr.String())
+		t.Fatalf("%s: %v\n%s", cmd.Path, err, stderr.String())
 	}
 	printed := strings.TrimSpace(string(stdout))
 	var img builtImage
 	if _, err := fmt.Sscanf(printed, b.name+" %s\nsbom %s "+mediaTypeCycloneDX+" %s", &img.index, &img.sbomManifest, &img.sbomBlob); err != nil ||
 		!strings.HasPrefix(img.index, "sha256:") || !strings.HasPrefix(img.sbomManifest, "sha256:") || !strings.HasPrefix(img.sbomBlob, "sha256:") {
-		t.Fatalf("hack/image.sh printed %q, want the name and the index digest, then the SBOM's manifest and blob digests (%v)", printed, err)
+		t.Fatalf("%s printed %q, want the name and the index digest, then the SBOM's manifest and blob digests (%v)", cmd.Path, printed, err)
 	}
 	img.dir, img.printed = out, printed
 	return img
@@ -156,7 +190,7 @@ func fileSum(t *testing.T, p string) string {
 	return fmt.Sprintf("%x", sha256.Sum256(b))
 }
 
-// checkLayout checks the layout's index, both platforms' manifests, configs and files, and
+// checkLayout checks the layout's index, each platform's manifest, config and files, and
 // returns each architecture's files.
 func (b imageBuild) checkLayout(t *testing.T, img builtImage) map[string][]layerFile {
 	dir := filepath.Join(img.dir, "oci")
@@ -198,7 +232,7 @@ func (b imageBuild) checkLayout(t *testing.T, img builtImage) map[string][]layer
 		if d.ArtifactType != "" {
 			t.Errorf("%s: the index sets artifactType %q on an image", arch, d.ArtifactType)
 		}
-		if _, ok := wantMachine[arch]; !ok || platforms[arch] != nil {
+		if _, ok := wantMachine[arch]; !ok || !slices.Contains(b.archs, arch) || platforms[arch] != nil {
 			t.Fatalf("unexpected or repeated architecture %q", arch)
 		}
 		var m ociManifest
@@ -222,11 +256,11 @@ func (b imageBuild) checkLayout(t *testing.T, img builtImage) map[string][]layer
 		for i, l := range m.Layers {
 			files = append(files, readLayer(t, dir, l, cfg.RootFS.DiffIDs[i])...)
 		}
-		checkFiles(t, arch, files, created, wantMachine[arch], b.version)
+		checkFiles(t, arch, files, created, wantMachine[arch], b.version, b.operator)
 		platforms[arch] = files
 	}
-	if len(platforms) != 2 {
-		t.Fatalf("want linux/amd64 and linux/arm64, got %d platforms", len(platforms))
+	if len(platforms) != len(b.archs) {
+		t.Fatalf("want the platforms of %v, got %d platforms", b.archs, len(platforms))
 	}
 	return platforms
 }
@@ -241,8 +275,9 @@ func checkMap(t *testing.T, what string, got, want map[string]string) {
 }
 
 // checkFiles checks a platform's files: fixed times, the user in /etc/passwd and /etc/group,
-// and a static, trimmed, stamped binary for the right machine with the fallback CA roots.
-func checkFiles(t *testing.T, arch string, files []layerFile, created time.Time, machine elf.Machine, version string) {
+// and a static, trimmed, stamped binary for the right machine; the operator's with the fallback
+// CA roots.
+func checkFiles(t *testing.T, arch string, files []layerFile, created time.Time, machine elf.Machine, version string, operator bool) {
 	t.Helper()
 	byName := map[string]layerFile{}
 	for _, f := range files {
@@ -289,7 +324,7 @@ func checkFiles(t *testing.T, arch string, files []layerFile, created time.Time,
 	if !bytes.Contains(bin.body, []byte(version)) {
 		t.Errorf("%s: the binary does not hold the stamped version %s", arch, version)
 	}
-	if !slices.ContainsFunc(bi.Deps, func(m *debug.Module) bool { return m.Path == "golang.org/x/crypto/x509roots/fallback" }) {
+	if operator && !slices.ContainsFunc(bi.Deps, func(m *debug.Module) bool { return m.Path == "golang.org/x/crypto/x509roots/fallback" }) {
 		t.Errorf("%s: the binary lacks golang.org/x/crypto/x509roots/fallback, so TLS has no CA roots in the image", arch)
 	}
 }
@@ -356,10 +391,11 @@ func checkArchive(t *testing.T, img builtImage) {
 	}
 }
 
-// checkDockerArchives: each docker tarball has a manifest.json naming one image, tagged name,
-// whose config is for its architecture and whose layers are in the tarball.
-func checkDockerArchives(t *testing.T, img builtImage, name string) {
-	for _, arch := range []string{"amd64", "arm64"} {
+// checkDockerArchives: each platform's docker tarball has a manifest.json naming one image,
+// tagged b.name, whose config is for its architecture and whose layers are in the tarball.
+func (b imageBuild) checkDockerArchives(t *testing.T, img builtImage) {
+	name := b.name
+	for _, arch := range b.archs {
 		_, bodies := tarEntries(t, filepath.Join(img.dir, "tableau-operator-linux-"+arch+".docker.tar"))
 		var manifest []struct {
 			Config   string
