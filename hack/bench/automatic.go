@@ -71,26 +71,29 @@ var automaticBudget = []struct {
 	// The session is the rotation's, not each reconcile's: one, with room for one sign-in
 	// again (a session another connection sharing the PAT ended).
 	{"admin sign-ins", 2, func(r automaticFigures) float64 { return r.per(r.calls["auth/signin PAT"]) }},
-	// Once in Creating (what the app holds before the create) and once in Retiring (is the
-	// old secret still there): 2. No slack: a listing per reconcile is what this catches.
-	{"secret listings", 2, func(r automaticFigures) float64 { return r.per(r.calls["connected-apps/secrets GET"]) }},
-	// One per persisted phase: the issue's Creating (intent), the create's record, RollingOut,
-	// Retiring and Idle (5), the bundle's Validating, Staged, Promoting, Restarting, Gating
-	// and Idle (6): 11, and one more for a reconcile that finds the rollout done. 12.
+	// Once in Creating (what the app holds before the create), once in Retiring (is the old
+	// secret still there) and once after the delete (Tableau may acknowledge a delete and
+	// list the secret a while longer; the rotation ends when the listing no longer shows it):
+	// 3. No slack: a listing per reconcile is what this catches.
+	{"secret listings", 3, func(r automaticFigures) float64 { return r.per(r.calls["secret listing"]) }},
+	// One per reconcile that moves the issue loop: the intent with the create's record, the
+	// secret created (RollingOut), Retiring before the delete, the delete's pending record in
+	// the call gate, Idle (5); the rollout's Validating, Staged, Promoting, Restarting, Gating
+	// and Idle (6): 11, and one to spare. 12.
 	{"TableauConnection status writes", 12, func(r automaticFigures) float64 {
 		return r.per(r.api["write tableauconnections/status"])
 	}},
-	// Status (12), the issued Secret, the candidate's create and delete, the consumer Secret,
-	// the copy kept for rollback and its delete, the restart (7), and the Events below.
-	// Issue 23's ceiling is 25.
+	// Status (12), the issued Secret, the rollout's Secret writes and the restart (7), and the
+	// Events below (5), with one to spare. Issue 23's ceiling is 25.
 	{"API writes", 25, func(r automaticFigures) float64 { return r.per(writes(r.api)) }},
-	// One per outcome a person reads: the issue's phases (creating, rolling out, retiring,
-	// finished) and the bundle's promotion and completion: 6.
-	{"Events", 6, func(r automaticFigures) float64 { return r.per(r.api["write events"]) }},
-	// The content of the one object the next action touches: the issued Secret the bundle
-	// planner validates, the candidate it promotes, the consumer Secret it keeps for rollback,
-	// the source's secret id once when the rotation begins (the rest is metadata or status): 4.
-	{"Secret content reads (API reader)", 4, func(r automaticFigures) float64 { return r.per(r.api["get secrets"]) }},
+	// One per outcome a person reads: the rollout's (the rotation act's budget, 4) and the
+	// issue loop's end (finished; or the new secret rejected, or the app full): 5.
+	{"Events", 5, func(r automaticFigures) float64 { return r.per(r.api["write events"]) }},
+	// The content of the one object the next action touches: the rollout's (the rotation act's
+	// budget, 2), and for each step that creates or deletes on Tableau the secret ids it must
+	// not delete: before the create the consumer's and the person's, before the delete and
+	// again at its confirmation the consumer's and the issued one: 8.
+	{"Secret content reads (API reader)", 8, func(r automaticFigures) float64 { return r.per(r.api["get secrets"]) }},
 	// Writes, reads of content and metadata of the few objects each step touches, the
 	// list of connections of the shared-app check per step: about 40.
 	{"API requests", 40, func(r automaticFigures) float64 { return r.per(total(r.api)) }},
@@ -113,7 +116,7 @@ func (r automaticFigures) per(v int) float64 { return float64(v) / float64(r.rot
 // countingSim serves the simulator behind a counter of its own that tells apart what the
 // simulator counts as one endpoint: the connected app's secrets listed (GET), created (POST)
 // and deleted (DELETE), and sign-ins with a PAT (the administrator's) or a JWT (the
-// connected app's).
+// connected app's). What it counts as "other" is none of those.
 type countingSim struct {
 	mu sync.Mutex
 	n  map[string]int
@@ -132,8 +135,13 @@ func (c *countingSim) wrap(h http.Handler) http.Handler {
 			}
 		case strings.HasSuffix(p, "/auth/signout"):
 			key = "auth/signout"
-		case strings.Contains(p, "/connected-apps/") && strings.Contains(p, "/secrets"):
-			key = "connected-apps/secrets " + r.Method
+		case strings.Contains(p, "/connected-apps/") && strings.Contains(p, "/secrets") && r.Method == http.MethodPost:
+			key = "secret create"
+		case strings.Contains(p, "/connected-apps/") && strings.Contains(p, "/secrets") && r.Method == http.MethodDelete:
+			key = "secret delete"
+		case strings.Contains(p, "/connected-apps/") && r.Method == http.MethodGet:
+			// Get Connected App: its answer lists the app's secrets.
+			key = "secret listing"
 		case strings.HasSuffix(p, "/serverinfo"):
 			key = "serverinfo"
 		}
