@@ -73,8 +73,8 @@ type automaticScope struct {
 	release func()
 	// kept: admin is the session an earlier step of this rotation signed in with (memory),
 	// memo what is remembered of it.
-	kept bool
-	memo adminMemo
+	kept   bool
+	memo   adminMemo
 	listed []string
 	ok     bool
 	// seen are the secret ids this reconcile read from the Secrets (see seeAutomatic).
