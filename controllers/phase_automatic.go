@@ -104,6 +104,13 @@ type adminMemo struct {
 	// secretVersion is the admin Secret's resourceVersion and UID the session signed in with:
 	// a Secret changed since (another PAT, the consent label gone) is signed in with again.
 	secretVersion string
+	// endpoint is the server and site it belongs to: its token is never sent anywhere else
+	// (spec.server or spec.site edited mid-rotation).
+	endpoint string
+}
+
+func adminEndpoint(conn *v1.TableauConnection) string {
+	return conn.Spec.Server + "|" + conn.Spec.Site
 }
 
 // reconcileAutomatic observes, plans with rotation.PlanAutomatic, persists, and applies one action at
@@ -458,7 +465,8 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 		if err != nil {
 			return nil, err
 		}
-		if meta != nil && meta.Labels[v1.LabelCredential] == v1.CredentialConsent && secretVersionOf(meta.ResourceVersion, meta.UID) == m.secretVersion {
+		if meta != nil && meta.Labels[v1.LabelCredential] == v1.CredentialConsent && secretVersionOf(meta.ResourceVersion, meta.UID) == m.secretVersion &&
+			m.endpoint == adminEndpoint(conn) {
 			if s.client == nil {
 				if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
 					return nil, err
@@ -472,8 +480,8 @@ func (r *TableauConnectionReconciler) adminSession(ctx context.Context, s *scope
 			isc.admin, isc.release, isc.kept, isc.memo = m.sess, release, true, m
 			return m.sess, nil
 		}
-		// The admin Secret changed: its session is not signed in with again. Tableau ends it
-		// at the PAT's next sign-in, or when it expires.
+		// The admin Secret, the server or the site changed: the session is not used again.
+		// Tableau ends it at the PAT's next sign-in, or when it expires.
 		r.mem.setAdminSession(conn, nil)
 	}
 	sess, release, memo, err := r.adminSignInKept(ctx, s, ref, "spec.rotation.automatic.adminSecretRef")
@@ -559,7 +567,7 @@ func (r *TableauConnectionReconciler) adminSignInKept(ctx context.Context, s *sc
 		return nil, nil, adminMemo{}, err
 	}
 	return sess, release, adminMemo{sess: sess, adminKey: s.client.AdminKey(pat), lockKey: lockKey,
-		secretVersion: secretVersionOf(sec.ResourceVersion, sec.UID)}, nil
+		secretVersion: secretVersionOf(sec.ResourceVersion, sec.UID), endpoint: adminEndpoint(conn)}, nil
 }
 
 // endAdminSession ends the reconcile's turn with the administrator PAT. While the rotation is
@@ -580,6 +588,9 @@ func (r *TableauConnectionReconciler) endAdminSession(ctx context.Context, s *sc
 		}
 		// Kept by an earlier step; this reconcile ended the rotation without an admin call.
 		r.mem.setAdminSession(s.conn, nil)
+		if m.endpoint != adminEndpoint(s.conn) {
+			return // its server is no longer this connection's: Tableau expires it
+		}
 		if s.client == nil {
 			var err error
 			if s.client, _, err = r.clientFor(s.conn, s.caPEM); err != nil {
