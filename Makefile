@@ -95,7 +95,7 @@ demo: build ## The operator on a local control plane against the Tableau simulat
 	KUBEBUILDER_ASSETS="$$assets" go run ./hack/demo --operator $(LOCALBIN)/tableau-operator
 
 .PHONY: bench
-bench: build ## 1,000 connections on a local control plane: time to Ready, calls, writes, heap, 2 minutes of steady state, then restarts beside 0 and 20,000 unrelated Secrets; BENCH_ROTATE=1: a fleet's rotation wave instead, its cost per rotated tenant.
+bench: build ## 1,000 connections on a local control plane: time to Ready, calls, writes, heap, 2 minutes of steady state, then restarts beside 0 and 20,000 unrelated Secrets; BENCH_ROTATE=1: a fleet's rotation wave instead, its cost per rotated tenant; BENCH_AUTOMATIC=1: connected-app automatic rotation, its cost per rotation.
 	assets=$$(hack/envtest.sh); \
 	KUBEBUILDER_ASSETS="$$assets" go run ./hack/bench --operator $(LOCALBIN)/tableau-operator
 

@@ -57,6 +57,9 @@ type connMemory struct {
 	secret *secretMemo
 	// verdict is a failure recorded from a Tableau answer that status may lack yet.
 	verdict *verdictMemo
+	// admin is the administrator session an automatic rotation keeps from one step to the
+	// next (see adminMemo).
+	admin *adminMemo
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.
@@ -213,4 +216,22 @@ func (m *memory) takeConflicted(name types.NamespacedName) bool {
 	_, ok := m.conflicted[name]
 	delete(m.conflicted, name)
 	return ok
+}
+
+// adminSession returns the administrator session kept for conn's automatic rotation, if any.
+func (m *memory) adminSession(conn *v1.TableauConnection) (adminMemo, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.entry(conn)
+	if e.admin == nil {
+		return adminMemo{}, false
+	}
+	return *e.admin, true
+}
+
+// setAdminSession keeps an administrator session for conn's automatic rotation; nil forgets it.
+func (m *memory) setAdminSession(conn *v1.TableauConnection, am *adminMemo) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entry(conn).admin = am
 }

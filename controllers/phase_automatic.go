@@ -69,15 +69,55 @@ func adminNote(a *v1.AutomaticRotation) string {
 // automaticScope is what one reconcile learned for the issue planner, and the admin session.
 type automaticScope struct {
 	admin *tableau.Session
-	// release lets the next reconcile use the admin PAT, after admin was signed out.
+	// release lets the next reconcile use the admin PAT; see endAdminSession.
 	release func()
-	listed  []string
-	ok      bool
+	// kept: admin is the session an earlier step of this rotation signed in with (memory),
+	// memo what is remembered of it.
+	kept   bool
+	memo   adminMemo
+	listed []string
+	ok     bool
+	// seen are the secret ids this reconcile read from the Secrets (see seeAutomatic).
+	seen *automaticSeen
+	// pending are the transitions recorded in status and not written yet: a step without an
+	// action is written with the next step's record, or at the end of the reconcile.
+	pending []automaticTransition
+}
+
+// automaticTransition is a phase change told in an Event once status records it.
+type automaticTransition struct {
+	warning                bool
+	phase, reason, message string
+}
+
+// adminMemo is an administrator session kept in process memory (memory.admin, per connection
+// object) from one step of an automatic rotation to the next: the listing and create of
+// Creating and, once the new secret passed its gate, the listing and delete of Retiring share
+// one sign-in. It is signed out when the rotation ends, stalls or fails; a connection deleted
+// meanwhile drops it with the rest of its memory, and Tableau ends the session at the PAT's
+// next sign-in or when it expires.
+type adminMemo struct {
+	sess *tableau.Session
+	// adminKey names the PAT's call gate (gatedclient.Client.AdminKey), lockKey its turn
+	// among connections that share it (adminLocks).
+	adminKey, lockKey string
+	// secretVersion is the admin Secret's resourceVersion and UID the session signed in with:
+	// a Secret changed since (another PAT, the consent label gone) is signed in with again.
+	secretVersion string
+	// endpoint is the server and site it belongs to: its token is never sent anywhere else
+	// (spec.server or spec.site edited mid-rotation).
+	endpoint string
+}
+
+func adminEndpoint(conn *v1.TableauConnection) string {
+	return conn.Spec.Server + "|" + conn.Spec.Site
 }
 
 // reconcileAutomatic observes, plans with rotation.PlanAutomatic, persists, and applies one action at
 // a time. Every phase is persisted before its action; the intent is persisted before the
 // create call, so a secret created just before a crash is found and deleted as an orphan.
+// A phase change that no action follows in this reconcile is written with the next step's
+// record or at its end, once (issue 23: status once per reconcile, not once per step).
 func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error {
 	conn := s.conn
 	a := automatic(conn)
@@ -92,13 +132,26 @@ func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error
 	if rs.Automatic == nil {
 		rs.Automatic = &v1.AutomaticRotationStatus{Phase: string(rotation.AutomaticIdle)}
 	}
-	st := rs.Automatic
 	isc := &automaticScope{}
 	defer r.endAdminSession(ctx, s, isc)
+	err := r.automaticSteps(ctx, s, isc, a)
+	if len(isc.pending) > 0 {
+		// The transitions no action followed, with whatever this reconcile recorded after
+		// them (a failure, the schedule), in one locked write.
+		if ferr := r.flushAutomatic(ctx, s, isc); err == nil {
+			err = ferr
+		}
+	}
+	return err
+}
+
+// automaticSteps takes the issue steps of one reconcile.
+func (r *automaticPhase) automaticSteps(ctx context.Context, s *scope, isc *automaticScope, a *v1.AutomaticRotation) error {
+	conn := s.conn
 	for i := 0; i < maxAutomaticSteps; i++ {
 		// A status write decodes the API server's answer into s.conn, which may replace the
 		// struct st pointed to: what is recorded next goes to the one that is written.
-		st = conn.Status.Rotation.Automatic
+		st := conn.Status.Rotation.Automatic
 		o, due, err := r.observeAutomatic(ctx, s, isc)
 		if err != nil {
 			return r.automaticFailed(ctx, s, err)
@@ -139,9 +192,18 @@ func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error
 			st.Phase = string(step.Phase)
 			st.Reason = string(step.Reason)
 			st.Message = automaticMessage(conn, step)
+			if step.Phase == rotation.AutomaticIdle {
+				st.Message = automaticDoneMessage(o)
+			}
 			if step.Phase == rotation.AutomaticCreating {
 				t := metav1.NewTime(r.now())
 				st.CreatingSince = &t
+			}
+			if toldInEvent(step.Phase) {
+				isc.pending = append(isc.pending, automaticTransition{warning: step.Phase != rotation.AutomaticIdle,
+					phase: st.Phase, reason: st.Reason, message: st.Message})
+			} else {
+				isc.pending = append(isc.pending, automaticTransition{phase: st.Phase, reason: st.Reason})
 			}
 		}
 		st.NewSecretID, st.RetiringSecretID, st.HeldSecretIDs = step.Records.New, step.Records.Retiring, heldIDs(step.Records.Held)
@@ -149,14 +211,14 @@ func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error
 		if step.Phase == rotation.AutomaticIdle {
 			st.CreatingSince = nil
 		}
-		if err := r.persistLocked(ctx, s); err != nil {
+		if step.Action == rotation.AutomaticNone {
+			// Recorded; written before the next action or at the end of the reconcile.
+			continue
+		}
+		if err := r.flushAutomatic(ctx, s, isc); err != nil {
 			return err
 		}
 		st = conn.Status.Rotation.Automatic // see the top of the loop
-		if step.Phase != o.Phase {
-			r.event(conn, step.Phase == rotation.AutomaticStalled || step.Phase == rotation.AutomaticDiscarding, st.Reason, st.Message)
-			ctrl.LoggerFrom(ctx).Info("automatic rotation", "phase", st.Phase, "reason", st.Reason)
-		}
 		if err := r.applyAutomatic(ctx, s, isc, step); err != nil {
 			if errors.Is(err, ErrCrash) {
 				return err
@@ -180,6 +242,44 @@ func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error
 	}
 	s.requeueIn(time.Second)
 	return nil
+}
+
+// flushAutomatic writes status under the resourceVersion precondition when a recorded
+// transition awaits its write, or always right before an action (persistLocked sends it only
+// when this reconcile has not written yet or status changed), then tells the transitions.
+// A failed write drops them: persistLocked put back the rotation status the server has.
+func (r *automaticPhase) flushAutomatic(ctx context.Context, s *scope, isc *automaticScope) error {
+	pending := isc.pending
+	isc.pending = nil
+	if err := r.persistLocked(ctx, s); err != nil {
+		return err
+	}
+	for _, t := range pending {
+		if t.message != "" {
+			r.event(s.conn, t.warning, t.reason, t.message)
+		}
+		ctrl.LoggerFrom(ctx).Info("automatic rotation", "phase", t.phase, "reason", t.reason)
+	}
+	return nil
+}
+
+// toldInEvent says which issue phases an Event tells: the outcomes a person reads (the
+// rotation finished, the new secret rejected, the app full). The steps in between (the intent,
+// the create, the retirement) are in status and in the audit trail, and the bundle planner's
+// Events tell the rollout; one Event per step cost four per rotation (issue 23).
+func toldInEvent(p rotation.AutomaticPhase) bool {
+	return p == rotation.AutomaticIdle || p == rotation.AutomaticDiscarding || p == rotation.AutomaticStalled
+}
+
+// automaticDoneMessage tells how the rotation of o's records ended.
+func automaticDoneMessage(o rotation.AutomaticObservation) string {
+	switch {
+	case o.Phase == rotation.AutomaticRetiring && o.Records.New != "":
+		return fmt.Sprintf("The automatic rotation finished: secret %q is active, secret %q is deleted on Tableau.", o.Records.New, o.Records.Retiring)
+	case o.Phase == rotation.AutomaticDiscarding && o.Records.New != "":
+		return fmt.Sprintf("The automatic rotation finished without a new secret: secret %q is deleted on Tableau, consumers keep %q.", o.Records.New, o.Records.Retiring)
+	}
+	return "The automatic rotation finished."
 }
 
 func automaticMessage(conn *v1.TableauConnection, step rotation.AutomaticStep) string {
@@ -237,30 +337,85 @@ func (r *automaticPhase) observeAutomatic(ctx context.Context, s *scope, isc *au
 	if o.Phase == rotation.AutomaticIdle && !(o.Due && o.BundleIdle) {
 		return o, due, nil
 	}
-	var err error
-	if o.Active, err = r.secretIDIn(ctx, conn, conn.Spec.Consumers.SecretName, BundleSecretID); err != nil {
+	seen, err := r.seeAutomatic(ctx, s, isc, o)
+	if err != nil {
 		return o, due, err
 	}
-	o.Consumer = o.Active
-	if rs.Phase != v1.RotationIdle {
-		// Until the gate passes, the active secret is the one kept for rollback.
-		prev, err := r.secretIDIn(ctx, conn, previousName(conn), BundleSecretID)
-		if err != nil {
-			return o, due, err
-		}
-		if prev != "" {
-			o.Active = prev
-		}
-	}
-	if o.Issued, err = r.secretIDIn(ctx, conn, issuedName(conn), BundleSecretID); err != nil {
-		return o, due, err
-	}
-	o.Source = r.personSecretID(ctx, conn)
+	o.Active, o.Consumer, o.Issued = seen.active, seen.consumer, seen.issued
+	o.Source = r.sourceSecretID(ctx, s, isc, o.Phase)
 	o.IssuedRejected = o.Issued != "" && rs.Phase == v1.RotationFailed && rs.FailedRevision != "" && rs.FailedRevision == s.revision && s.fromIssued
 	if isc.ok {
 		o.Listed, o.OnApp = true, isc.listed
 	}
 	return o, due, nil
+}
+
+// automaticSeen are the secret ids in the consumer Secret, the copy kept for rollback, the
+// issued Secret and the person's source Secret, as one reconcile read them. full: all were
+// read; otherwise only issued is known (see seeAutomatic).
+type automaticSeen struct {
+	active, consumer, issued, source string
+	full, sourceRead                 bool
+}
+
+// seeAutomatic reads the secret ids the plan of this step decides on. Secret content is read
+// once per reconcile: the steps after the first in the same reconcile change only the issued
+// Secret, and they note what they wrote there (applyAutomatic). While the bundle planner rolls
+// the issued secret out (RollingOut, the bundle not idle, nothing rejected) the plan only
+// checks that the issued Secret still holds the new secret: validation read that Secret this
+// reconcile (or recalled its unchanged version from status), and when it names the new secret
+// nothing is read; anything else is read through the API reader before the plan acts on it.
+// The person's Secret and the consumer's are read only for a step that may create or delete.
+func (r *automaticPhase) seeAutomatic(ctx context.Context, s *scope, isc *automaticScope, o rotation.AutomaticObservation) (automaticSeen, error) {
+	if isc.seen != nil && isc.seen.full {
+		return *isc.seen, nil
+	}
+	conn, rs := s.conn, s.conn.Status.Rotation
+	if o.Phase == rotation.AutomaticRollingOut && !o.BundleIdle && rs.Phase != v1.RotationFailed {
+		if s.fromIssued && s.secretName == issuedName(conn) && s.credErr == nil && s.ident.secretID != "" && s.ident.secretID == o.Records.New {
+			return automaticSeen{issued: s.ident.secretID}, nil
+		}
+		issued, err := r.secretIDIn(ctx, conn, issuedName(conn), BundleSecretID)
+		return automaticSeen{issued: issued}, err
+	}
+	var seen automaticSeen
+	var err error
+	if seen.active, err = r.secretIDIn(ctx, conn, conn.Spec.Consumers.SecretName, BundleSecretID); err != nil {
+		return seen, err
+	}
+	seen.consumer = seen.active
+	if rs.Phase != v1.RotationIdle {
+		// Until the gate passes, the active secret is the one kept for rollback.
+		prev, err := r.secretIDIn(ctx, conn, previousName(conn), BundleSecretID)
+		if err != nil {
+			return seen, err
+		}
+		if prev != "" {
+			seen.active = prev
+		}
+	}
+	if seen.issued, err = r.secretIDIn(ctx, conn, issuedName(conn), BundleSecretID); err != nil {
+		return seen, err
+	}
+	seen.full = true
+	isc.seen = &seen
+	return seen, nil
+}
+
+// sourceSecretID is the secret id in the person's source Secret, read once per reconcile and
+// only for the plans that ask whose a secret on the app is (Creating, Stalled, Discarding):
+// retiring the old secret or watching the rollout never looks at it.
+func (r *automaticPhase) sourceSecretID(ctx context.Context, s *scope, isc *automaticScope, p rotation.AutomaticPhase) string {
+	if p != rotation.AutomaticCreating && p != rotation.AutomaticStalled && p != rotation.AutomaticDiscarding {
+		return ""
+	}
+	if isc.seen == nil || !isc.seen.full {
+		return r.personSecretID(ctx, s.conn)
+	}
+	if !isc.seen.sourceRead {
+		isc.seen.source, isc.seen.sourceRead = r.personSecretID(ctx, s.conn), true
+	}
+	return isc.seen.source
 }
 
 // secretIDIn reads the secret id one of the operator's Secrets holds ("" when it does not exist).
@@ -295,79 +450,178 @@ func (r *sourceSecrets) personSecretID(ctx context.Context, conn *v1.TableauConn
 	return ""
 }
 
-// adminSession signs in with the administrator's PAT, once per reconcile. Its Secret needs
-// its owner's consent, like every source Secret.
+// adminSession returns this reconcile's administrator session: the one an earlier step of the
+// rotation under way signed in with (memory), while the admin Secret is the version it signed
+// in with, or else a new sign-in. Its Secret needs its owner's consent, like every source
+// Secret. Either way the reconcile holds the PAT's turn (adminLocks) until it ends.
 func (r *automaticPhase) adminSession(ctx context.Context, s *scope, isc *automaticScope) (*tableau.Session, error) {
 	if isc.admin != nil {
 		return isc.admin, nil
 	}
-	sess, release, err := r.adminSignIn(ctx, s, automatic(s.conn).AdminSecretRef, "spec.rotation.automatic.adminSecretRef")
+	conn := s.conn
+	ref := automatic(conn).AdminSecretRef
+	if m, ok := r.mem.adminSession(conn); ok {
+		meta, err := r.cachedMeta(ctx, "Secret", conn.Namespace, ref.Name)
+		if err != nil {
+			return nil, err
+		}
+		if meta != nil && meta.Labels[v1.LabelCredential] == v1.CredentialConsent && secretVersionOf(meta.ResourceVersion, meta.UID) == m.secretVersion &&
+			m.endpoint == adminEndpoint(conn) {
+			if s.client == nil {
+				if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
+					return nil, err
+				}
+			}
+			release, err := r.adminLocks.acquire(ctx, m.lockKey)
+			if err != nil {
+				return nil, err
+			}
+			s.client.AdoptAdmin(m.sess, m.adminKey)
+			isc.admin, isc.release, isc.kept, isc.memo = m.sess, release, true, m
+			return m.sess, nil
+		}
+		// The admin Secret, the server or the site changed: the session is not used again.
+		// Tableau ends it at the PAT's next sign-in, or when it expires.
+		r.mem.setAdminSession(conn, nil)
+	}
+	sess, release, memo, err := r.adminSignInKept(ctx, s, ref, "spec.rotation.automatic.adminSecretRef")
 	if err != nil {
 		return nil, err
 	}
-	isc.admin, isc.release = sess, release
+	isc.admin, isc.release, isc.kept, isc.memo = sess, release, false, memo
 	return sess, nil
+}
+
+func secretVersionOf(resourceVersion string, uid types.UID) string {
+	return resourceVersion + "/" + string(uid)
+}
+
+// adminCall runs one call with the administrator session. A kept session Tableau no longer
+// knows (401002: another connection's sign-in with a shared PAT ended it between two steps,
+// or it expired) is no failure of the step: it signs in again, once, and calls again. Both
+// happen under the PAT's turn, so no other reconcile's session ends mid-operation.
+func (r *automaticPhase) adminCall(ctx context.Context, s *scope, isc *automaticScope, call func(*tableau.Session) error) error {
+	admin, err := r.adminSession(ctx, s, isc)
+	if err != nil {
+		return err
+	}
+	err = call(admin)
+	if te, ok := tableau.AsError(err); !isc.kept || !ok || te.HTTPStatus != 401 || te.Code != "401002" {
+		return err
+	}
+	r.mem.setAdminSession(s.conn, nil)
+	isc.release()
+	isc.admin, isc.release, isc.kept = nil, nil, false
+	if admin, err = r.adminSession(ctx, s, isc); err != nil {
+		return err
+	}
+	return call(admin)
 }
 
 // adminSignIn signs in with a site administrator's PAT that only the operator uses. Its
 // Secret needs its owner's consent, like every source Secret. Connections that share the PAT
 // take turns (adminLocks): the caller signs the session out, then calls release.
 func (r *adminSessions) adminSignIn(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, func(), error) {
+	sess, release, _, err := r.adminSignInKept(ctx, s, ref, field)
+	return sess, release, err
+}
+
+// adminSignInKept is adminSignIn, and what the automatic rotation remembers of the session to
+// use it in its next steps (adminMemo).
+func (r *adminSessions) adminSignInKept(ctx context.Context, s *scope, ref v1.PATSecretReference, field string) (*tableau.Session, func(), adminMemo, error) {
 	conn := s.conn
 	var sec corev1.Secret
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: conn.Namespace, Name: ref.Name}, &sec)
 	if apierrors.IsNotFound(err) {
-		return nil, nil, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
+		return nil, nil, adminMemo{}, &classify.CredentialError{Reason: classify.ReasonSecretNotFound, Secret: ref.Name, Ref: field}
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
+		return nil, nil, adminMemo{}, fmt.Errorf("reading Secret %q: %w", ref.Name, err)
 	}
 	if sec.Labels[v1.LabelCredential] != v1.CredentialConsent {
-		return nil, nil, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
+		return nil, nil, adminMemo{}, &classify.NotLabelledError{Kind: "Secret", Namespace: conn.Namespace, Name: ref.Name, Role: classify.RoleSource,
 			Managed: sec.Labels[v1.LabelCredential] == v1.CredentialManaged}
 	}
 	pat, err := credential.FromSecretData(ref.Name, sec.Data, ref.TokenNameKey, ref.TokenSecretKey)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, adminMemo{}, err
 	}
 	if patInUse(conn, s.revision, credential.Revision(pat)) {
 		// The connection's own PAT: a sign-in would end every workload's session.
-		return nil, nil, &classify.AdminPATInUseError{Secret: ref.Name, Field: field}
+		return nil, nil, adminMemo{}, &classify.AdminPATInUseError{Secret: ref.Name, Field: field}
 	}
 	if s.client == nil {
 		if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
-			return nil, nil, err
+			return nil, nil, adminMemo{}, err
 		}
 	}
-	release, err := r.adminLocks.acquire(ctx, adminLockKey(conn.Spec.Server, conn.Spec.Site, pat))
+	lockKey := adminLockKey(conn.Spec.Server, conn.Spec.Site, pat)
+	release, err := r.adminLocks.acquire(ctx, lockKey)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, adminMemo{}, err
 	}
 	sess, err := s.client.SignInWithPAT(ctx, callgate.Admin, conn.Spec.Site, pat)
 	auditAdminSession(ctx, conn, field, sess, err)
 	if err != nil {
 		release()
-		return nil, nil, err
+		return nil, nil, adminMemo{}, err
 	}
-	return sess, release, nil
+	return sess, release, adminMemo{sess: sess, adminKey: s.client.AdminKey(pat), lockKey: lockKey,
+		secretVersion: secretVersionOf(sec.ResourceVersion, sec.UID), endpoint: adminEndpoint(conn)}, nil
 }
 
+// endAdminSession ends the reconcile's turn with the administrator PAT. While the rotation is
+// under way and its last step worked, the session is kept for the next step (adminMemo);
+// otherwise it is signed out, also one an earlier reconcile kept.
 func (r *automaticPhase) endAdminSession(ctx context.Context, s *scope, isc *automaticScope) {
+	keep := false
+	if rs := s.conn.Status.Rotation; rs != nil && rs.Automatic != nil && automatic(s.conn) != nil {
+		switch rotation.AutomaticPhase(rs.Automatic.Phase) {
+		case rotation.AutomaticCreating, rotation.AutomaticRollingOut, rotation.AutomaticRetiring, rotation.AutomaticDiscarding:
+			keep = rs.Automatic.ConsecutiveFailures == 0
+		}
+	}
 	if isc.admin == nil {
-		return
+		m, ok := r.mem.adminSession(s.conn)
+		if keep || !ok {
+			return
+		}
+		// Kept by an earlier step; this reconcile ended the rotation without an admin call.
+		r.mem.setAdminSession(s.conn, nil)
+		if m.endpoint != adminEndpoint(s.conn) {
+			return // its server is no longer this connection's: Tableau expires it
+		}
+		if s.client == nil {
+			var err error
+			if s.client, _, err = r.clientFor(s.conn, s.caPEM); err != nil {
+				return
+			}
+		}
+		release, err := r.adminLocks.acquire(ctx, m.lockKey)
+		if err != nil {
+			return
+		}
+		s.client.AdoptAdmin(m.sess, m.adminKey)
+		isc.admin, isc.release = m.sess, release
 	}
 	defer isc.release()
+	if keep {
+		m := isc.memo
+		r.mem.setAdminSession(s.conn, &m)
+		return
+	}
+	r.mem.setAdminSession(s.conn, nil)
 	if err := s.client.SignOut(ctx, isc.admin); err != nil {
 		ctrl.LoggerFrom(ctx).Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
 	}
 }
 
 func (r *automaticPhase) listAppSecrets(ctx context.Context, s *scope, isc *automaticScope) error {
-	admin, err := r.adminSession(ctx, s, isc)
-	if err != nil {
+	var infos []tableau.ConnectedAppSecretInfo
+	err := r.adminCall(ctx, s, isc, func(admin *tableau.Session) (err error) {
+		infos, err = s.client.ListConnectedAppSecrets(ctx, admin, s.conn.Status.Credentials.ClientID)
 		return err
-	}
-	infos, err := s.client.ListConnectedAppSecrets(ctx, admin, s.conn.Status.Credentials.ClientID)
+	})
 	if err != nil {
 		return err
 	}
@@ -385,22 +639,23 @@ func (r *automaticPhase) applyAutomatic(ctx context.Context, s *scope, isc *auto
 	clientID := conn.Status.Credentials.ClientID
 	switch step.Action {
 	case rotation.DeleteSecret:
-		admin, err := r.adminSession(ctx, s, isc)
-		if err != nil {
-			return err
-		}
-		err = s.client.DeleteConnectedAppSecret(ctx, admin, clientID, step.Secret)
+		err := r.adminCall(ctx, s, isc, func(admin *tableau.Session) error {
+			return s.client.DeleteConnectedAppSecret(ctx, admin, clientID, step.Secret)
+		})
 		if te, ok := tableau.AsError(err); ok && te.HTTPStatus == 404 {
 			err = nil // already gone
 		}
 		auditAppSecret(ctx, conn, audit.SecretDeleted, step.Secret, "", string(step.Reason), err)
 		return err
 	case rotation.CreateSecret:
-		admin, err := r.adminSession(ctx, s, isc)
-		if err != nil {
+		if _, err := r.adminSession(ctx, s, isc); err != nil {
 			return fmt.Errorf("%w: %w", errCreateNotSent, err)
 		}
-		created, err := s.client.CreateConnectedAppSecret(ctx, admin, clientID)
+		var created *tableau.NewConnectedAppSecret
+		err := r.adminCall(ctx, s, isc, func(admin *tableau.Session) (err error) {
+			created, err = s.client.CreateConnectedAppSecret(ctx, admin, clientID)
+			return err
+		})
 		auditCreated(ctx, conn, created, string(step.Reason), err)
 		if err != nil {
 			return err
@@ -422,8 +677,12 @@ func (r *automaticPhase) applyAutomatic(ctx context.Context, s *scope, isc *auto
 		}
 		t := metav1.NewTime(r.now())
 		conn.Status.Rotation.Automatic.LastCreateTime = &t
+		if isc.seen != nil {
+			isc.seen.issued = created.ID // what this reconcile wrote; nothing else changed
+		}
 		return nil
 	case rotation.RestoreIssued:
+		isc.seen = nil // read again: the copy holds whatever the consumer Secret held
 		return r.copyBundle(ctx, conn, conn.Spec.Consumers.SecretName, issuedName(conn))
 	}
 	return nil
@@ -578,4 +837,10 @@ func automaticSucceeded(st *v1.AutomaticRotationStatus) {
 	}
 	st.Reason, st.Message = ReasonRecovered, fmt.Sprintf("A step of phase %s worked again after %d failures (%s).", st.Phase, st.ConsecutiveFailures, st.Reason)
 	st.ConsecutiveFailures, st.NextAttemptTime = 0, nil
+}
+
+// cachedMeta is the admin Secret's metadata from the cache, as the credentials phase reads
+// its inputs (nil when the cache does not hold it).
+func (r *automaticPhase) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
+	return (&credentialsPhase{Client: r.Client}).cachedMeta(ctx, kind, namespace, name)
 }

@@ -129,8 +129,11 @@ func (r *TableauFleetReconciler) finishFleet(ctx context.Context, before, tf *v1
 // on: the grants, the halt, the members named, the conditions' states and reasons. While a
 // wave runs, counts and condition messages alone follow every member's phase change; written
 // each time they cost about three fleet status writes per rotated tenant, so they are brought
-// up to date with the next write that matters, and at the latest when the wave settles. With no
-// wave running every change is written: a settled fleet's counts are not left stale.
+// up to date with the next write that matters, and at the latest when the wave settles. So is
+// the last completion time: every member's completion moves it, and the pause it starts is
+// computed from the members' own completion times (fleetView), which the fleet reads on every
+// reconcile; written on its own it cost one more write per rotated tenant. With no wave
+// running every change is written: a settled fleet's counts are not left stale.
 func fleetStatusMoved(before, after *v1.TableauFleetStatus) bool {
 	if after.Rotating == 0 && after.Pending == 0 {
 		return !equality.Semantic.DeepEqual(before, after)
@@ -138,6 +141,7 @@ func fleetStatusMoved(before, after *v1.TableauFleetStatus) bool {
 	b, a := before.DeepCopy(), after.DeepCopy()
 	for _, st := range []*v1.TableauFleetStatus{b, a} {
 		st.Ready, st.Rotating, st.Pending = 0, 0, 0
+		st.LastCompletionTime = nil
 		for i := range st.Conditions {
 			st.Conditions[i].Message, st.Conditions[i].LastTransitionTime = "", metav1.Time{}
 		}

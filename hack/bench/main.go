@@ -34,6 +34,10 @@ limitations under the License.
 // BENCH_ROTATE=1 runs the rotation act (rotation.go) instead of the steady state and the
 // restarts: the tenants are one fleet's members with consumers and a Deployment each, and
 // the bench prints and checks what rotating all of them to a new PAT costs per tenant.
+//
+// BENCH_AUTOMATIC=1 runs the automatic-rotation act (automatic.go) instead of all the above:
+// BENCH_CONNECTIONS (default 20 there) tenants on connected apps, each rotating its secret
+// itself every BENCH_AUTOMATIC_EVERY (1m), and the cost per completed automatic rotation.
 package main
 
 import (
@@ -83,6 +87,16 @@ func main() {
 	}
 	if os.Getenv("BENCH_ROTATE") == "1" {
 		rotateRollout = rollout
+	}
+	if os.Getenv("BENCH_AUTOMATIC") == "1" {
+		// The automatic-rotation act (automatic.go) instead of everything else; it runs the
+		// operator with its default flags, as the rotation act does.
+		rotateRollout = rollout
+		if err := runAutomatic(*operator, envInt("BENCH_CONNECTIONS", 20), rollout); err != nil {
+			fmt.Fprintln(os.Stderr, "bench failed:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*operator, n, envInt("BENCH_UNRELATED", 20000), steady); err != nil {
 		fmt.Fprintln(os.Stderr, "bench failed:", err)

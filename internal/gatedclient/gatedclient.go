@@ -376,6 +376,16 @@ func (c *Client) SignInWithPAT(ctx context.Context, class callgate.Class, site s
 	return s, err
 }
 
+// AdoptAdmin makes an administrator session that another client of the same connection
+// opened (an earlier reconcile's, with the credential of adminKey, see AdminKey) this
+// client's: its calls are gated under that credential, and SignOut ends it.
+func (c *Client) AdoptAdmin(s *tableau.Session, adminKey string) {
+	c.remember(s, callgate.Admin, adminKey)
+	c.mu.Lock()
+	c.lastAdminKey = adminKey
+	c.mu.Unlock()
+}
+
 // SignInWithConnectedApp signs in with a JWT of the connected app (class SignIn or Check).
 func (c *Client) SignInWithConnectedApp(ctx context.Context, class callgate.Class, site string, app tableau.ConnectedApp) (*tableau.Session, error) {
 	var s *tableau.Session
