@@ -156,8 +156,9 @@ func (r *TableauConnectionReconciler) claim(ctx context.Context, s *scope) outco
 
 // standAside records, at most once per half claim duration, that this install found
 // another's live claim, and ends the reconcile: no Tableau call, no Secret write, no other
-// status than the claim and the Claimed condition (the holder writes the rest; two installs
-// computing it from different memories would only overwrite each other).
+// status than the claim, the Claimed condition and Ready=Unknown (setReadyContested; the
+// holder writes the rest: two installs computing it from different memories would only
+// overwrite each other).
 func (r *TableauConnectionReconciler) standAside(ctx context.Context, s *scope, after time.Duration) outcome {
 	self, now := r.installID(), s.now
 	c := s.conn.Status.Claim
@@ -188,7 +189,9 @@ const maxStandingAside = 8
 // first), so the claim costs this one write.
 func (r *TableauConnectionReconciler) writeClaim(ctx context.Context, s *scope, next *v1.ClaimStatus) error {
 	s.conn.Status.Claim = next
-	setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
+	set := conditionSetter(&s.conn.Status.Conditions, s.conn.Generation)
+	setClaimed(s.conn, s.now, set)
+	setReadyContested(s.conn, s.now, set)
 	if err := r.patchStatus(ctx, s.before, s.conn, true); err != nil {
 		s.conn.Status = *s.before.Status.DeepCopy()
 		return fmt.Errorf("writing the claim of install %s: %w", quoteInstall(r.installID()), err)
@@ -226,6 +229,31 @@ func setClaimed(conn *v1.TableauConnection, now time.Time, set setCondition) {
 	}
 	set(v1.ConditionClaimed, metav1.ConditionTrue, v1.ReasonClaimed,
 		fmt.Sprintf("Install %s acts on this connection; another install that watches it stands aside.", quoteInstall(c.Holder)))
+}
+
+// setReadyContested makes Ready Unknown while an install stands aside for the holder's live
+// claim: two installs watch the connection, which is a mistake to mend (one acts; the
+// other's Tableau calls would end the holder's sessions), and what the object reports must
+// say so where Argo CD, Flux and kubectl wait look. Like setClaimed it reads status.claim and
+// the clock alone: the holder (after setReady) and the install standing aside compute the
+// same Ready, and never overwrite each other's. SignedIn and ConsumersReady keep what the
+// holder observed.
+func setReadyContested(conn *v1.TableauConnection, now time.Time, set setCondition) {
+	c := conn.Status.Claim
+	if !claimLive(c, now) {
+		return
+	}
+	aside := liveStandingAside(c, now)
+	if len(aside) == 0 {
+		return
+	}
+	names := make([]string, 0, len(aside))
+	for _, a := range aside {
+		names = append(names, quoteInstall(a.Install))
+	}
+	set(v1.ConditionReady, metav1.ConditionUnknown, v1.ReasonClaimedByAnotherInstall,
+		fmt.Sprintf("Two installs watch this connection: install %s acts on it, install %s stands aside. Ready stays Unknown until only one watches it (give each install its own namespaces with --watch-namespaces, or uninstall one); SignedIn and ConsumersReady say what the acting install observed.",
+			quoteInstall(c.Holder), strings.Join(names, ", ")))
 }
 
 // fleetClaimedElsewhere names the install that holds a live claim on the first of the fleet's

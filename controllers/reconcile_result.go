@@ -83,7 +83,9 @@ func (r *TableauConnectionReconciler) persistLocked(ctx context.Context, s *scop
 func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope, locked bool) error {
 	if s.standingAside {
 		// The holder computes the rest of status; this install would only contradict it.
-		setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
+		set := conditionSetter(&s.conn.Status.Conditions, s.conn.Generation)
+		setClaimed(s.conn, s.now, set)
+		setReadyContested(s.conn, s.now, set)
 		return r.patchStatus(ctx, s.before, s.conn, locked)
 	}
 	// The due time follows the active revision: computed with every write, a completion's

@@ -103,7 +103,7 @@ func request(t *testing.T, ns, name string) {
 		t.Fatal(err)
 	}
 	WaitFor(t, ns, name, "request "+v+" handled", func(c *v1.TableauConnection) bool {
-		return c.Status.LastHandledRequest == v && IsReady(c)
+		return c.Status.LastHandledRequest == v && Condition(c, v1.ConditionSignedIn).Status == metav1.ConditionTrue
 	})
 	Eventually(t, 30*time.Second, "the other install standing aside again", func() (bool, string) {
 		return stoodAside(t) > aside, ""
@@ -113,7 +113,7 @@ func request(t *testing.T, ns, name string) {
 // Two installs (a namespaced one beside a cluster-wide one, say) on one control plane and one
 // connection: exactly one acts, with the sign-ins one install makes (two would make twice as
 // many: each validation request is one sign-in per install that acts); the other says which
-// install acts in Claimed. Once the holder stops and its claim lapses, the other takes over.
+// install acts in Claimed, and Ready is Unknown naming both while they overlap. Once the holder stops and its claim lapses, the other takes over.
 func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 	Current().StopManager()
 	t.Cleanup(func() {
@@ -126,8 +126,10 @@ func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 	Create(t, w.TenantConnection("pair", validationOnly))
 	stops := map[string]func(){"install-a": startInstall(t, "install-a"), "install-b": startInstall(t, "install-b")}
 
-	c := WaitFor(t, w.NS, "pair", "Ready, and Claimed naming the holder and the install standing aside", func(c *v1.TableauConnection) bool {
-		return IsReady(c) && Condition(c, v1.ConditionClaimed).Reason == v1.ReasonClaimedByAnotherInstall
+	c := WaitFor(t, w.NS, "pair", "signed in, and Claimed and Ready naming the holder and the install standing aside", func(c *v1.TableauConnection) bool {
+		return Condition(c, v1.ConditionSignedIn).Status == metav1.ConditionTrue &&
+			Condition(c, v1.ConditionClaimed).Reason == v1.ReasonClaimedByAnotherInstall &&
+			Condition(c, v1.ConditionReady).Reason == v1.ReasonClaimedByAnotherInstall
 	})
 	holder := c.Status.Claim.Holder
 	other := map[string]string{"install-a": "install-b", "install-b": "install-a"}[holder]
@@ -137,6 +139,9 @@ func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 	cl := Condition(c, v1.ConditionClaimed)
 	if cl.Status != metav1.ConditionFalse || !strings.Contains(cl.Message, `"`+holder+`" acts`) || !strings.Contains(cl.Message, `"`+other+`"`) {
 		t.Errorf("Claimed = %+v; want False naming %s as acting and %s as standing aside", cl, holder, other)
+	}
+	if r := Condition(c, v1.ConditionReady); r.Status != metav1.ConditionUnknown || !strings.Contains(r.Message, `"`+holder+`" acts`) || !strings.Contains(r.Message, `"`+other+`" stands aside`) {
+		t.Errorf("Ready = %+v; want Unknown naming %s as acting and %s as standing aside", r, holder, other)
 	}
 	if n := w.Sim.Calls("auth/signin"); n != 1 {
 		t.Fatalf("%d sign-ins for the first validation, want 1 (one install acts)", n)
