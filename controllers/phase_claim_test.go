@@ -40,8 +40,9 @@ func TestDecideClaim(t *testing.T) {
 	}{
 		"no claim yet":                  {nil, claimTake, 0},
 		"an empty holder":               {claimAt("", now), claimTake, 0},
-		"own, just renewed":             {claimAt("me", now.Add(-time.Minute)), claimHeld, 4 * time.Minute},
-		"own, half gone: renew":         {claimAt("me", now.Add(-5*time.Minute)), claimRenew, 0},
+		"own, just renewed":             {claimAt("me", now.Add(-time.Minute)), claimHeld, 6*time.Minute + 30*time.Second},
+		"own, half gone: ride":          {claimAt("me", now.Add(-5*time.Minute)), claimRide, 2*time.Minute + 30*time.Second},
+		"own, 3/4 gone: write it alone": {claimAt("me", now.Add(-8*time.Minute)), claimRenew, 0},
 		"own, lapsed: take it again":    {claimAt("me", now.Add(-11*time.Minute)), claimTake, 0},
 		"another's, live: stand aside":  {claimAt("them", now.Add(-9*time.Minute)), claimStandAside, time.Minute + time.Second},
 		"another's, lapsed: take over":  {claimAt("them", now.Add(-10*time.Minute)), claimTake, 0},

@@ -107,7 +107,7 @@ func (r *TableauConnectionReconciler) phases() []phase {
 		{name: "signIn", stage: stageValidation, needs: []string{"credentials", "serverinfo"}, run: r.validateSignIn},
 		{name: "patExpiry", stage: stageExpiry, needs: []string{"serverinfo", "signIn"}, run: neverStops(r.readPATExpiry)},
 		{name: "rollout", stage: stageRollout, needs: []string{"credentials", "consumerNames", "signIn"}, run: failsOnly(r.reconcileRotation)},
-		{name: "automatic", stage: stageAutomatic, needs: []string{"rollout"}, run: failsOnly(r.reconcileAutomatic)},
+		{name: "automatic", stage: stageAutomatic, needs: []string{"rollout"}, run: failsOnly(r.claimedBeforeAdmin(r.reconcileAutomatic))},
 	}
 }
 

@@ -88,12 +88,16 @@ func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope,
 		setReadyContested(s.conn, s.now, set)
 		return r.patchStatus(ctx, s.before, s.conn, locked)
 	}
+	// A first claim rides on this write, and a renewal on any write that happens anyway:
+	// either makes it locked (see claim).
+	locked = s.claim.applyFirst(s.conn) || locked
 	// The due time follows the active revision: computed with every write, a completion's
 	// new due time rides on the completion's own write instead of one more at the end.
 	setRotationDue(s.conn, s)
 	setConditions(s.conn, s.now, s.consumers)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
 	unchanged := equality.Semantic.DeepEqual(s.before.Status, s.conn.Status)
+	locked = s.claim.applyRide(s.conn, !unchanged) || locked
 	if locked && s.wrote && unchanged {
 		return nil
 	}
@@ -108,6 +112,7 @@ func (r *TableauConnectionReconciler) persistWith(ctx context.Context, s *scope,
 	if locked || !unchanged {
 		s.wrote = true
 	}
+	s.claim = pendingClaim{}
 	s.before = s.conn.DeepCopy()
 	return nil
 }

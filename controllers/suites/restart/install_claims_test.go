@@ -143,14 +143,19 @@ func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 	if r := Condition(c, v1.ConditionReady); r.Status != metav1.ConditionUnknown || !strings.Contains(r.Message, `"`+holder+`" acts`) || !strings.Contains(r.Message, `"`+other+`" stands aside`) {
 		t.Errorf("Ready = %+v; want Unknown naming %s as acting and %s as standing aside", r, holder, other)
 	}
-	if n := w.Sim.Calls("auth/signin"); n != 1 {
-		t.Fatalf("%d sign-ins for the first validation, want 1 (one install acts)", n)
+	// A brand-new connection's first claim rides on its first status write (issue 23's one
+	// write per connection), so both installs may validate it once before either's claim is
+	// written: the loser's write meets the precondition, fails, and it stands aside. From
+	// then on one install acts.
+	first := w.Sim.Calls("auth/signin")
+	if first < 1 || first > 2 {
+		t.Fatalf("%d sign-ins for the first validation, want 1, or 2 when both installs validated the new connection before either's claim was written", first)
 	}
 	const requests = 3
 	for i := range requests {
 		request(t, w.NS, "pair")
-		if n := w.Sim.Calls("auth/signin"); n != 2+i {
-			t.Fatalf("after request %d: %d sign-ins, want %d (two installs acting would make %d)", i+1, n, 2+i, 2*(2+i))
+		if n := w.Sim.Calls("auth/signin"); n != first+1+i {
+			t.Fatalf("after request %d: %d sign-ins, want %d (two installs acting would make %d)", i+1, n, first+1+i, first+2*(1+i))
 		}
 	}
 
@@ -161,8 +166,8 @@ func TestTwoInstallsOneConnectionOneActs(t *testing.T) {
 		return c.Status.Claim != nil && c.Status.Claim.Holder == other
 	})
 	before := w.Sim.Calls("auth/signin")
-	if before != 1+requests {
-		t.Errorf("%d sign-ins before the takeover's first request, want %d: a takeover signs in only when asked", before, 1+requests)
+	if before != first+requests {
+		t.Errorf("%d sign-ins before the takeover's first request, want %d: a takeover signs in only when asked", before, first+requests)
 	}
 	v := fmt.Sprint(time.Now().UnixNano())
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, v1.AnnotationRequestedAt, v)
