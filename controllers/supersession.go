@@ -126,9 +126,16 @@ func (r *TableauConnectionReconciler) keepSupersession(ctx context.Context, s *s
 	if got, ok := rotation.ParseSupersession(consumer.Annotations[v1.AnnotationSupersedes]); ok && got.SecretID == secretID {
 		return nil
 	}
-	clientID, _, err := r.personAppIDs(ctx, conn)
-	if err != nil || clientID == "" {
-		return err
+	// The issued credential is of the same app: its client id, once status shows it, saves
+	// reading the person's Secret.
+	clientID := ""
+	if c := conn.Status.Credentials; c != nil {
+		clientID = c.ClientID
+	}
+	if clientID == "" {
+		if clientID, _, err = r.personAppIDs(ctx, conn); err != nil || clientID == "" {
+			return err
+		}
 	}
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{
 		"resourceVersion": consumer.ResourceVersion,
