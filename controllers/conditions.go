@@ -50,6 +50,7 @@ func setConditions(conn *v1.TableauConnection, now time.Time, seen *consumersSee
 	setCandidateValid(conn, set)
 	setWritesAccepted(conn, set)
 	setReady(conn, seen, set)
+	setReadyContested(conn, now, set)
 	setStalled(conn, seen, set)
 	setReconciling(conn, seen, set)
 }

@@ -41,9 +41,18 @@ import (
 //     precondition, the same optimistic lock a Lease update has; a metadata annotation would
 //     have worked as well, but its change wakes every install's watch (the connection's
 //     predicate passes annotation changes) where a status change wakes none;
-//   - a renewal is written only once less than half the claim's duration remains, so an
-//     ordinary reconcile adds no write: at the default 30 minutes, one write per connection
-//     every 15 minutes at most, against the serverinfo check every 10.
+//   - a first claim rides on the connection's first status write (the validation result),
+//     which then carries the resourceVersion precondition: of two installs that both
+//     validated a new connection, one writes and the other gets a conflict, reads again and
+//     stands aside. The price is that window: a brand-new connection may be validated once
+//     by each install before either's claim is written; nothing else acts before the first
+//     write (the rollout persists, locked, before it writes a Secret). A separate claim write
+//     first cost a second status write per new connection (issue 23's budget is one);
+//   - a renewal rides on a status write that happens anyway once half the claim's duration
+//     has passed, and is written alone only when three quarters have passed without one: an
+//     idle connection costs one write per connection every 22.5 minutes at the default 30,
+//     a connection whose status changes anyway none of its own. A takeover of another
+//     install's lapsed claim is written at once, before anything acts.
 
 // DefaultClaimDuration is how long a claim lasts after its renewal when the reconciler sets
 // none: how long another install waits before it takes over connections an install left
@@ -62,7 +71,11 @@ const (
 	claimHeld claimVerdict = iota
 	// claimTake: nobody holds a live claim (none yet, or it expired): take it, then act.
 	claimTake
-	// claimRenew: this install holds it and less than half its duration remains.
+	// claimRide: this install holds it and less than half its duration remains: act, and
+	// renew it with any status write this reconcile makes.
+	claimRide
+	// claimRenew: this install holds it and less than a quarter of its duration remains:
+	// write the renewal now.
 	claimRenew
 	// claimStandAside: another install holds a live claim: act on nothing.
 	claimStandAside
@@ -79,8 +92,8 @@ func claimLive(c *v1.ClaimStatus, now time.Time) bool {
 }
 
 // decideClaim is the pure decision of the claim phase, and after when the install must look
-// again: the holder before its renewal is due, an install standing aside when the claim
-// would lapse (it takes the connection over then, if nobody renewed it).
+// again: the holder when a renewal must be written alone, an install standing aside when the
+// claim would lapse (it takes the connection over then, if nobody renewed it).
 func decideClaim(c *v1.ClaimStatus, self string, now time.Time) (claimVerdict, time.Duration) {
 	switch {
 	case !claimLive(c, now):
@@ -88,11 +101,43 @@ func decideClaim(c *v1.ClaimStatus, self string, now time.Time) (claimVerdict, t
 	case c.Holder != self:
 		return claimStandAside, claimExpiry(c).Sub(now) + time.Second
 	}
-	renewAt := c.RenewTime.Add(time.Duration(c.DurationSeconds) * time.Second / 2)
-	if !now.Before(renewAt) {
+	d := time.Duration(c.DurationSeconds) * time.Second
+	rideFrom, writeAt := c.RenewTime.Add(d/2), c.RenewTime.Add(d*3/4)
+	switch {
+	case !now.Before(writeAt):
 		return claimRenew, 0
+	case !now.Before(rideFrom):
+		return claimRide, writeAt.Sub(now)
 	}
-	return claimHeld, renewAt.Sub(now)
+	return claimHeld, writeAt.Sub(now)
+}
+
+// pendingClaim is a claim this reconcile writes with its next status write (see persistWith):
+// always, for a first claim (the write is then locked), or only when something else of status
+// is written, for a renewal that rides.
+type pendingClaim struct {
+	next   *v1.ClaimStatus
+	always bool
+}
+
+// applyFirst puts a first claim into status before the conditions are computed; it reports
+// whether the write must be locked.
+func (p *pendingClaim) applyFirst(conn *v1.TableauConnection) bool {
+	if p.next == nil || !p.always {
+		return false
+	}
+	conn.Status.Claim = p.next
+	return true
+}
+
+// applyRide puts a riding renewal into status when the write happens anyway (changed); it
+// reports whether the write must be locked.
+func (p *pendingClaim) applyRide(conn *v1.TableauConnection, changed bool) bool {
+	if p.next == nil || p.always || !changed {
+		return false
+	}
+	conn.Status.Claim = p.next
+	return true
 }
 
 // liveStandingAside are the installs of c that stood aside within its duration: an install
@@ -121,10 +166,11 @@ func (r *claimPhase) claimDuration() time.Duration {
 	return DefaultClaimDuration
 }
 
-// claim is the first phase: it takes or renews this install's claim before anything acts, or
-// stands aside when another install holds a live one. A claim written is a status patch with
-// the resourceVersion as precondition: of two installs that take an expired claim at once,
-// one gets a conflict and reads again, and finds the other's claim.
+// claim is the first phase: it takes or renews this install's claim, or stands aside when
+// another install holds a live one. A claim written is a status patch with the
+// resourceVersion as precondition: of two installs that take an expired claim at once, one
+// gets a conflict and reads again, and finds the other's claim. A first claim and a renewal
+// with time to spare ride on the reconcile's status write (see the top of this file).
 func (r *claimPhase) claim(ctx context.Context, s *scope) outcome {
 	self, now := r.installID(), s.now
 	c := s.conn.Status.Claim
@@ -137,27 +183,50 @@ func (r *claimPhase) claim(ctx context.Context, s *scope) outcome {
 		return r.standAside(ctx, s, after)
 	}
 	d := r.claimDuration()
+	s.requeueIn(d * 3 / 4)
 	next := &v1.ClaimStatus{Holder: self, RenewTime: metav1.NewTime(now), DurationSeconds: int32(d / time.Second)}
 	if c != nil {
 		// Who stands aside stays said while it still looks (a takeover keeps the installs
 		// that stood aside for the old holder: they stand aside for this one as well).
 		next.StandingAside = slices.DeleteFunc(liveStandingAside(c, now), func(i v1.InstallSeen) bool { return i.Install == self })
 	}
+	takeover := verdict == claimTake && c != nil && c.Holder != "" && c.Holder != self
+	switch {
+	case verdict == claimRide:
+		s.claim = pendingClaim{next: next}
+		s.requeueIn(after)
+		return proceeded()
+	case verdict == claimTake && !takeover:
+		s.claim = pendingClaim{next: next, always: true}
+		return proceeded()
+	}
 	if err := r.writeClaim(ctx, s, next); err != nil {
 		return failed(err)
 	}
-	if verdict == claimTake && c != nil && c.Holder != "" && c.Holder != self {
+	if takeover {
 		what := fmt.Sprintf("took the connection over from install %q, whose claim lapsed at %s", c.Holder, claimExpiry(c).UTC().Format(time.RFC3339))
 		r.event(s.conn, false, "ClaimTakenOver", "Install "+quoteInstall(self)+" "+what+".")
 	}
-	s.requeueIn(d / 2)
 	return proceeded()
+}
+
+// claimedBeforeAdmin writes a first claim that is still pending before automatic rotation
+// may sign in with the site administrator's PAT: such a sign-in ends every other session of
+// that PAT, so it must never happen in two installs at once. A new connection's rollout has
+// written status (locked, with the claim) before it gets here; this write is made only when
+// nothing did, and only with rotation.automatic.
+func (r *automaticPhase) claimedBeforeAdmin(ctx context.Context, s *scope) error {
+	if s.claim.next != nil && s.claim.always && automatic(s.conn) != nil {
+		return r.persistLocked(ctx, s)
+	}
+	return nil
 }
 
 // standAside records, at most once per half claim duration, that this install found
 // another's live claim, and ends the reconcile: no Tableau call, no Secret write, no other
-// status than the claim and the Claimed condition (the holder writes the rest; two installs
-// computing it from different memories would only overwrite each other).
+// status than the claim, the Claimed condition and Ready=Unknown (setReadyContested; the
+// holder writes the rest: two installs computing it from different memories would only
+// overwrite each other).
 func (r *claimPhase) standAside(ctx context.Context, s *scope, after time.Duration) outcome {
 	self, now := r.installID(), s.now
 	c := s.conn.Status.Claim
@@ -188,7 +257,9 @@ const maxStandingAside = 8
 // first), so the claim costs this one write.
 func (r *claimPhase) writeClaim(ctx context.Context, s *scope, next *v1.ClaimStatus) error {
 	s.conn.Status.Claim = next
-	setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
+	set := conditionSetter(&s.conn.Status.Conditions, s.conn.Generation)
+	setClaimed(s.conn, s.now, set)
+	setReadyContested(s.conn, s.now, set)
 	if err := r.patchStatus(ctx, s.before, s.conn, true); err != nil {
 		s.conn.Status = *s.before.Status.DeepCopy()
 		return fmt.Errorf("writing the claim of install %s: %w", quoteInstall(r.installID()), err)
@@ -226,6 +297,31 @@ func setClaimed(conn *v1.TableauConnection, now time.Time, set setCondition) {
 	}
 	set(v1.ConditionClaimed, metav1.ConditionTrue, v1.ReasonClaimed,
 		fmt.Sprintf("Install %s acts on this connection; another install that watches it stands aside.", quoteInstall(c.Holder)))
+}
+
+// setReadyContested makes Ready Unknown while an install stands aside for the holder's live
+// claim: two installs watch the connection, which is a mistake to mend (one acts; the
+// other's Tableau calls would end the holder's sessions), and what the object reports must
+// say so where Argo CD, Flux and kubectl wait look. Like setClaimed it reads status.claim and
+// the clock alone: the holder (after setReady) and the install standing aside compute the
+// same Ready, and never overwrite each other's. SignedIn and ConsumersReady keep what the
+// holder observed.
+func setReadyContested(conn *v1.TableauConnection, now time.Time, set setCondition) {
+	c := conn.Status.Claim
+	if !claimLive(c, now) {
+		return
+	}
+	aside := liveStandingAside(c, now)
+	if len(aside) == 0 {
+		return
+	}
+	names := make([]string, 0, len(aside))
+	for _, a := range aside {
+		names = append(names, quoteInstall(a.Install))
+	}
+	set(v1.ConditionReady, metav1.ConditionUnknown, v1.ReasonClaimedByAnotherInstall,
+		fmt.Sprintf("Two installs watch this connection: install %s acts on it, install %s stands aside. Ready stays Unknown until only one watches it (give each install its own namespaces with --watch-namespaces, or uninstall one); SignedIn and ConsumersReady say what the acting install observed.",
+			quoteInstall(c.Holder), strings.Join(names, ", ")))
 }
 
 // fleetClaimedElsewhere names the install that holds a live claim on the first of the fleet's

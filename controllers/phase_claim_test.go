@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,8 +40,9 @@ func TestDecideClaim(t *testing.T) {
 	}{
 		"no claim yet":                  {nil, claimTake, 0},
 		"an empty holder":               {claimAt("", now), claimTake, 0},
-		"own, just renewed":             {claimAt("me", now.Add(-time.Minute)), claimHeld, 4 * time.Minute},
-		"own, half gone: renew":         {claimAt("me", now.Add(-5*time.Minute)), claimRenew, 0},
+		"own, just renewed":             {claimAt("me", now.Add(-time.Minute)), claimHeld, 6*time.Minute + 30*time.Second},
+		"own, half gone: ride":          {claimAt("me", now.Add(-5*time.Minute)), claimRide, 2*time.Minute + 30*time.Second},
+		"own, 3/4 gone: write it alone": {claimAt("me", now.Add(-8*time.Minute)), claimRenew, 0},
 		"own, lapsed: take it again":    {claimAt("me", now.Add(-11*time.Minute)), claimTake, 0},
 		"another's, live: stand aside":  {claimAt("them", now.Add(-9*time.Minute)), claimStandAside, time.Minute + time.Second},
 		"another's, lapsed: take over":  {claimAt("them", now.Add(-10*time.Minute)), claimTake, 0},
@@ -110,5 +112,47 @@ func TestFleetFollowsItsMembersClaims(t *testing.T) {
 	}
 	if got := fleetClaimedElsewhere([]v1.TableauConnection{member("x", nil)}, "a", now); got != "" {
 		t.Errorf("unclaimed members: stood aside for %q", got)
+	}
+}
+
+// While another install stands aside, Ready is Unknown naming both installs, whichever
+// install computes it: the holder's own verdict (here, a working sign-in) does not win over
+// the install standing aside's, so the two never flip Ready back and forth.
+func TestReadyUnknownWhileAnotherInstallStandsAside(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	fresh := v1.InstallSeen{Install: "b", SeenTime: metav1.NewTime(now.Add(-time.Minute))}
+	stale := v1.InstallSeen{Install: "b", SeenTime: metav1.NewTime(now.Add(-11 * time.Minute))}
+	cases := map[string]struct {
+		c      *v1.ClaimStatus
+		status metav1.ConditionStatus
+		reason string
+	}{
+		"alone":                   {claimAt("a", now), metav1.ConditionTrue, v1.ReasonSignedIn},
+		"another stands aside":    {claimAt("a", now, fresh), metav1.ConditionUnknown, v1.ReasonClaimedByAnotherInstall},
+		"the other stopped":       {claimAt("a", now, stale), metav1.ConditionTrue, v1.ReasonSignedIn},
+		"the holder's claim gone": {claimAt("a", now.Add(-time.Hour), fresh), metav1.ConditionTrue, v1.ReasonSignedIn},
+		"no claim":                {nil, metav1.ConditionTrue, v1.ReasonSignedIn},
+	}
+	for name, tc := range cases {
+		// As the holder computes it: after setReady found a working sign-in.
+		conn := &v1.TableauConnection{}
+		conn.Status.Claim = tc.c
+		set := conditionSetter(&conn.Status.Conditions, 1)
+		set(v1.ConditionReady, metav1.ConditionTrue, v1.ReasonSignedIn, "Sign-in works.")
+		setReadyContested(conn, now, set)
+		got := meta.FindStatusCondition(conn.Status.Conditions, v1.ConditionReady)
+		if got.Status != tc.status || got.Reason != tc.reason {
+			t.Errorf("%s: Ready = %s/%s, want %s/%s", name, got.Status, got.Reason, tc.status, tc.reason)
+		}
+		if tc.reason == v1.ReasonClaimedByAnotherInstall && (!strings.Contains(got.Message, `"a" acts`) || !strings.Contains(got.Message, `"b" stands aside`)) {
+			t.Errorf("%s: Ready's message %q names neither the holder nor the install standing aside", name, got.Message)
+		}
+		// As the install standing aside computes it: from an object whose Ready the holder wrote.
+		aside := conn.DeepCopy()
+		aside.Status.Conditions = []metav1.Condition{{Type: v1.ConditionReady, Status: metav1.ConditionTrue, Reason: v1.ReasonSignedIn}}
+		setReadyContested(aside, now, conditionSetter(&aside.Status.Conditions, 1))
+		if a := meta.FindStatusCondition(aside.Status.Conditions, v1.ConditionReady); a.Status != got.Status || a.Reason != got.Reason {
+			t.Errorf("%s: the install standing aside computes Ready %s/%s, the holder %s/%s", name, a.Status, a.Reason, got.Status, got.Reason)
+		}
 	}
 }

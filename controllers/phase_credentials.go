@@ -48,10 +48,16 @@ func (r *credentialsPhase) loadCredentials(ctx context.Context, s *scope) outcom
 	if err != nil {
 		return failed(err)
 	}
+	if err := r.adoptSupersession(ctx, s, meta); err != nil {
+		return failed(err)
+	}
 	if issued, err := r.issuedSource(ctx, conn, meta); err != nil {
 		return failed(err)
 	} else if issued != nil {
 		meta, s.secretName, s.fromIssued = issued, issued.Name, true
+	}
+	if err := r.keepSupersession(ctx, s); err != nil {
+		return failed(err)
 	}
 	switch {
 	case s.fromIssued:

@@ -131,6 +131,7 @@ type credentialsPhase struct {
 	AllowedServers allowlist.List
 	mem            *memory // refused Secret versions, CA bundles
 	sourceSecrets          // the source's content, the person's secret id
+	recorder               // a supersession adopted by a re-created connection
 }
 
 // consumerNamesPhase stops validation when a consumer Secret name is someone else's.
@@ -239,6 +240,9 @@ func (r *rolloutPhase) run(ctx context.Context, s *scope) outcome {
 
 // automatic is a stage of its own: it stops nothing, and fails on an error.
 func (r *automaticPhase) run(ctx context.Context, s *scope) outcome {
+	if err := r.claimedBeforeAdmin(ctx, s); err != nil {
+		return failed(err)
+	}
 	return fromErr(r.reconcileAutomatic(ctx, s))
 }
 
@@ -275,7 +279,7 @@ func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
 		claim:   &claimPhase{statusWriter: status, recorder: events, InstallID: r.InstallID, ClaimDuration: r.ClaimDuration},
 		request: &requestPhase{},
 		credentials: &credentialsPhase{Client: r.Client, APIReader: r.APIReader, AllowedServers: r.AllowedServers, mem: &r.mem,
-			sourceSecrets: sources},
+			sourceSecrets: sources, recorder: events},
 		consumerNames: &consumerNamesPhase{bundleSecrets: bundles},
 		backoff:       &backoffPhase{},
 		refuse:        &refusePhase{APIReader: r.APIReader, verdicts: record},

@@ -83,15 +83,21 @@ func (r *statusWriter) persistLocked(ctx context.Context, s *scope) error {
 func (r *statusWriter) persistWith(ctx context.Context, s *scope, locked bool) error {
 	if s.standingAside {
 		// The holder computes the rest of status; this install would only contradict it.
-		setClaimed(s.conn, s.now, conditionSetter(&s.conn.Status.Conditions, s.conn.Generation))
+		set := conditionSetter(&s.conn.Status.Conditions, s.conn.Generation)
+		setClaimed(s.conn, s.now, set)
+		setReadyContested(s.conn, s.now, set)
 		return r.patchStatus(ctx, s.before, s.conn, locked)
 	}
+	// A first claim rides on this write, and a renewal on any write that happens anyway:
+	// either makes it locked (see claim).
+	locked = s.claim.applyFirst(s.conn) || locked
 	// The due time follows the active revision: computed with every write, a completion's
 	// new due time rides on the completion's own write instead of one more at the end.
 	setRotationDue(s.conn, s)
 	setConditions(s.conn, s.now, s.consumers)
 	s.conn.Status.ObservedGeneration = s.conn.Generation
 	unchanged := equality.Semantic.DeepEqual(s.before.Status, s.conn.Status)
+	locked = s.claim.applyRide(s.conn, !unchanged) || locked
 	if locked && s.wrote && unchanged {
 		return nil
 	}
@@ -106,6 +112,7 @@ func (r *statusWriter) persistWith(ctx context.Context, s *scope, locked bool) e
 	if locked || !unchanged {
 		s.wrote = true
 	}
+	s.claim = pendingClaim{}
 	s.before = s.conn.DeepCopy()
 	return nil
 }

@@ -152,6 +152,8 @@ type scope struct {
 	// standingAside: another install holds the connection's claim; this reconcile writes
 	// the claim and the Claimed condition only.
 	standingAside bool
+	// claim is a claim to write with the next status write (phase_claim.go).
+	claim pendingClaim
 	// wrote is set once this reconcile patched status: the patch's response is the server's
 	// copy, so conn is fresh as of that write and a locked patch that changes nothing need
 	// not be sent to prove it.

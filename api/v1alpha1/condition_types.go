@@ -70,6 +70,10 @@ const (
 	// operator's mark: it writes and deletes no Secret without it.
 	AnnotationConnection    = "tableau-operator.dev/connection"
 	AnnotationConnectionUID = "tableau-operator.dev/connection-uid"
+	// AnnotationSupersedes on the consumer Secret records which secret of the person's Secret
+	// the operator's issued secret superseded (clientId#secretId, ids only), so that a
+	// connection re-created beside the retained Secret signs in with the issued secret.
+	AnnotationSupersedes = "tableau-operator.dev/supersedes"
 )
 
 // The credential label. Its owner sets it to "true" on a Secret the operator may read (a

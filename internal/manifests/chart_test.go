@@ -212,8 +212,11 @@ func TestChartValueSetsServerDryRun(t *testing.T) {
 			mustHave(t, idx, "Role/team-a/tableau-operator-manager-role", "RoleBinding/team-a/tableau-operator-manager-rolebinding",
 				"Role/team-b/tableau-operator-manager-role", "RoleBinding/team-b/tableau-operator-manager-rolebinding")
 			mustLack(t, idx, "ClusterRole/tableau-operator-manager-role", "ClusterRoleBinding/tableau-operator-manager-rolebinding")
-			if args := managerArgs(t, idx[deployment]); !slices.Contains(args, "--watch-namespaces=team-a,team-b") {
-				t.Errorf("manager args %v lack --watch-namespaces=team-a,team-b", args)
+			args := managerArgs(t, idx[deployment])
+			for _, want := range []string{"--watch-namespaces=team-a,team-b", "--install-id=team-ab"} {
+				if !slices.Contains(args, want) {
+					t.Errorf("manager args %v lack %s", args, want)
+				}
 			}
 			want := rules(t, filepath.Join(root, "config", "rbac", "role.yaml"))
 			if got, _, _ := unstructured.NestedSlice(idx["Role/team-b/tableau-operator-manager-role"].Object, "rules"); !reflect.DeepEqual(got, want) {
@@ -313,6 +316,7 @@ func TestChartRejectsBadValues(t *testing.T) {
 		{[]string{"serviceAccount.create=false"}, "serviceAccount.name is required"},
 		{[]string{"rbac.watchNamespaces[0]=Team_A"}, "'Team_A' does not match pattern"},
 		{[]string{"rbac.watchNamespace[0]=team-a"}, "additional properties 'watchNamespace' not allowed"},
+		{[]string{"installID=team a"}, "/installID"},
 		{[]string{"metrics.port=0"}, "/metrics/port"},
 		{[]string{"image.digest=v1.2.3"}, "/image/digest"},
 		{[]string{"auditReport.since=weekly"}, "/auditReport/since"},

@@ -58,6 +58,60 @@ type automaticWorld struct {
 	pruned     bool   // the issued Secret was deleted once (bounds the ids)
 	// heldBack: a create call was refused, throttled or held back once (bounds the states).
 	heldBack bool
+	// mark is the supersession annotation on the consumer Secret (Supersession.String), which
+	// outlives the connection under deletionPolicy Retain.
+	mark string
+	// recreated: the connection was deleted and re-created once (an Argo CD prune and sync):
+	// status and the issued Secret went with it, the consumer Secret and its mark stayed.
+	recreated bool
+	// lost are secrets the operator created that only the deleted connection's status knew
+	// (created or issued, not yet promoted): the new connection cannot prove them its own.
+	lost string
+}
+
+// exploredApp is the connected app's client id in the exploration.
+const exploredApp = "app"
+
+// wantMark is the mark the consumer Secret must carry while the issued credential supersedes
+// the person's Secret.
+func (w automaticWorld) wantMark() string {
+	return Supersession{ClientID: exploredApp, SecretID: w.source}.String()
+}
+
+func (w automaticWorld) isLost(id string) bool {
+	for _, l := range strings.Split(w.lost, ",") {
+		if l != "" && l == id {
+			return true
+		}
+	}
+	return false
+}
+
+// recreate is the re-creation move: the new connection starts Idle with an empty status, its
+// bundle planner finds the retained consumer Secret holding what consumers use, and it
+// adopts the consumer Secret's mark (Adopts) before any sign-in.
+func (c *automaticCheck) recreate(w automaticWorld) automaticWorld {
+	n := w
+	n.recreated, n.phase, n.rec, n.issued, n.rejected, n.rotated = true, AutomaticIdle, AutomaticRecords{}, "", false, 0
+	n.active = w.consumer
+	n.superseded = Adopts(true, w.mark, exploredApp, w.source)
+	c.recreations++
+	if n.superseded {
+		c.adopted++
+	}
+	var lost []string
+	for _, id := range w.appIDs() {
+		if id != n.consumer && id != n.source && !personal(id) {
+			lost = append(lost, id)
+		}
+	}
+	n.lost = strings.Join(lost, ",")
+	// A re-created connection signs in with the issued secret: what consumers hold, never the
+	// person's Secret that the issued one superseded.
+	if src := n.effectiveSource(); src != w.consumer {
+		c.fail(w, "re-created, the connection's source is %s, not the consumer Secret's %s", src, w.consumer)
+	}
+	return n
 }
 
 // personal reports whether a secret id is one a person made (in the source Secret, or in
@@ -112,6 +166,9 @@ type automaticCheck struct {
 	// ambiguous counts deletions of a person's secret that appeared while a create call that
 	// may have taken effect was outstanding.
 	ambiguous int
+	// recreations counts re-creation moves, adopted those that took over the consumer
+	// Secret's supersession.
+	recreations, adopted int
 }
 
 func (c *automaticCheck) fail(w automaticWorld, format string, args ...any) {
@@ -139,9 +196,13 @@ func (c *automaticCheck) state(w automaticWorld) {
 }
 
 // person lists what a person (or Tableau's UI) does between any two operator steps: make a
-// second secret on the app, delete it, or delete the issued Secret (a prune, a rename).
-func person(w automaticWorld) []automaticWorld {
+// second secret on the app, delete it, delete the issued Secret (a prune, a rename), or
+// delete and re-create the connection with the retained consumer Secret.
+func (c *automaticCheck) person(w automaticWorld) []automaticWorld {
 	var out []automaticWorld
+	if !w.recreated {
+		out = append(out, c.recreate(w))
+	}
 	if !w.onApp("q") && len(w.appIDs()) < MaxAppSecrets {
 		n := w
 		n.setApp(append(w.appIDs(), "q"))
@@ -169,6 +230,14 @@ func person(w automaticWorld) []automaticWorld {
 // successors applies the next step (planning again after a listing), with every crash.
 func (c *automaticCheck) successors(w automaticWorld) []automaticWorld {
 	var out []automaticWorld
+	if w.superseded && w.mark != w.wantMark() {
+		// The credentials phase annotates the consumer Secret before anything else of the
+		// reconcile runs (a refused write fails the reconcile): the mark is there before the
+		// issued secret is promoted, and before the person's secret is retired.
+		n := w
+		n.mark = w.wantMark()
+		return []automaticWorld{n}
+	}
 	// The bundle planner's outcomes: a rotation under way (the consumer Secret holds the
 	// promoted secret) passes its gate or rolls back, whatever happens to the issued Secret;
 	// the issued credential is promoted or rejected.
@@ -293,10 +362,10 @@ func (c *automaticCheck) successors(w automaticWorld) []automaticWorld {
 func TestIssueExploration(t *testing.T) {
 	c := &automaticCheck{t: t, seen: map[automaticWorld]bool{}}
 	starts := []automaticWorld{
-		{phase: AutomaticIdle, app: "a", active: "a", consumer: "a", source: "a"},                                  // the first rotation
-		{phase: AutomaticIdle, app: "a", active: "a", consumer: "a", source: "s0", issued: "a", superseded: true},  // a later one
-		{phase: AutomaticIdle, app: "a,p", active: "a", consumer: "a", source: "a"},                                // a secret no one holds
-		{phase: AutomaticIdle, app: "a,p", active: "a", consumer: "a", source: "p", issued: "a", superseded: true}, // a person's secret in the source
+		{phase: AutomaticIdle, app: "a", active: "a", consumer: "a", source: "a"},                                                            // the first rotation
+		{phase: AutomaticIdle, app: "a", active: "a", consumer: "a", source: "s0", issued: "a", superseded: true, mark: exploredApp + "#s0"}, // a later one
+		{phase: AutomaticIdle, app: "a,p", active: "a", consumer: "a", source: "a"},                                                          // a secret no one holds
+		{phase: AutomaticIdle, app: "a,p", active: "a", consumer: "a", source: "p", issued: "a", superseded: true, mark: exploredApp + "#p"}, // a person's secret in the source
 	}
 	queue := append([]automaticWorld(nil), starts...)
 	terminal := map[automaticWorld]bool{}
@@ -316,7 +385,7 @@ func TestIssueExploration(t *testing.T) {
 			terminal[w] = true
 		}
 		queue = append(queue, next...)
-		moved := person(w)
+		moved := c.person(w)
 		personMoves += len(moved)
 		queue = append(queue, moved...)
 	}
@@ -328,14 +397,14 @@ func TestIssueExploration(t *testing.T) {
 				c.fail(w, "stalled with app %s", w.app)
 			}
 			for _, id := range w.appIDs() {
-				if id != w.active && !personal(id) {
+				if id != w.active && !personal(id) && !w.isLost(id) {
 					c.fail(w, "stalled though the app holds %s, which the operator created", id)
 				}
 			}
 		case w.phase == AutomaticIdle && w.rotated > 0:
 			// Only the active secret and what persons made remain: no orphan of a create.
 			for _, id := range w.appIDs() {
-				if id != w.active && !personal(id) {
+				if id != w.active && !personal(id) && !w.isLost(id) {
 					c.fail(w, "ends with secret %s on the app, which no one holds", id)
 				}
 			}
@@ -371,8 +440,8 @@ func TestIssueExploration(t *testing.T) {
 		}
 	}
 	t.Logf("explored %d automatic-rotation states, %d ends", len(c.seen), len(terminal))
-	fmt.Printf("issue exploration: %d states, %d ends, %d moves of a person (a secret made or deleted in Tableau's UI, the issued Secret deleted), %d deletions of a person's secret made while a create that may have taken effect was outstanding (a crash in the call)\n",
-		len(c.seen), len(terminal), personMoves, c.ambiguous)
+	fmt.Printf("issue exploration: %d states, %d ends, %d moves of a person (a secret made or deleted in Tableau's UI, the issued Secret deleted), %d deletions of a person's secret made while a create that may have taken effect was outstanding (a crash in the call), %d re-creations with retained Secrets (%d adopting the consumer Secret's supersession)\n",
+		len(c.seen), len(terminal), personMoves, c.ambiguous, c.recreations, c.adopted)
 }
 
 // TestIssueTransitionsDocumented checks the table in AutomaticTransitions' comment against the map.

@@ -86,7 +86,7 @@ func TestPrometheusRuleMatchesRulesFile(t *testing.T) {
 // The alerts the issue asks for; the rules file has exactly these.
 var wantAlerts = []string{"TableauPATExpiringSoon", "TableauPATExpiryImminent", "TableauRotationDue",
 	"TableauRotationFailed", "TableauConnectionNotReady", "TableauConsumerSecretNotReady", "TableauKubernetesWriteRefused", "TableauFleetHalted",
-	"TableauSuspectedVendorIncident", "TableauOperatorAbsent", "TableauRateLimited"}
+	"TableauSuspectedVendorIncident", "TableauOperatorAbsent", "TableauRateLimited", "TableauOperatorStoodAside"}
 
 // TestAlertsAnnotatedWithRunbook checks every alert's severity, summary and description (with
 // a next step, and the tenant where the alert has one) and that its runbook_url points at its
