@@ -98,6 +98,8 @@ type TableauConnectionReconciler struct {
 	adminLocks adminLocks
 	// mem is what this process remembers between reconciles (see memory).
 	mem memory
+	// ownWrites is the rotation phase this process persisted last, for a moment.
+	ownWrites ownWrites
 }
 
 // unseenRef is a Secret or ConfigMap a connection names that the cache does not hold.
