@@ -117,10 +117,10 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 		conn.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationIdle, PhaseSince: metav1.NewTime(r.now())}
 	}
 	if r.ownWrites.behind(conn, r.now()) {
-		// The cached copy predates this process's last step: the event of that write wakes
-		// the connection again. Acting on it would take the step again (and fail its
-		// locked write).
-		s.requeueIn(ownWriteWindow)
+		// The cached copy predates this process's last step. Acting on it would take the
+		// step again (and fail its locked write); a status write wakes no reconcile (the
+		// watch filters on generation), so look again in a moment, when the cache has it.
+		s.requeueIn(ownWriteRecheck)
 		return nil
 	}
 	defer setRotationDue(conn, s)

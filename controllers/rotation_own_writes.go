@@ -26,10 +26,13 @@ import (
 )
 
 // ownWriteWindow is how long after persisting a rotation phase this process takes a cached
-// connection that does not show it yet for a cache that has not caught up. The watch event
-// of the write wakes the connection again within milliseconds; a connection whose status
-// someone else changed meanwhile waits at most this long.
-const ownWriteWindow = 2 * time.Second
+// connection that does not show it yet for a cache that has not caught up (its watch event
+// comes within milliseconds); a connection whose status someone else changed meanwhile waits
+// at most this long. ownWriteRecheck is when such a connection is looked at again.
+const (
+	ownWriteWindow  = 2 * time.Second
+	ownWriteRecheck = 100 * time.Millisecond
+)
 
 // ownWrites remembers the rotation phase this process last persisted for each connection,
 // for ownWriteWindow. A reconcile right after one that persisted a phase often starts from
