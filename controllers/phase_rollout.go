@@ -116,7 +116,7 @@ func (r *TableauConnectionReconciler) reconcileRotation(ctx context.Context, s *
 	if conn.Status.Rotation == nil {
 		conn.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationIdle, PhaseSince: metav1.NewTime(r.now())}
 	}
-	if r.ownWrites.behind(conn, r.now()) {
+	if r.ownWrites.behind(conn, time.Now()) { // cache latency: the wall clock, not r.now
 		// The cached copy predates this process's last step. Acting on it would take the
 		// step again (and fail its locked write); a status write wakes no reconcile (the
 		// watch filters on generation), so look again in a moment, when the cache has it.
@@ -322,7 +322,7 @@ func (r *TableauConnectionReconciler) persistStep(ctx context.Context, s *scope,
 		return err
 	}
 	if entered {
-		r.ownWrites.wrote(s.conn, now)
+		r.ownWrites.wrote(s.conn, time.Now())
 	}
 	// Another credential rejected while the first rejection stands keeps the phase, but is
 	// told like the first: Warning event, rotations_total{result="rejected"}, audit line
