@@ -39,6 +39,11 @@ type stepRecord struct {
 	entry  audit.Entry
 	// firstDelivery: no revision was active before this rollout.
 	firstDelivery bool
+	// event: the step is an outcome a person reads, told in an Event. The steps between
+	// them (the promotion started, the targets restarted, the gate passed) keep their
+	// status reason and audit line; their Events repeated what the next one says (a
+	// promotion restarts the consumers, a completion follows the passed gate).
+	event bool
 }
 
 // recordOfStep derives the record of a step from what status held before it (from) and the
@@ -46,7 +51,7 @@ type stepRecord struct {
 // record says what was done: promoted, restarted, gate passed, rolled back.
 func recordOfStep(conn *v1.TableauConnection, from rotation.Records, step rotation.Step) stepRecord {
 	cand, active := step.Records.Candidate.Revision, step.Records.Active.Revision
-	rec := stepRecord{reason: string(step.Reason), firstDelivery: from.Active.IsZero()}
+	rec := stepRecord{reason: string(step.Reason), firstDelivery: from.Active.IsZero(), event: true}
 	e := audit.Entry{Reason: string(step.Reason), Result: audit.Succeeded}
 	switch step.Reason {
 	case rotation.ReasonStaged:
@@ -62,13 +67,15 @@ func recordOfStep(conn *v1.TableauConnection, from rotation.Records, step rotati
 			rec.action, rec.reason = audit.FirstDelivery, v1.ReasonFirstDelivery
 			e.Reason = rec.reason
 		}
+	case rotation.ReasonPromotionStarted:
+		rec.event = false
 	case rotation.ReasonRestarted:
-		rec.action, e.Revision = audit.Restart, cand
+		rec.action, e.Revision, rec.event = audit.Restart, cand, false
 		if rec.firstDelivery {
 			e.Reason = v1.ReasonFirstDelivery
 		}
 	case rotation.ReasonHealthCheckPassed:
-		rec.action, e.Revision, e.Result = audit.Gate, cand, audit.Passed
+		rec.action, e.Revision, e.Result, rec.event = audit.Gate, cand, audit.Passed, false
 	case rotation.ReasonHealthCheckTimedOut:
 		rec.action, e.Revision, e.Result = audit.Gate, cand, audit.TimedOut
 	case rotation.ReasonRolledBack:

@@ -87,7 +87,7 @@ func bundleOf(obj metav1.Object) rotation.Bundle {
 }
 
 // observeCopy says what a Secret is, from the metadata cache, or through the API reader
-// when fresh (before the operator acts on what it sees).
+// when fresh (a name the cache cannot see may be someone else's Secret).
 func (r *bundleSecrets) observeCopy(ctx context.Context, conn *v1.TableauConnection, name string, fresh bool) (rotation.Copy, *metav1.PartialObjectMetadata, error) {
 	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}}
 	var reader client.Reader = r.Client
@@ -101,11 +101,7 @@ func (r *bundleSecrets) observeCopy(ctx context.Context, conn *v1.TableauConnect
 	if err != nil {
 		return rotation.Copy{}, nil, fmt.Errorf("reading Secret %q metadata: %w", name, err)
 	}
-	c := rotation.Copy{Exists: true, Ours: ours(meta, conn)}
-	if c.Ours {
-		c.Holds = bundleOf(meta)
-	}
-	return c, meta, nil
+	return copyOf(meta, conn), meta, nil
 }
 
 // readOwn reads a Secret the operator created for conn; nil when it does not exist.
@@ -126,9 +122,7 @@ func (r *bundleSecrets) readOwn(ctx context.Context, conn *v1.TableauConnection,
 
 // writeBundle writes a credential's bundle for the connection's current endpoint.
 func (r *bundleSecrets) writeBundle(ctx context.Context, conn *v1.TableauConnection, name string, cred signInCredential, revision string) error {
-	data := cred.bundleData()
-	data[BundleServer], data[BundleSite], data[BundleAPIVersion] = []byte(conn.Spec.Server), []byte(conn.Spec.Site), []byte(conn.Spec.APIVersion)
-	return r.putSecret(ctx, conn, name, data, rotation.Bundle{Revision: revision, Endpoint: endpointDigest(conn)})
+	return r.putSecret(ctx, conn, name, endpointBundle(conn, cred), rotation.Bundle{Revision: revision, Endpoint: endpointDigest(conn)})
 }
 
 // copyBundle copies one of the operator's Secrets into another; a missing source is a no-op
@@ -139,17 +133,6 @@ func (r *bundleSecrets) copyBundle(ctx context.Context, conn *v1.TableauConnecti
 		return err
 	}
 	return r.putSecret(ctx, conn, to, src.Data, bundleOf(src))
-}
-
-// copyPlannedBundle copies one of the operator's Secrets into another only while it holds the
-// bundle the persisted step planned: one edited or restored from a backup since the plan is
-// not copied, and the next observation plans again.
-func (r *bundleSecrets) copyPlannedBundle(ctx context.Context, conn *v1.TableauConnection, from, to string, want rotation.Bundle) error {
-	src, err := r.readOwn(ctx, conn, from)
-	if err != nil || src == nil || bundleOf(src) != want {
-		return err
-	}
-	return r.putSecret(ctx, conn, to, src.Data, want)
 }
 
 // putSecret creates or replaces a Secret the operator owns, with its mark. An existing Secret

@@ -60,6 +60,8 @@ type connMemory struct {
 	// admin is the administrator session an automatic rotation keeps from one step to the
 	// next (see adminMemo).
 	admin *adminMemo
+	// ownWrite is the rotation phase this process persisted last, for a moment (see ownWrite).
+	ownWrite *ownWrite
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.

@@ -96,6 +96,10 @@ type rotationScope struct {
 	turnWhy     string
 	targets     rollout
 	consumer    *metav1.PartialObjectMetadata
+	// seen is what this reconcile knows of the three Secrets beyond the cache.
+	seen secretsSeen
+	// restamped is the restart stamp this reconcile put on every existing target.
+	restamped string
 }
 
 // reconcileRotation observes, plans with the pure planner, persists the step, and applies its
@@ -112,9 +116,18 @@ func (r *rolloutPhase) reconcileRotation(ctx context.Context, s *scope) error {
 	if conn.Status.Rotation == nil {
 		conn.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationIdle, PhaseSince: metav1.NewTime(r.now())}
 	}
+	if r.mem.behindOwnPhase(conn, time.Now()) { // cache latency: the wall clock, not r.now
+		// The cached copy predates this process's last step. Acting on it would take the
+		// step again (and fail its locked write); a status write wakes no reconcile (the
+		// watch filters on generation), so look again in a moment, when the cache has it.
+		s.requeueIn(ownWriteRecheck)
+		return nil
+	}
 	defer setRotationDue(conn, s)
-	rsc := &rotationScope{}
+	rsc := &rotationScope{seen: newSecretsSeen()}
 	// A name taken by a Secret the cache cannot see is observed through the API reader.
+	// Otherwise the Secrets are observed from the cache: each write carries what it was
+	// decided on, and one refused as stale has that Secret observed afresh (worldMoved).
 	fresh := s.nameTaken
 	for i := 0; i < maxRotationSteps; i++ {
 		o, err := r.observeRotation(ctx, s, rsc, fresh)
@@ -127,11 +140,6 @@ func (r *rolloutPhase) reconcileRotation(ctx context.Context, s *scope) error {
 			r.noteWaiting(s, rsc, step)
 			return r.noteSettledWrite(ctx, s, r.convergeConsumerOwnership(ctx, conn, rsc.consumer))
 		}
-		if !fresh {
-			// Decide again from fresh reads before acting.
-			fresh = true
-			continue
-		}
 		if !rotation.Allowed(o.Phase, step.Phase) {
 			return fmt.Errorf("the planner moved %s to %s, which the transition table does not allow", o.Phase, step.Phase)
 		}
@@ -139,6 +147,9 @@ func (r *rolloutPhase) reconcileRotation(ctx context.Context, s *scope) error {
 			return err
 		}
 		err = r.applyAction(ctx, s, rsc, step.Action)
+		if worldMoved(rsc, &err) {
+			continue
+		}
 		if r.noteRefusedWrite(ctx, s, err) {
 			// Recorded for the deferred status patch; retried with backoff.
 			return nil
@@ -222,13 +233,13 @@ func (r *rolloutPhase) observeRotation(ctx context.Context, s *scope, rsc *rotat
 		o.Source = rotation.Bundle{}
 	}
 	var err error
-	if o.Consumer, rsc.consumer, err = r.observeCopy(ctx, conn, conn.Spec.Consumers.SecretName, fresh); err != nil {
+	if o.Consumer, rsc.consumer, err = r.observeSecret(ctx, conn, rsc, conn.Spec.Consumers.SecretName, fresh); err != nil {
 		return o, err
 	}
-	if o.Candidate, _, err = r.observeCopy(ctx, conn, candidateName(conn), fresh); err != nil {
+	if o.Candidate, _, err = r.observeSecret(ctx, conn, rsc, candidateName(conn), fresh); err != nil {
 		return o, err
 	}
-	if o.Previous, _, err = r.observeCopy(ctx, conn, previousName(conn), fresh); err != nil {
+	if o.Previous, _, err = r.observeSecret(ctx, conn, rsc, previousName(conn), fresh); err != nil {
 		return o, err
 	}
 	switch o.Phase {
@@ -242,9 +253,12 @@ func (r *rolloutPhase) observeRotation(ctx context.Context, s *scope, rsc *rotat
 			return o, err
 		}
 		o.TargetsMissing, o.Restarted, o.RolledOut = len(rsc.targets.missing) > 0, rsc.targets.stamped, rsc.targets.rolledOut
+		if rsc.restamped != "" && rsc.restamped == rs.RestartedAt {
+			o.Restarted = true
+		}
 	case rotation.Promoting:
 		if c := o.Records.Candidate; o.Candidate.Exists && o.Candidate.Ours && o.Candidate.Holds == c && !(o.Consumer.Exists && o.Consumer.Holds == c) {
-			if o.CandidateUnusable, err = r.candidateUnusable(ctx, conn); err != nil {
+			if o.CandidateUnusable, err = r.candidateUnusable(ctx, s, rsc); err != nil {
 				return o, err
 			}
 		}
@@ -278,6 +292,14 @@ func (r *rolloutPhase) persistStep(ctx context.Context, s *scope, rsc *rotationS
 	// the first rejection stands, keeps the phase but is news of its own.
 	renewed := step.Records.Candidate != o.Records.Candidate || step.Records.Rejected != o.Records.Rejected
 	rec := recordOfStep(s.conn, o.Records, step)
+	if step.Phase == rotation.Staged && o.Phase != rotation.Staged {
+		// Said when the candidate is staged, so the wait for the turn that follows does not
+		// rewrite the message (a status write per rotation).
+		var err error
+		if _, rsc.turnWhy, err = r.turn(ctx, s.conn); err != nil {
+			return err
+		}
+	}
 	if entered || renewed {
 		rs.Reason, rs.Message = rec.reason, r.describe(s, rsc, o, step, rec)
 	}
@@ -298,6 +320,9 @@ func (r *rolloutPhase) persistStep(ctx context.Context, s *scope, rsc *rotationS
 	}
 	if err := r.persistLocked(ctx, s); err != nil {
 		return err
+	}
+	if entered {
+		r.mem.wroteOwnPhase(s.conn, time.Now())
 	}
 	// Another credential rejected while the first rejection stands keeps the phase, but is
 	// told like the first: Warning event, rotations_total{result="rejected"}, audit line
@@ -320,8 +345,10 @@ func (r *rolloutPhase) persistStep(ctx context.Context, s *scope, rsc *rotationS
 	case rotation.ReasonCandidateRejected:
 		metrics.Rotations.WithLabelValues("rejected").Inc()
 	}
-	warning := step.Phase == rotation.Failed || step.Phase == rotation.RollingBack
-	r.event(s.conn, warning, rs.Reason, rs.Message)
+	if rec.event {
+		warning := step.Phase == rotation.Failed || step.Phase == rotation.RollingBack
+		r.event(s.conn, warning, rs.Reason, rs.Message)
+	}
 	ctrl.LoggerFrom(ctx).Info("rotation", "phase", rs.Phase, "reason", rs.Reason)
 	auditStep(ctx, s.conn, rec)
 	if r.CrashHook != nil && entered {
@@ -341,7 +368,7 @@ func (r *rolloutPhase) describe(s *scope, rsc *rotationScope, o rotation.Observa
 	}
 	switch step.Reason {
 	case rotation.ReasonStaged:
-		return fmt.Sprintf("Revision %s is validated and waits for its turn.", rec.Candidate.Revision)
+		return stagedMessage(rec.Candidate.Revision, rsc.turnWhy)
 	case rotation.ReasonPromotionStarted:
 		return fmt.Sprintf("Promoting revision %s.", rec.Candidate.Revision)
 	case rotation.ReasonPromoted:
@@ -380,6 +407,15 @@ func (r *rolloutPhase) describe(s *scope, rsc *rotationScope, o rotation.Observa
 	return string(step.Reason)
 }
 
+// stagedMessage says that a validated candidate waits, and for what: its fleet's turn
+// (turnWhy) or, with no fleet, its first look at the restart targets.
+func stagedMessage(revision, turnWhy string) string {
+	if turnWhy == "" {
+		return fmt.Sprintf("Revision %s is validated and waits for its turn.", revision)
+	}
+	return fmt.Sprintf("Revision %s: %s", revision, turnWhy)
+}
+
 // noteWaiting explains in status why the rotation waits, and when to look again.
 func (r *rolloutPhase) noteWaiting(s *scope, rsc *rotationScope, step rotation.Step) {
 	rs := s.conn.Status.Rotation
@@ -391,7 +427,7 @@ func (r *rolloutPhase) noteWaiting(s *scope, rsc *rotationScope, step rotation.S
 			"choose another spec.consumers.secretName, or delete or rename that Secret.", name)
 		s.requeueIn(nameTakenRecheck)
 	case rotation.ReasonWaitingForTurn:
-		rs.Message = rsc.turnWhy
+		rs.Message = stagedMessage(rs.CandidateRevision, rsc.turnWhy)
 	case rotation.ReasonTargetMissing:
 		rs.Reason = string(step.Reason)
 		rs.Message = fmt.Sprintf("Restart target %s does not exist: create it or remove it from spec.consumers.restartTargets; the candidate waits.", strings.Join(rsc.targets.missing, ", "))
@@ -428,21 +464,28 @@ func (r *rolloutPhase) applyAction(ctx context.Context, s *scope, rsc *rotationS
 		if err != nil || cred == nil || s.revision != rs.CandidateRevision {
 			return err // the source moved on: the next observation sees it
 		}
-		return r.writeBundle(ctx, conn, candidateName(conn), *cred, s.revision)
+		return r.putSeen(ctx, conn, rsc, candidateName(conn), endpointBundle(conn, *cred), rotation.Bundle{Revision: s.revision, Endpoint: endpointDigest(conn)})
 	case rotation.CheckCandidate:
 		return r.checkCandidate(ctx, s, rsc)
 	case rotation.SavePrevious:
-		return r.copyPlannedBundle(ctx, conn, conn.Spec.Consumers.SecretName, previousName(conn),
+		return r.copySeen(ctx, s, rsc, conn.Spec.Consumers.SecretName, previousName(conn),
 			rotation.Bundle{Revision: rs.PreviousRevision, Endpoint: rs.PreviousEndpoint})
 	case rotation.PromoteCandidate:
-		return r.copyPlannedBundle(ctx, conn, candidateName(conn), conn.Spec.Consumers.SecretName,
+		return r.copySeen(ctx, s, rsc, candidateName(conn), conn.Spec.Consumers.SecretName,
 			rotation.Bundle{Revision: rs.CandidateRevision, Endpoint: rs.CandidateEndpoint})
 	case rotation.RestorePrevious:
-		return r.copyBundle(ctx, conn, previousName(conn), conn.Spec.Consumers.SecretName)
+		src, err := r.readSeen(ctx, conn, rsc, previousName(conn))
+		if err != nil || src == nil {
+			return err // a missing source is a no-op: the next observation sees it gone
+		}
+		return r.putSeen(ctx, conn, rsc, conn.Spec.Consumers.SecretName, src.Data, bundleOf(src))
 	case rotation.RestartTargets:
 		if err := r.restartTargets(ctx, conn, rs.RestartedAt); err != nil {
 			return err
 		}
+		// Every existing target carries the stamp now, whether or not the cache shows it
+		// yet: not stamped again in this reconcile.
+		rsc.restamped = rs.RestartedAt
 		// The restart of a promotion is recorded when Gating is entered; these two change
 		// the targets' templates while the phase stays, so they are recorded here.
 		switch rotation.Phase(rs.Phase) {
@@ -453,9 +496,9 @@ func (r *rolloutPhase) applyAction(ctx context.Context, s *scope, rsc *rotationS
 		}
 		return nil
 	case rotation.DeleteCandidate:
-		return r.deleteOwn(ctx, conn, candidateName(conn))
+		return r.deleteSeen(ctx, conn, rsc, candidateName(conn))
 	case rotation.DeletePrevious:
-		return r.deleteOwn(ctx, conn, previousName(conn))
+		return r.deleteSeen(ctx, conn, rsc, previousName(conn))
 	}
 	return nil
 }
@@ -463,14 +506,45 @@ func (r *rolloutPhase) applyAction(ctx context.Context, s *scope, rsc *rotationS
 // candidateUnusable reports whether the candidate copy holds a bundle the connection's auth
 // method cannot read: spec.auth switched between a PAT and a connected app since it was
 // staged. Such a candidate is never checked nor promoted.
-func (r *rolloutPhase) candidateUnusable(ctx context.Context, conn *v1.TableauConnection) (bool, error) {
-	cand, err := r.readOwn(ctx, conn, candidateName(conn))
+func (r *rolloutPhase) candidateUnusable(ctx context.Context, s *scope, rsc *rotationScope) (bool, error) {
+	if sourceIs(s, recordsOf(s.conn.Status.Rotation).Candidate) {
+		return false, nil // the source's credential, read with the auth method the spec uses
+	}
+	cand, err := r.readSeen(ctx, s.conn, rsc, candidateName(s.conn))
 	if err != nil || cand == nil {
 		return false, err
 	}
-	_, err = credentialFromData(conn, cand.Name, cand.Data, true)
+	_, err = credentialFromData(s.conn, cand.Name, cand.Data, true)
 	var ce *classify.CredentialError
 	return errors.As(err, &ce), nil
+}
+
+// copySeen copies one of the operator's bundles into another Secret only while it is the
+// bundle the persisted step planned: one edited or restored from a backup since the plan is
+// not copied, and the next observation plans again.
+func (r *rolloutPhase) copySeen(ctx context.Context, s *scope, rsc *rotationScope, from, to string, want rotation.Bundle) error {
+	data, err := r.plannedData(ctx, s, rsc, from, want)
+	if err != nil || data == nil {
+		return err
+	}
+	return r.putSeen(ctx, s.conn, rsc, to, data, want)
+}
+
+// candidateCredential is the staged candidate's credential: the source's when this
+// reconcile read it and it is the candidate's revision, else read from the candidate copy.
+func (r *rolloutPhase) candidateCredential(ctx context.Context, s *scope, rsc *rotationScope) (*signInCredential, error) {
+	if sourceIs(s, recordsOf(s.conn.Status.Rotation).Candidate) {
+		return s.cred, nil
+	}
+	cand, err := r.readSeen(ctx, s.conn, rsc, candidateName(s.conn))
+	if err != nil || cand == nil {
+		return nil, err
+	}
+	cred, err := credentialFromData(s.conn, cand.Name, cand.Data, true)
+	if err != nil {
+		return nil, err
+	}
+	return &cred, nil
 }
 
 // checkCandidate signs in with the staged candidate right before promotion. Nobody uses it
@@ -478,12 +552,8 @@ func (r *rolloutPhase) candidateUnusable(ctx context.Context, conn *v1.TableauCo
 // candidate and retries after the backoff; only a terminal one rejects it.
 func (r *rolloutPhase) checkCandidate(ctx context.Context, s *scope, rsc *rotationScope) error {
 	conn, rs := s.conn, s.conn.Status.Rotation
-	cand, err := r.readOwn(ctx, conn, candidateName(conn))
-	if err != nil || cand == nil {
-		return err
-	}
-	cred, err := credentialFromData(conn, cand.Name, cand.Data, true)
-	if err != nil {
+	cred, err := r.candidateCredential(ctx, s, rsc)
+	if err != nil || cred == nil {
 		return err
 	}
 	if s.client == nil {
@@ -492,7 +562,7 @@ func (r *rolloutPhase) checkCandidate(ctx context.Context, s *scope, rsc *rotati
 		}
 	}
 	started := time.Now()
-	sess, err := signInOut(ctx, s.client, callgate.Check, conn.Spec.Site, cred)
+	sess, err := signInOut(ctx, s.client, callgate.Check, conn.Spec.Site, *cred)
 	auditCandidateCheck(ctx, conn, cred.revision(), sess, err)
 	recordCandidateCheck(s, cred.revision(), sess, err, time.Since(started))
 	if err == nil {

@@ -178,7 +178,9 @@ type rolloutPhase struct {
 	Backoff backoff.Policy // the sign-in right before promotion
 	// CrashHook stops the reconcile right after a step is persisted (see
 	// TableauConnectionReconciler).
-	CrashHook      func(phase string) error
+	CrashHook func(phase string) error
+	// mem: the rotation phase this process persisted last (ownWrite).
+	mem            *memory
 	statusWriter   // each step, under optimistic lock, before its action
 	recorder       // each step's event
 	bundleSecrets  // the consumer, candidate and previous Secrets
@@ -286,7 +288,7 @@ func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
 		serverInfo:    &serverInfoPhase{tableauClients: clients, verdicts: record, ServerInfo: r.ServerInfo},
 		signIn:        &signInPhase{statusWriter: status, bundleSecrets: bundles, sourceSecrets: sources, verdicts: record},
 		patExpiry:     &patExpiryPhase{adminSessions: admins, recorder: events},
-		rollout: &rolloutPhase{Client: r.Client, wallClock: clk, Backoff: r.Backoff, CrashHook: r.CrashHook,
+		rollout: &rolloutPhase{Client: r.Client, wallClock: clk, Backoff: r.Backoff, CrashHook: r.CrashHook, mem: &r.mem,
 			statusWriter: status, recorder: events, bundleSecrets: bundles, sourceSecrets: sources,
 			workloads: workloads{Client: r.Client}, tableauClients: clients, refusedWrites: refused},
 		automatic: &automaticPhase{Client: r.Client, wallClock: clk, Backoff: r.Backoff, CrashHook: r.CrashHook, mem: &r.mem,

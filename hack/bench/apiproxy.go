@@ -17,7 +17,10 @@ limitations under the License.
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -26,6 +29,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/client-go/rest"
 )
@@ -38,6 +42,10 @@ type apiProxy struct {
 	url string
 	mu  sync.Mutex
 	n   map[string]int
+	// log, when BENCH_API_LOG names a file, gets one line per request: time, method, path,
+	// the response's status code, and an Event's reason and object. It tells which step of
+	// which tenant made a request; the counts do not need it.
+	log io.Writer
 }
 
 func startAPIProxy(cfg *rest.Config) (*apiProxy, error) {
@@ -54,6 +62,13 @@ func startAPIProxy(cfg *rest.Config) (*apiProxy, error) {
 		return nil, err
 	}
 	p := &apiProxy{url: "http://" + ln.Addr().String(), n: map[string]int{}}
+	if path := os.Getenv("BENCH_API_LOG"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		p.log = f
+	}
 	rp := &httputil.ReverseProxy{
 		Rewrite:       func(pr *httputil.ProxyRequest) { pr.SetURL(target) },
 		Transport:     rt,
@@ -61,13 +76,79 @@ func startAPIProxy(cfg *rest.Config) (*apiProxy, error) {
 	}
 	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.count(r)
-		rp.ServeHTTP(w, r)
+		if p.log == nil {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		what := eventOf(r)
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		start := time.Now()
+		rp.ServeHTTP(sw, r)
+		p.mu.Lock()
+		fmt.Fprintf(p.log, "%s %s %s %d %s%s\n", start.Format("15:04:05.000"), r.Method, r.URL.Path, sw.code, requestKind(r), what)
+		p.mu.Unlock()
 	})}
 	go func() { _ = p.srv.Serve(ln) }()
 	return p, nil
 }
 
 func (p *apiProxy) close() { _ = p.srv.Close() }
+
+// statusWriter keeps the status code of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets a watch stream through the log's writer.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the writer underneath.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// eventOf names an Event's reason and object for the request log (the body is put back).
+func eventOf(r *http.Request) string {
+	if r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/events") || r.Body == nil {
+		return ""
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return ""
+	}
+	var ev struct {
+		Reason    string `json:"reason"`
+		Regarding struct {
+			Name string `json:"name"`
+		} `json:"regarding"`
+	}
+	if json.Unmarshal(b, &ev) == nil {
+		return " " + ev.Reason + " " + ev.Regarding.Name
+	}
+	// Protobuf: the reason and the object's name are among the body's printable runs.
+	var runs []string
+	run := []byte{}
+	for _, c := range append(b, 0) {
+		if c >= 0x20 && c < 0x7f {
+			run = append(run, c)
+			continue
+		}
+		if len(run) >= 4 {
+			runs = append(runs, string(run))
+		}
+		run = run[:0]
+	}
+	return " " + strings.Join(runs, "|")
+}
 
 // kubeconfig writes a kubeconfig that reaches the API server through the proxy.
 func (p *apiProxy) kubeconfig(path string) error {

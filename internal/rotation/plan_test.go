@@ -52,6 +52,9 @@ func TestPlan(t *testing.T) {
 		{"the candidate is checked before promotion", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Source, o.Candidate = Promoting, v2, v2, ours(v2)
 		}), Promoting, CheckCandidate, ReasonPromotionStarted},
+		{"a candidate that signed in within recheckAfter is promoted without a second sign-in", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.CheckBeforePromotion = Promoting, v2, v2, ours(v2), false
+		}), Promoting, SavePrevious, ReasonPromotionStarted},
 		{"a throttled check keeps the candidate", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Check = Promoting, v2, v2, ours(v2), Transient
 		}), Promoting, None, ReasonCheckRetry},
