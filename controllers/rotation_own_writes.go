@@ -19,7 +19,6 @@ package controllers
 import (
 	"time"
 
-
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 )
 
