@@ -62,6 +62,9 @@ type connMemory struct {
 	admin *adminMemo
 	// ownWrite is the rotation phase this process persisted last, for a moment (see ownWrite).
 	ownWrite *ownWrite
+	// adoptionDeclined is the person's and the consumer Secret's versions at which a kept
+	// supersession was not adopted (see adoptSupersession).
+	adoptionDeclined string
 }
 
 // caMemo remembers a CA bundle's PEM (public certificates) by resourceVersion.

@@ -42,9 +42,8 @@ import (
 // its own adopts it in the credentials phase, before any sign-in (see rotation.Adopts).
 
 // adoptSupersession gives a connection whose status records no supersession the one kept on
-// the retained consumer Secret, when that Secret was written for an earlier connection of the
-// same name (its connection-uid is not this one's) and carries the operator's mark. The
-// person's Secret is read only then.
+// the retained consumer Secret, when that Secret carries the operator's mark for a connection
+// of this name. The person's Secret is read only then, and once per pair of versions.
 func (r *credentialsPhase) adoptSupersession(ctx context.Context, s *scope, person *metav1.PartialObjectMetadata) error {
 	conn := s.conn
 	if conn.Spec.Consumers == nil || conn.Spec.Auth.ConnectedApp == nil || person == nil || person.Labels[v1.LabelCredential] != v1.CredentialConsent {
@@ -58,7 +57,17 @@ func (r *credentialsPhase) adoptSupersession(ctx context.Context, s *scope, pers
 		return err
 	}
 	recorded := consumer.Annotations[v1.AnnotationSupersedes]
-	if recorded == "" || consumer.Annotations[v1.AnnotationConnectionUID] == string(conn.UID) {
+	if recorded == "" {
+		return nil
+	}
+	// Not gated on the Secret's connection-uid: a reconcile that adopted and then failed to
+	// write status may have re-marked the consumer Secret with this object's UID (the
+	// rollout converges its ownership), and the record must still be adopted next time.
+	// rotation.Adopts requires the person's Secret to name the recorded secret id, so a
+	// record this connection's own status dropped (the person named another secret) is not
+	// taken back; the memory keeps that answer for the two versions it was read at.
+	versions := person.ResourceVersion + "/" + consumer.ResourceVersion
+	if r.mem.adoptionDeclined(conn, versions) {
 		return nil
 	}
 	clientID, secretID, err := r.personAppIDs(ctx, conn)
@@ -66,6 +75,7 @@ func (r *credentialsPhase) adoptSupersession(ctx context.Context, s *scope, pers
 		return err
 	}
 	if !rotation.Adopts(ours(consumer, conn), recorded, clientID, secretID) {
+		r.mem.declineAdoption(conn, versions)
 		return nil
 	}
 	if conn.Status.Rotation == nil {
@@ -153,4 +163,18 @@ func (r *credentialsPhase) keepSupersession(ctx context.Context, s *scope) error
 func splitSupersedes(v string) (version, secretID string) {
 	version, secretID, _ = strings.Cut(v, "#")
 	return version, secretID
+}
+
+// adoptionDeclined reports whether adoption was declined at these versions of the person's
+// and the consumer Secret (see adoptSupersession).
+func (m *memory) adoptionDeclined(conn *v1.TableauConnection, versions string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.entry(conn).adoptionDeclined == versions
+}
+
+func (m *memory) declineAdoption(conn *v1.TableauConnection, versions string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.entry(conn).adoptionDeclined = versions
 }
