@@ -210,14 +210,14 @@ func (r *claimPhase) claim(ctx context.Context, s *scope) outcome {
 	return proceeded()
 }
 
-// claimedBeforeAdmin writes a first claim that is still pending before automatic rotation
-// may sign in with the site administrator's PAT: such a sign-in ends every other session of
-// that PAT, so it must never happen in two installs at once. A new connection's rollout has
-// written status (locked, with the claim) before it gets here; this write is made only when
-// nothing did, and only with rotation.automatic.
-func (r *automaticPhase) claimedBeforeAdmin(ctx context.Context, s *scope) error {
-	if s.claim.next != nil && s.claim.always && automatic(s.conn) != nil {
-		return r.persistLocked(ctx, s)
+// claimedBeforeAdmin writes a first claim that is still pending before an administrator
+// sign-in (automatic rotation's, the PAT expiry check's): such a sign-in ends every other
+// session of that PAT, so it must never happen in two installs at once. A new connection's
+// rollout has written status (locked, with the claim) before it gets here; this write is made
+// only when nothing did.
+func claimedBeforeAdmin(ctx context.Context, w *statusWriter, s *scope) error {
+	if s.claim.next != nil && s.claim.always {
+		return w.persistLocked(ctx, s)
 	}
 	return nil
 }

@@ -58,6 +58,12 @@ func (r *patExpiryPhase) readPATExpiry(ctx context.Context, s *scope) {
 	if s.client == nil || !expiryCheckDue(conn, s.now) {
 		return
 	}
+	if err := claimedBeforeAdmin(ctx, &r.statusWriter, s); err != nil {
+		// Another install may hold the connection now: no administrator sign-in; the
+		// reconcile's own status write meets the same conflict and is retried.
+		ctrl.LoggerFrom(ctx).Info("not reading the PAT's expiry before the claim is written", "error", err.Error())
+		return
+	}
 	c := conn.Status.Credentials
 	checked := metav1.NewTime(s.now)
 	prevChecked := c.ExpiryCheckedAt

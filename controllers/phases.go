@@ -169,6 +169,7 @@ type signInPhase struct {
 type patExpiryPhase struct {
 	adminSessions
 	recorder
+	statusWriter // a first claim, written before the administrator signs in
 }
 
 // rolloutPhase drives the consumer bundle's rotation with the pure planner (reconcileRotation).
@@ -242,8 +243,10 @@ func (r *rolloutPhase) run(ctx context.Context, s *scope) outcome {
 
 // automatic is a stage of its own: it stops nothing, and fails on an error.
 func (r *automaticPhase) run(ctx context.Context, s *scope) outcome {
-	if err := r.claimedBeforeAdmin(ctx, s); err != nil {
-		return failed(err)
+	if automatic(s.conn) != nil {
+		if err := claimedBeforeAdmin(ctx, &r.statusWriter, s); err != nil {
+			return failed(err)
+		}
 	}
 	return fromErr(r.reconcileAutomatic(ctx, s))
 }
@@ -287,7 +290,7 @@ func newConnectionPhases(r *TableauConnectionReconciler) *connectionPhases {
 		refuse:        &refusePhase{APIReader: r.APIReader, verdicts: record},
 		serverInfo:    &serverInfoPhase{tableauClients: clients, verdicts: record, ServerInfo: r.ServerInfo},
 		signIn:        &signInPhase{statusWriter: status, bundleSecrets: bundles, sourceSecrets: sources, verdicts: record},
-		patExpiry:     &patExpiryPhase{adminSessions: admins, recorder: events},
+		patExpiry:     &patExpiryPhase{adminSessions: admins, recorder: events, statusWriter: status},
 		rollout: &rolloutPhase{Client: r.Client, wallClock: clk, Backoff: r.Backoff, CrashHook: r.CrashHook, mem: &r.mem,
 			statusWriter: status, recorder: events, bundleSecrets: bundles, sourceSecrets: sources,
 			workloads: workloads{Client: r.Client}, tableauClients: clients, refusedWrites: refused},
