@@ -122,6 +122,10 @@ func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error
 	conn := s.conn
 	a := automatic(conn)
 	rs := conn.Status.Rotation
+	// Ended on every path: a rotation whose spec.rotation.automatic (or rotation status) went
+	// away mid-rotation signs out the session an earlier step kept.
+	isc := &automaticScope{}
+	defer r.endAdminSession(ctx, s, isc)
 	if a == nil || rs == nil {
 		if rs != nil {
 			rs.Automatic = nil
@@ -132,8 +136,6 @@ func (r *automaticPhase) reconcileAutomatic(ctx context.Context, s *scope) error
 	if rs.Automatic == nil {
 		rs.Automatic = &v1.AutomaticRotationStatus{Phase: string(rotation.AutomaticIdle)}
 	}
-	isc := &automaticScope{}
-	defer r.endAdminSession(ctx, s, isc)
 	err := r.automaticSteps(ctx, s, isc, a)
 	if len(isc.pending) > 0 {
 		// The transitions no action followed, with whatever this reconcile recorded after
@@ -224,9 +226,14 @@ func (r *automaticPhase) automaticSteps(ctx context.Context, s *scope, isc *auto
 				return err
 			}
 			if step.Action == rotation.CreateSecret && createdNothing(err) {
-				// Recorded with the failure (the reconcile's status patch): a secret that
-				// appears on the app from now on is someone's, not this call's orphan.
+				// A secret that appears on the app from now on is someone's, not this
+				// call's orphan. Written at once, locked: left to the reconcile's last
+				// patch, a failed write would keep CreateSent and a secret a person adds
+				// later would be deleted as the operator's.
 				st.CreateSent = false
+				if perr := r.persistLocked(ctx, s); perr != nil {
+					return perr
+				}
 			}
 			if r.noteRefusedWrite(ctx, s, err) {
 				// The -issued Secret's write refused: on WritesAccepted, retried with backoff.
@@ -481,8 +488,12 @@ func (r *automaticPhase) adminSession(ctx context.Context, s *scope, isc *automa
 			return m.sess, nil
 		}
 		// The admin Secret, the server or the site changed: the session is not used again.
+		// On the same server it is signed out (its token goes nowhere else); otherwise
 		// Tableau ends it at the PAT's next sign-in, or when it expires.
 		r.mem.setAdminSession(conn, nil)
+		if m.endpoint == adminEndpoint(conn) {
+			r.signOutKept(ctx, s, m)
+		}
 	}
 	sess, release, memo, err := r.adminSignInKept(ctx, s, ref, "spec.rotation.automatic.adminSecretRef")
 	if err != nil {
@@ -588,21 +599,10 @@ func (r *automaticPhase) endAdminSession(ctx context.Context, s *scope, isc *aut
 		}
 		// Kept by an earlier step; this reconcile ended the rotation without an admin call.
 		r.mem.setAdminSession(s.conn, nil)
-		if m.endpoint != adminEndpoint(s.conn) {
-			return // its server is no longer this connection's: Tableau expires it
-		}
-		if s.client == nil {
-			var err error
-			if s.client, _, err = r.clientFor(s.conn, s.caPEM); err != nil {
-				return
-			}
-		}
-		release, err := r.adminLocks.acquire(ctx, m.lockKey)
-		if err != nil {
-			return
-		}
-		s.client.AdoptAdmin(m.sess, m.adminKey)
-		isc.admin, isc.release = m.sess, release
+		if m.endpoint == adminEndpoint(s.conn) {
+			r.signOutKept(ctx, s, m)
+		} // else its server is no longer this connection's: Tableau expires it
+		return
 	}
 	defer isc.release()
 	if keep {
@@ -843,4 +843,24 @@ func automaticSucceeded(st *v1.AutomaticRotationStatus) {
 // its inputs (nil when the cache does not hold it).
 func (r *automaticPhase) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
 	return (&credentialsPhase{Client: r.Client}).cachedMeta(ctx, kind, namespace, name)
+}
+
+// signOutKept signs out a session an earlier step kept, under the PAT's turn, with the
+// connection's client (whose server is the session's: the caller checked the endpoint).
+func (r *automaticPhase) signOutKept(ctx context.Context, s *scope, m adminMemo) {
+	if s.client == nil {
+		var err error
+		if s.client, _, err = r.clientFor(s.conn, s.caPEM); err != nil {
+			return
+		}
+	}
+	release, err := r.adminLocks.acquire(ctx, m.lockKey)
+	if err != nil {
+		return
+	}
+	defer release()
+	s.client.AdoptAdmin(m.sess, m.adminKey)
+	if err := s.client.SignOut(ctx, m.sess); err != nil {
+		ctrl.LoggerFrom(ctx).Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
+	}
 }

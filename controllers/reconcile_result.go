@@ -86,7 +86,12 @@ func (r *statusWriter) persistWith(ctx context.Context, s *scope, locked bool) e
 		set := conditionSetter(&s.conn.Status.Conditions, s.conn.Generation)
 		setClaimed(s.conn, s.now, set)
 		setReadyContested(s.conn, s.now, set)
-		return r.patchStatus(ctx, s.before, s.conn, locked)
+		if equality.Semantic.DeepEqual(s.before.Status, s.conn.Status) {
+			return nil
+		}
+		// Locked: a merge patch replaces the whole conditions list, and from a stale copy it
+		// would overwrite the holder's newer conditions.
+		return r.patchStatus(ctx, s.before, s.conn, true)
 	}
 	// A first claim rides on this write, and a renewal on any write that happens anyway:
 	// either makes it locked (see claim).
