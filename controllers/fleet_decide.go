@@ -27,6 +27,13 @@ import (
 // decideFleet sets the fleet's status from its members: counts, the failed and acknowledged
 // members, whether the wave is halted, who may promote now (fleet.Admit), and the conditions.
 func decideFleet(tf *v1.TableauFleet, v fleetView, now time.Time) time.Duration {
+	requeue, _ := decideWave(tf, v, now)
+	return requeue
+}
+
+// decideWave is decideFleet that also returns the wave's decision, which tells the write
+// whether the grants it ends are only those of members that started (fleetWriteNeeded).
+func decideWave(tf *v1.TableauFleet, v fleetView, now time.Time) (time.Duration, fleet.Decision) {
 	st := &tf.Status
 	st.ObservedGeneration = tf.Generation
 
@@ -77,5 +84,5 @@ func decideFleet(tf *v1.TableauFleet, v fleetView, now time.Time) time.Duration 
 	}
 
 	setFleetConditions(tf, fleetFacts{view: v, decision: d, acknowledged: ack})
-	return requeue
+	return requeue, d
 }

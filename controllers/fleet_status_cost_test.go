@@ -80,3 +80,39 @@ func TestFleetPauseFollowsTheMembersNotTheStoredCompletion(t *testing.T) {
 		t.Errorf("after the pause current = %v, want [b]", tf.Status.Current)
 	}
 }
+
+// A grant that ends because its member started to rotate is no write of its own while the
+// wave runs; it rides with the next grant, which persists both.
+func TestFleetStartedMembersGrantRidesWithTheNextGrant(t *testing.T) {
+	staged := func(name string, phase string) v1.TableauConnection {
+		c := v1.TableauConnection{ObjectMeta: metav1.ObjectMeta{Name: name}}
+		c.Status.Credentials = &v1.CredentialStatus{Revision: "r2"}
+		c.Status.Rotation = &v1.RotationStatus{Phase: phase, ActiveRevision: "r1"}
+		if phase == v1.RotationIdle {
+			c.Status.Rotation.ActiveRevision = "r2" // completed
+		}
+		return c
+	}
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	tf := &v1.TableauFleet{Spec: v1.TableauFleetSpec{Rollout: v1.FleetRollout{MaxConcurrent: 1}}}
+	decideFleet(tf, viewOf([]v1.TableauConnection{staged("a", v1.RotationStaged), staged("b", v1.RotationStaged)}, nil, now), now)
+	persisted := tf.DeepCopy()
+	if len(persisted.Status.Current) != 1 || persisted.Status.Current[0] != "a" {
+		t.Fatalf("current %v, want [a]", persisted.Status.Current)
+	}
+	// a starts: its grant ends, nothing else changes.
+	started := persisted.DeepCopy()
+	_, d := decideWave(started, viewOf([]v1.TableauConnection{staged("a", v1.RotationPromoting), staged("b", v1.RotationStaged)}, nil, now), now)
+	if len(started.Status.Current) != 0 {
+		t.Fatalf("a rotating still granted: %v", started.Status.Current)
+	}
+	if fleetWriteNeeded(&persisted.Status, &started.Status, d) {
+		t.Error("the end of a started member's grant alone is written")
+	}
+	// a completes: its grant (still persisted) must go, and b gets the slot: written.
+	done := persisted.DeepCopy()
+	_, d = decideWave(done, viewOf([]v1.TableauConnection{staged("a", v1.RotationIdle), staged("b", v1.RotationStaged)}, nil, now), now)
+	if !fleetWriteNeeded(&persisted.Status, &done.Status, d) {
+		t.Error("b's grant is not written")
+	}
+}

@@ -122,6 +122,19 @@ func (w world) moves(p params, admit func(Observation) Decision) []move {
 		n.m[i].seen = true
 	}
 	add("fleet reconciles", n)
+	// The fleet reconciles and writes nothing when the grants it ends are only those of
+	// members that started to rotate since (OnlyStartedLeft): they stay persisted.
+	var persisted []string
+	for i := range names {
+		if w.granted&(1<<i) != 0 {
+			persisted = append(persisted, names[i])
+		}
+	}
+	if n.granted != w.granted && OnlyStartedLeft(persisted, admit(w.observation(p))) {
+		n := n
+		n.granted = w.granted
+		add("fleet reconciles, the started members' grants ride", n)
+	}
 	if w.paused {
 		n := w
 		n.paused = false
