@@ -167,7 +167,6 @@ const (
 	ReasonNoVendorIncident = "NoCorrelatedFailures"
 	ReasonFleetRolling     = "Rolling"
 	ReasonFleetSettled     = "Settled"
-	ReasonPromotionAllowed = "PromotionAllowed"
 )
 
 // Stages of validation, as recorded in status.lastFailure.stage.
