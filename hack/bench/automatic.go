@@ -18,7 +18,6 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -27,8 +26,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -284,34 +281,11 @@ func runAutomatic(operatorBin string, n int, rollout time.Duration) error {
 		return err
 	}
 
-	proxy, err := startAPIProxy(env.Config)
+	proxy, opr, cleanup, err := proxiedOperator(env.Config, operatorBin)
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
-	dir, err := os.MkdirTemp("", "tableau-operator-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := proxy.kubeconfig(kubeconfig); err != nil {
-		return err
-	}
-	logFile, err := os.Create(cmp.Or(os.Getenv("BENCH_OPERATOR_LOG"), filepath.Join(dir, "operator.log")))
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-	limit, err := chartMemoryLimit(chartValues)
-	if err != nil {
-		return err
-	}
-	cgroupRoot, err := containerCgroup(dir, limit)
-	if err != nil {
-		return err
-	}
-	opr := &operator{bin: operatorBin, kubeconfig: kubeconfig, log: logFile, cgroupRoot: cgroupRoot, limit: float64(limit)}
+	defer cleanup()
 	start := time.Now()
 	if err := opr.start(); err != nil {
 		return err

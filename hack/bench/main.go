@@ -222,43 +222,19 @@ func run(operatorBin string, n, unrelated int, steady time.Duration) error {
 		return err
 	}
 
-	proxy, err := startAPIProxy(env.Config)
+	proxy, opr, cleanup, err := proxiedOperator(env.Config, operatorBin)
 	if err != nil {
 		return err
 	}
-	defer proxy.close()
-	dir, err := os.MkdirTemp("", "tableau-operator-bench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := proxy.kubeconfig(kubeconfig); err != nil {
-		return err
-	}
-	// BENCH_OPERATOR_LOG keeps the operator's log where it says (the temporary directory goes).
-	logFile, err := os.Create(cmp.Or(os.Getenv("BENCH_OPERATOR_LOG"), filepath.Join(dir, "operator.log")))
-	if err != nil {
-		return err
-	}
-	defer logFile.Close()
-	limit, err := chartMemoryLimit(chartValues)
-	if err != nil {
-		return err
-	}
-	cgroupRoot, err := containerCgroup(dir, limit)
-	if err != nil {
-		return err
-	}
-	opr := &operator{bin: operatorBin, kubeconfig: kubeconfig, log: logFile, cgroupRoot: cgroupRoot, limit: float64(limit),
-		profileDir: os.Getenv("BENCH_PROFILE")}
+	defer cleanup()
+	opr.profileDir = os.Getenv("BENCH_PROFILE")
 	if opr.profileDir != "" {
 		if err := os.MkdirAll(opr.profileDir, 0o755); err != nil {
 			return err
 		}
 	}
 	fmt.Printf("the operator runs under the chart's memory limit of %s (cgroup memory.max); budget: peak RSS %s, steady heap in use %s\n",
-		mib(float64(limit)), mib(min(peakBudget(n), float64(limit))), mib(heapBudget(n)))
+		mib(opr.limit), mib(min(peakBudget(n), opr.limit)), mib(heapBudget(n)))
 
 	start := time.Now()
 	if err := opr.start(); err != nil {
