@@ -842,7 +842,7 @@ func automaticSucceeded(st *v1.AutomaticRotationStatus) {
 // cachedMeta is the admin Secret's metadata from the cache, as the credentials phase reads
 // its inputs (nil when the cache does not hold it).
 func (r *automaticPhase) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
-	return (&credentialsPhase{Client: r.Client}).cachedMeta(ctx, kind, namespace, name)
+	return cachedMeta(ctx, r.Client, kind, namespace, name)
 }
 
 // signOutKept signs out a session an earlier step kept, under the PAT's turn, with the

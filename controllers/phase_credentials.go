@@ -26,6 +26,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/classify"
@@ -179,8 +180,14 @@ func (r *credentialsPhase) stillSuperseded(ctx context.Context, conn *v1.Tableau
 // cachedMeta returns the cached metadata of a Secret or ConfigMap, or nil when the cache does
 // not hold it: it does not exist, or it lacks the credential label.
 func (r *credentialsPhase) cachedMeta(ctx context.Context, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
+	return cachedMeta(ctx, r.Client, kind, namespace, name)
+}
+
+// cachedMeta reads a Secret's or ConfigMap's metadata through the cache c (see
+// credentialsPhase.cachedMeta).
+func cachedMeta(ctx context.Context, c client.Reader, kind, namespace, name string) (*metav1.PartialObjectMetadata, error) {
 	meta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: kind}}
-	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, meta)
+	err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, meta)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
