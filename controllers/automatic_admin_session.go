@@ -55,16 +55,10 @@ func (r *automaticPhase) adminSession(ctx context.Context, s *scope, isc *automa
 		}
 		if meta != nil && meta.Labels[v1.LabelCredential] == v1.CredentialConsent && secretVersionOf(meta.ResourceVersion, meta.UID) == m.secretVersion &&
 			m.endpoint == adminEndpoint(conn) {
-			if s.client == nil {
-				if s.client, _, err = r.clientFor(conn, s.caPEM); err != nil {
-					return nil, err
-				}
-			}
-			release, err := r.adminLocks.acquire(ctx, m.lockKey)
+			release, err := r.adoptKept(ctx, s, m)
 			if err != nil {
 				return nil, err
 			}
-			s.client.AdoptAdmin(m.sess, m.adminKey)
 			isc.admin, isc.release, isc.kept, isc.memo = m.sess, release, true, m
 			return m.sess, nil
 		}
@@ -206,19 +200,30 @@ func (r *automaticPhase) cachedMeta(ctx context.Context, kind, namespace, name s
 // signOutKept signs out a session an earlier step kept, under the PAT's turn, with the
 // connection's client (whose server is the session's: the caller checked the endpoint).
 func (r *automaticPhase) signOutKept(ctx context.Context, s *scope, m adminMemo) {
-	if s.client == nil {
-		var err error
-		if s.client, _, err = r.clientFor(s.conn, s.caPEM); err != nil {
-			return
-		}
-	}
-	release, err := r.adminLocks.acquire(ctx, m.lockKey)
+	release, err := r.adoptKept(ctx, s, m)
 	if err != nil {
 		return
 	}
 	defer release()
-	s.client.AdoptAdmin(m.sess, m.adminKey)
 	if err := s.client.SignOut(ctx, m.sess); err != nil {
 		ctrl.LoggerFrom(ctx).Info("admin sign-out failed; Tableau expires the session on its own", "error", err.Error())
 	}
+}
+
+// adoptKept makes a kept session this reconcile's, under the PAT's turn: the connection's
+// client (built if this reconcile has none yet) carries its token. The caller checked that
+// the session's server is the connection's, and releases the turn.
+func (r *automaticPhase) adoptKept(ctx context.Context, s *scope, m adminMemo) (func(), error) {
+	if s.client == nil {
+		var err error
+		if s.client, _, err = r.clientFor(s.conn, s.caPEM); err != nil {
+			return nil, err
+		}
+	}
+	release, err := r.adminLocks.acquire(ctx, m.lockKey)
+	if err != nil {
+		return nil, err
+	}
+	s.client.AdoptAdmin(m.sess, m.adminKey)
+	return release, nil
 }

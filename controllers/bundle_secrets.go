@@ -143,21 +143,32 @@ func (r *bundleSecrets) putSecret(ctx context.Context, conn *v1.TableauConnectio
 	if err != nil {
 		return err
 	}
-	sec := existing
-	if sec == nil {
-		sec = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: conn.Namespace}}
-	}
-	mark(sec, conn)
-	sec.Annotations[v1.AnnotationRevision], sec.Annotations[v1.AnnotationEndpoint] = b.Revision, b.Endpoint
-	sec.Type = corev1.SecretTypeOpaque
-	sec.Data = data
-	if err := r.setOwnership(conn, sec); err != nil {
+	sec, err := r.asOwned(conn, existing, name, data, b)
+	if err != nil {
 		return err
 	}
 	if existing == nil {
 		return wroteOrFailed(r.Create(ctx, sec), "create", "Secret", name)
 	}
 	return wroteOrFailed(r.Update(ctx, sec), "update", "Secret", name)
+}
+
+// asOwned is the Secret name as the operator writes it for conn: existing (nil for a new one;
+// the caller checked it is the operator's) with the mark, the bundle's revision and endpoint,
+// data, and the owner references the deletion policy wants. existing is not modified.
+func (r *bundleSecrets) asOwned(conn *v1.TableauConnection, existing *corev1.Secret, name string, data map[string][]byte, b rotation.Bundle) (*corev1.Secret, error) {
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: conn.Namespace}}
+	if existing != nil {
+		sec = existing.DeepCopy()
+	}
+	mark(sec, conn)
+	sec.Annotations[v1.AnnotationRevision], sec.Annotations[v1.AnnotationEndpoint] = b.Revision, b.Endpoint
+	sec.Type = corev1.SecretTypeOpaque
+	sec.Data = data
+	if err := r.setOwnership(conn, sec); err != nil {
+		return nil, err
+	}
+	return sec, nil
 }
 
 // mark sets the operator's mark for conn on a Secret.

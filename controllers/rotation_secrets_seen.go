@@ -190,18 +190,11 @@ func (r *rolloutPhase) putSeen(ctx context.Context, conn *v1.TableauConnection, 
 			return err
 		}
 	}
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: conn.Namespace}}
-	if existing != nil {
-		if !ours(existing, conn) {
-			return fmt.Errorf("secret %q: %w", name, errNameTaken)
-		}
-		sec = existing.DeepCopy()
+	if existing != nil && !ours(existing, conn) {
+		return fmt.Errorf("secret %q: %w", name, errNameTaken)
 	}
-	mark(sec, conn)
-	sec.Annotations[v1.AnnotationRevision], sec.Annotations[v1.AnnotationEndpoint] = b.Revision, b.Endpoint
-	sec.Type = corev1.SecretTypeOpaque
-	sec.Data = data
-	if err := r.setOwnership(conn, sec); err != nil {
+	sec, err := r.asOwned(conn, existing, name, data, b)
+	if err != nil {
 		return err
 	}
 	if existing == nil {
