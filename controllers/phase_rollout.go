@@ -116,13 +116,6 @@ func (r *rolloutPhase) reconcileRotation(ctx context.Context, s *scope) error {
 	if conn.Status.Rotation == nil {
 		conn.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationIdle, PhaseSince: metav1.NewTime(r.now())}
 	}
-	if r.mem.behindOwnPhase(conn, time.Now()) { // cache latency: the wall clock, not r.now
-		// The cached copy predates this process's last step. Acting on it would take the
-		// step again (and fail its locked write); a status write wakes no reconcile (the
-		// watch filters on generation), so look again in a moment, when the cache has it.
-		s.requeueIn(ownWriteRecheck)
-		return nil
-	}
 	defer setRotationDue(conn, s)
 	rsc := &rotationScope{seen: newSecretsSeen()}
 	// A name taken by a Secret the cache cannot see is observed through the API reader.

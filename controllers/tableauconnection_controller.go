@@ -192,6 +192,14 @@ func (r *TableauConnectionReconciler) Reconcile(ctx context.Context, req ctrl.Re
 		r.mem.Forget(req.NamespacedName)
 		return ctrl.Result{}, nil
 	}
+	if r.mem.behindOwnPhase(conn, time.Now()) { // cache latency: the wall clock, not r.now
+		// The cached copy predates the rotation step this process persisted last. Nothing
+		// is decided or written from it: the rollout would take the step again, and the
+		// status patch would put back conditions computed from the old phase. A status
+		// write wakes no reconcile (the watch filters on generation), so look again in a
+		// moment, when the cache has it.
+		return ctrl.Result{RequeueAfter: ownWriteRecheck}, nil
+	}
 	original := conn.DeepCopy()
 	s := &scope{conn: conn, now: r.now(), before: original}
 	o := proceeded()
