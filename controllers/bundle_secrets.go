@@ -143,6 +143,17 @@ func (r *bundleSecrets) putSecret(ctx context.Context, conn *v1.TableauConnectio
 	if err != nil {
 		return err
 	}
+	return r.putSecretOver(ctx, conn, existing, name, data, b)
+}
+
+// putSecretOver is putSecret over a copy of the Secret readOwn returned earlier in this
+// reconcile (nil: it did not exist), without reading it again: the update carries that
+// copy's resourceVersion and the create asserts the name is free, so a Secret changed or
+// created since is refused (Conflict, AlreadyExists), never overwritten.
+func (r *bundleSecrets) putSecretOver(ctx context.Context, conn *v1.TableauConnection, existing *corev1.Secret, name string, data map[string][]byte, b rotation.Bundle) error {
+	if existing != nil && !ours(existing, conn) {
+		return fmt.Errorf("secret %q: %w", name, errNameTaken)
+	}
 	sec, err := r.asOwned(conn, existing, name, data, b)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ package controllers
 import (
 	"sync"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
@@ -62,6 +63,8 @@ type connMemory struct {
 	admin *adminMemo
 	// ownWrite is the rotation phase this process persisted last, for a moment (see ownWrite).
 	ownWrite *ownWrite
+	// candidate is the candidate Secret as this process wrote it (see rememberCandidate).
+	candidate *corev1.Secret
 	// adoptionDeclined is the person's and the consumer Secret's versions at which a kept
 	// supersession was not adopted (see adoptSupersession).
 	adoptionDeclined string

@@ -20,6 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,6 +262,9 @@ func (r *automaticPhase) flushAutomatic(ctx context.Context, s *scope, isc *auto
 	if err := r.persistLocked(ctx, s); err != nil {
 		return err
 	}
+	if len(pending) > 0 {
+		r.mem.wroteOwnPhase(s.conn, time.Now())
+	}
 	for _, t := range pending {
 		if t.message != "" {
 			r.event(s.conn, t.warning, t.reason, t.message)
@@ -363,6 +367,10 @@ func (r *automaticPhase) observeAutomatic(ctx context.Context, s *scope, isc *au
 type automaticSeen struct {
 	active, consumer, issued, source string
 	full, sourceRead                 bool
+	// issuedCopy is the issued Secret as read (nil: it did not exist) while issuedRead: the
+	// new secret's write goes over it instead of reading it again (putSecretOver).
+	issuedCopy *corev1.Secret
+	issuedRead bool
 }
 
 // seeAutomatic reads the secret ids the plan of this step decides on. Secret content is read
@@ -376,6 +384,14 @@ type automaticSeen struct {
 func (r *automaticPhase) seeAutomatic(ctx context.Context, s *scope, isc *automaticScope, o rotation.AutomaticObservation) (automaticSeen, error) {
 	if isc.seen != nil && isc.seen.full {
 		return *isc.seen, nil
+	}
+	if o.Phase == rotation.AutomaticRetiring && (!isc.ok || !slices.Contains(isc.listed, o.Records.Retiring)) {
+		// What the Secrets hold matters to Retiring only for a delete, and a delete only
+		// of a secret the app still holds: the plan lists the app first, and the Secrets are
+		// read once the listing shows the retiring secret there. After the delete (whose
+		// confirmation the call gate holds back to a later reconcile) they are not read
+		// again to learn that it is gone (issue 23).
+		return automaticSeen{}, nil
 	}
 	conn, rs := s.conn, s.conn.Status.Rotation
 	if o.Phase == rotation.AutomaticRollingOut && !o.BundleIdle && rs.Phase != v1.RotationFailed {
@@ -401,10 +417,13 @@ func (r *automaticPhase) seeAutomatic(ctx context.Context, s *scope, isc *automa
 			seen.active = prev
 		}
 	}
-	if seen.issued, err = r.secretIDIn(ctx, conn, issuedName(conn), BundleSecretID); err != nil {
+	if seen.issuedCopy, err = r.readOwn(ctx, conn, issuedName(conn)); err != nil {
 		return seen, err
 	}
-	seen.full = true
+	if seen.issuedCopy != nil {
+		seen.issued = string(seen.issuedCopy.Data[BundleSecretID])
+	}
+	seen.full, seen.issuedRead = true, true
 	isc.seen = &seen
 	return seen, nil
 }
@@ -513,8 +532,17 @@ func (r *automaticPhase) applyAutomatic(ctx context.Context, s *scope, isc *auto
 		a := conn.Spec.Auth.ConnectedApp
 		cred := signInCredential{app: &tableau.ConnectedApp{ClientID: clientID, SecretID: created.ID, SecretValue: created.Value,
 			Username: a.Username, Scopes: a.Scopes}}
-		if err := r.writeBundle(ctx, conn, issuedName(conn), cred, cred.revision()); err != nil {
-			return err
+		var werr error
+		if isc.seen != nil && isc.seen.issuedRead {
+			// Read by this reconcile's observation: written over that copy, not read again.
+			isc.seen.issuedRead = false
+			werr = r.putSecretOver(ctx, conn, isc.seen.issuedCopy, issuedName(conn), endpointBundle(conn, cred),
+				rotation.Bundle{Revision: cred.revision(), Endpoint: endpointDigest(conn)})
+		} else {
+			werr = r.writeBundle(ctx, conn, issuedName(conn), cred, cred.revision())
+		}
+		if werr != nil {
+			return werr
 		}
 		t := metav1.NewTime(r.now())
 		conn.Status.Rotation.Automatic.LastCreateTime = &t

@@ -37,13 +37,25 @@ const (
 // restart write, which overtook the status event): it would plan the step already taken
 // again, and its locked status write would fail with a conflict, a write, a read and an
 // error per rotation step.
+// The automatic rotation's phase counts too: a reconcile from a copy without the automatic
+// step just persisted would observe it again and be refused (issue 23's bench: a conflict,
+// a read of the connection and four Secret reads after each automatic rotation's last step).
 type ownWrite struct {
-	phase string
-	since time.Time
-	at    time.Time
+	phase     string
+	since     time.Time
+	automatic string
+	at        time.Time
 }
 
-// wroteOwnPhase records the rotation phase just persisted.
+// automaticPhaseOf is the automatic rotation's phase in rs, "" without one.
+func automaticPhaseOf(rs *v1.RotationStatus) string {
+	if rs == nil || rs.Automatic == nil {
+		return ""
+	}
+	return rs.Automatic.Phase
+}
+
+// wroteOwnPhase records the rotation phase (and automatic rotation phase) just persisted.
 func (m *memory) wroteOwnPhase(conn *v1.TableauConnection, now time.Time) {
 	rs := conn.Status.Rotation
 	if rs == nil {
@@ -51,11 +63,11 @@ func (m *memory) wroteOwnPhase(conn *v1.TableauConnection, now time.Time) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.entry(conn).ownWrite = &ownWrite{phase: rs.Phase, since: rs.PhaseSince.Time, at: now}
+	m.entry(conn).ownWrite = &ownWrite{phase: rs.Phase, since: rs.PhaseSince.Time, automatic: automaticPhaseOf(rs), at: now}
 }
 
-// behindOwnPhase reports whether conn, as cached, lacks the rotation phase this process
-// persisted less than ownWriteWindow ago.
+// behindOwnPhase reports whether conn, as cached, lacks the rotation phase (or automatic
+// rotation phase) this process persisted less than ownWriteWindow ago.
 func (m *memory) behindOwnPhase(conn *v1.TableauConnection, now time.Time) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -65,7 +77,7 @@ func (m *memory) behindOwnPhase(conn *v1.TableauConnection, now time.Time) bool 
 		return false
 	}
 	rs := conn.Status.Rotation
-	if now.Sub(w.at) > ownWriteWindow || (rs != nil && rs.Phase == w.phase && rs.PhaseSince.Time.Equal(w.since)) {
+	if now.Sub(w.at) > ownWriteWindow || (rs != nil && rs.Phase == w.phase && rs.PhaseSince.Time.Equal(w.since) && automaticPhaseOf(rs) == w.automatic) {
 		e.ownWrite = nil
 		return false
 	}

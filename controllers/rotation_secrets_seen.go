@@ -136,6 +136,12 @@ func (r *rolloutPhase) readSeen(ctx context.Context, conn *v1.TableauConnection,
 	if k.sure[name] && k.meta[name] == nil {
 		return nil, nil
 	}
+	if name == candidateName(conn) && r.mem != nil {
+		if sec := r.mem.candidateAt(conn, k.meta[name]); sec != nil {
+			k.content[name] = sec
+			return sec, nil
+		}
+	}
 	sec, err := r.readOwn(ctx, conn, name)
 	if err != nil {
 		return nil, err
@@ -205,6 +211,9 @@ func (r *rolloutPhase) putSeen(ctx context.Context, conn *v1.TableauConnection, 
 		return wroteOrStale(err, "update", name)
 	}
 	k.wrote(sec)
+	if name == candidateName(conn) && r.mem != nil {
+		r.mem.rememberCandidate(conn, sec)
+	}
 	return nil
 }
 
@@ -229,6 +238,9 @@ func (r *rolloutPhase) deleteSeen(ctx context.Context, conn *v1.TableauConnectio
 		return wroteOrStale(err, "delete", name)
 	}
 	k.gone(name)
+	if name == candidateName(conn) && r.mem != nil {
+		r.mem.forgetCandidate(conn)
+	}
 	return nil
 }
 

@@ -146,6 +146,17 @@ func TestOwnWritesTellACacheBehind(t *testing.T) {
 	if w.behindOwnPhase(cached, now.Add(ownWriteWindow+time.Millisecond)) {
 		t.Error("behind after the window")
 	}
+	// The automatic rotation's step counts too: same rotation phase, older automatic phase.
+	written.Status.Rotation.Automatic = &v1.AutomaticRotationStatus{Phase: "Idle"}
+	olderAutomatic := written.DeepCopy()
+	olderAutomatic.Status.Rotation.Automatic.Phase = "Retiring"
+	w.wroteOwnPhase(written, now)
+	if !w.behindOwnPhase(olderAutomatic, now.Add(100*time.Millisecond)) {
+		t.Error("a copy without the written automatic phase is not behind")
+	}
+	if w.behindOwnPhase(written, now.Add(200*time.Millisecond)) {
+		t.Error("a copy with the written automatic phase is behind")
+	}
 	w.wroteOwnPhase(written, now)
 	w.Forget(nameOf(written))
 	if w.behindOwnPhase(cached, now.Add(100*time.Millisecond)) {

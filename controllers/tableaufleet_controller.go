@@ -31,7 +31,6 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/fleet"
@@ -189,11 +188,11 @@ func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
 	}
 }
 
-// SetupWithManager watches fleets and the connections they select.
+// SetupWithManager watches fleets and the connections they select (coalesced: memberChanges).
 func (r *TableauFleetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.TableauFleet{}).
-		Watches(&v1.TableauConnection{}, handler.EnqueueRequestsFromMapFunc(r.fleetsOf)).
+		Watches(&v1.TableauConnection{}, memberChanges{r}).
 		Complete(r)
 }
 

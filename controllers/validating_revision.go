@@ -28,7 +28,8 @@ import (
 // the wave from this moment on, so a later member does not promote before this one is staged
 // or rejected.
 //
-// Only the revision and since when are written: what else this reconcile learned of the new
+// Only for a connection a fleet selects: the fleet is its one reader. Only the revision and
+// since when are written: what else this reconcile learned of the new
 // credential (its token name, its expiry) waits for the sign-in's answer, or status would say
 // the new PAT signed in at the old one's time. The reconcile's status write adds the rest.
 func (r *signInPhase) persistValidating(ctx context.Context, s *scope) error {
@@ -43,6 +44,11 @@ func (r *signInPhase) persistValidating(ctx context.Context, s *scope) error {
 		// one there is no wave place to hold, and no extra status write is worth making
 		// before the sign-in (a refused one would stop every sign-in of the connection).
 		return nil
+	}
+	if fleets, err := fleetsSelecting(ctx, r.statusWriter.Client, s.conn); err != nil || len(fleets) == 0 {
+		// No fleet selects it, so no wave place to hold and nobody reads the mark before the
+		// sign-in's own write (an automatic rotation's every secret paid one more write).
+		return err
 	}
 	marked := s.before.DeepCopy()
 	c := marked.Status.Credentials

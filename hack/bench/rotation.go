@@ -21,7 +21,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -195,6 +199,7 @@ func rotate(ctx context.Context, k8s client.Client, opr *operator, proxy *apiPro
 		return nil, err
 	}
 	start := time.Now()
+	cpuProfile := profileCPU(opr, bound)
 	err = parallel(n, 16, func(i int) error {
 		name := fmt.Sprintf("tenant-%04d", i)
 		secret, err := addPAT(sim, name, name+"-v2")
@@ -243,6 +248,9 @@ func rotate(ctx context.Context, k8s client.Client, opr *operator, proxy *apiPro
 	fmt.Printf("API requests of the operator: %s\n", format(r.api))
 	fmt.Println("per rotated tenant (the CPU figure is noisy on a shared machine):")
 	byResource(r)
+	if file := <-cpuProfile; file != "" {
+		printCPUTop(file)
+	}
 	var problems []string
 	for _, b := range rotationBudget {
 		v := b.figure(r)
@@ -290,4 +298,45 @@ func byResource(r rotationFigures) {
 		w := rows[k]
 		fmt.Printf("  %-32s %8.2f %14.2f %14.2f %14.2f\n", k, r.per(w.writes), r.per(w.reads), r.per(w.metaReads), r.per(w.cache))
 	}
+}
+
+// profileCPU, when profiling (BENCH_PROFILE), records the operator's CPU profile over the
+// wave's bound (from its --pprof-bind-address) and sends the file's name, or "" when it could
+// not; without profiling it sends "" at once.
+func profileCPU(opr *operator, bound time.Duration) <-chan string {
+	done := make(chan string, 1)
+	if opr.profileDir == "" {
+		done <- ""
+		return done
+	}
+	go func() {
+		file := filepath.Join(opr.profileDir, "rotation-cpu.pb.gz")
+		resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", opr.pprofAddr, int(bound.Seconds())))
+		if err == nil {
+			defer resp.Body.Close()
+			var f *os.File
+			if f, err = os.Create(file); err == nil {
+				_, err = io.Copy(f, resp.Body)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+		}
+		if err != nil {
+			fmt.Println("CPU profile:", err)
+			file = ""
+		}
+		done <- file
+	}()
+	return done
+}
+
+// printCPUTop prints where the operator spent its CPU during the wave, by cumulative time.
+func printCPUTop(file string) {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=45", file).CombinedOutput()
+	if err != nil {
+		fmt.Printf("go tool pprof %s: %v\n%s", file, err, out)
+		return
+	}
+	fmt.Printf("CPU by cumulative time during the wave (%s):\n%s", file, out)
 }

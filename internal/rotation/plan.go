@@ -289,7 +289,26 @@ func planStaged(o Observation) Step {
 	if o.TargetsMissing {
 		return stay(o, r, None, ReasonTargetMissing)
 	}
-	return move(Promoting, r, None, ReasonPromotionStarted)
+	return startPromoting(o, r)
+}
+
+// startPromoting enters Promoting together with saving what consumers hold, the
+// promotion's first action in a rotation, so that one status write records the phase and the
+// copy's record, instead of one write for the phase and one more before the copy (issue 23).
+// Any other first step (the check, the promotion itself, a candidate lost or unusable) is
+// planned from Promoting after the phase alone is recorded, as before: those act on the
+// candidate, which Promoting observes afresh. The controller observes whether the candidate
+// is unusable only in Promoting: a copy saved for a candidate found unusable there is
+// deleted from Idle like any copy of the active bundle.
+func startPromoting(o Observation, r Records) Step {
+	in := o
+	in.Phase, in.Records = Promoting, r
+	s := planPromoting(in)
+	if s.Phase != Promoting || s.Action != SavePrevious {
+		return move(Promoting, r, None, ReasonPromotionStarted)
+	}
+	s.Reason = ReasonPromotionStarted
+	return s
 }
 
 func planPromoting(o Observation) Step {
@@ -309,6 +328,19 @@ func planPromoting(o Observation) Step {
 		r.Candidate = Bundle{}
 		return move(Idle, r, None, ReasonCandidateLost)
 	}
+	if held := o.Consumer.Holds; o.Consumer.Exists && !held.IsZero() && held == r.Active {
+		// Keep what consumers hold for rollback, then give them the candidate. Only the
+		// active bundle, which these records validated: a consumer Secret restored from an
+		// old backup, edited by hand, or retained from an earlier connection of this name
+		// holds nothing this connection validated to roll back to. It is overwritten, and a
+		// rollback keeps the validated candidate. Saved before the check, so entering
+		// Promoting and saving are one status write (startPromoting); a rejected candidate
+		// leaves a copy of the active bundle, which Failed deletes.
+		r.Previous = held
+		if !o.Previous.holds(held) {
+			return stay(o, r, SavePrevious, ReasonPromotionStarted)
+		}
+	}
 	inUse := c.Revision == r.Active.Revision || (o.Consumer.Exists && o.Consumer.Holds.Revision == c.Revision)
 	if o.CheckBeforePromotion && !inUse {
 		switch o.Check {
@@ -319,17 +351,6 @@ func planPromoting(o Observation) Step {
 		case Rejected:
 			r.Rejected, r.Candidate = c, Bundle{}
 			return move(Failed, r, None, ReasonCandidateRejected)
-		}
-	}
-	if held := o.Consumer.Holds; o.Consumer.Exists && !held.IsZero() && held == r.Active {
-		// Keep what consumers hold for rollback, then give them the candidate. Only the
-		// active bundle, which these records validated: a consumer Secret restored from an
-		// old backup, edited by hand, or retained from an earlier connection of this name
-		// holds nothing this connection validated to roll back to. It is overwritten, and a
-		// rollback keeps the validated candidate.
-		r.Previous = held
-		if !o.Previous.holds(held) {
-			return stay(o, r, SavePrevious, ReasonPromotionStarted)
 		}
 	}
 	return stay(o, r, PromoteCandidate, ReasonPromotionStarted)

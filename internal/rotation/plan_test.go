@@ -49,17 +49,32 @@ func TestPlan(t *testing.T) {
 		{"a missing restart target stops before promotion", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.TargetsMissing = Staged, v2, v2, ours(v2), true
 		}), Staged, None, ReasonTargetMissing},
-		{"the candidate is checked before promotion", with(func(o *Observation) {
+		{"a turn enters Promoting with the copy of what consumers hold", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate = Staged, v2, v2, ours(v2)
+		}), Promoting, SavePrevious, ReasonPromotionStarted},
+		{"a first delivery enters Promoting alone: its check is planned in Promoting", with(func(o *Observation) {
+			o.Phase, o.Records.Active, o.Records.Candidate, o.Source, o.Candidate, o.Consumer = Staged, Bundle{}, v2, v2, ours(v2), Copy{}
+		}), Promoting, None, ReasonPromotionStarted},
+		{"a turn with the copy saved enters Promoting alone", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Previous = Staged, v2, v2, ours(v2), ours(v1)
+		}), Promoting, None, ReasonPromotionStarted},
+		{"an unusable candidate is never saved for", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.CandidateUnusable = Staged, v2, v2, ours(v2), true
+		}), Promoting, None, ReasonPromotionStarted},
+		{"what consumers hold is saved before the check", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Source, o.Candidate = Promoting, v2, v2, ours(v2)
+		}), Promoting, SavePrevious, ReasonPromotionStarted},
+		{"the candidate is checked before promotion", with(func(o *Observation) {
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Previous = Promoting, v2, v2, ours(v2), ours(v1)
 		}), Promoting, CheckCandidate, ReasonPromotionStarted},
 		{"a candidate that signed in within recheckAfter is promoted without a second sign-in", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.CheckBeforePromotion = Promoting, v2, v2, ours(v2), false
 		}), Promoting, SavePrevious, ReasonPromotionStarted},
 		{"a throttled check keeps the candidate", with(func(o *Observation) {
-			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Check = Promoting, v2, v2, ours(v2), Transient
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Previous, o.Check = Promoting, v2, v2, ours(v2), ours(v1), Transient
 		}), Promoting, None, ReasonCheckRetry},
 		{"a rejected check fails the rotation", with(func(o *Observation) {
-			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Check = Promoting, v2, v2, ours(v2), Rejected
+			o.Phase, o.Records.Candidate, o.Source, o.Candidate, o.Previous, o.Check = Promoting, v2, v2, ours(v2), ours(v1), Rejected
 		}), Failed, None, ReasonCandidateRejected},
 		{"an endpoint change is not checked with the PAT in use", with(func(o *Observation) {
 			o.Phase, o.Records.Candidate, o.Source, o.Candidate = Promoting, v1api, v1api, ours(v1api)

@@ -121,10 +121,13 @@ func TestFleetRotatesOneTenantAtATime(t *testing.T) {
 	if got := EventReasons(t, w.NS, "wave"); len(got) > 0 {
 		t.Errorf("the fleet emitted %v during a wave without a halt", got)
 	}
-	f := GetFleet(t, w.NS)
-	if f.Status.Members != 3 || f.Status.Halted || len(f.Status.Current) != 0 || !meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionReady) {
-		t.Errorf("fleet status = %+v", f.Status)
-	}
+	// The fleet hears of its members' changes a moment later (fleetCoalesce): the last
+	// completion reaches it shortly after the member settled.
+	Eventually(t, 20*time.Second, "the fleet to settle with its members", func() (bool, string) {
+		f := GetFleet(t, w.NS)
+		return f.Status.Members == 3 && !f.Status.Halted && len(f.Status.Current) == 0 && meta.IsStatusConditionTrue(f.Status.Conditions, v1.ConditionReady),
+			fmt.Sprintf("fleet status = %+v", f.Status)
+	})
 	if v := testutil.ToFloat64(metrics.Rotations.WithLabelValues("completed")) - completedBefore; v < 3 {
 		t.Errorf("completed rotations counter grew by %v, want at least 3", v)
 	}
