@@ -66,7 +66,7 @@ func TestFleetPauseFollowsTheMembersNotTheStoredCompletion(t *testing.T) {
 	}
 	tf := &v1.TableauFleet{Spec: v1.TableauFleetSpec{Rollout: v1.FleetRollout{MaxConcurrent: 1, PauseBetween: &metav1.Duration{Duration: time.Second}}},
 		Status: v1.TableauFleetStatus{LastCompletionTime: &old}}
-	v := viewOf([]v1.TableauConnection{member("a", v1.RotationIdle, &justNow), member("b", v1.RotationStaged, nil)}, nil, now)
+	v := viewOf(refs(member("a", v1.RotationIdle, &justNow), member("b", v1.RotationStaged, nil)), nil, now)
 	requeue := decideFleet(tf, v, now)
 	if len(tf.Status.Current) != 0 {
 		t.Errorf("granted %v during the pause after a's completion", tf.Status.Current)
@@ -95,14 +95,14 @@ func TestFleetStartedMembersGrantRidesWithTheNextGrant(t *testing.T) {
 	}
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	tf := &v1.TableauFleet{Spec: v1.TableauFleetSpec{Rollout: v1.FleetRollout{MaxConcurrent: 1}}}
-	decideFleet(tf, viewOf([]v1.TableauConnection{staged("a", v1.RotationStaged), staged("b", v1.RotationStaged)}, nil, now), now)
+	decideFleet(tf, viewOf(refs(staged("a", v1.RotationStaged), staged("b", v1.RotationStaged)), nil, now), now)
 	persisted := tf.DeepCopy()
 	if len(persisted.Status.Current) != 1 || persisted.Status.Current[0] != "a" {
 		t.Fatalf("current %v, want [a]", persisted.Status.Current)
 	}
 	// a starts: its grant ends, nothing else changes.
 	started := persisted.DeepCopy()
-	_, d := decideWave(started, viewOf([]v1.TableauConnection{staged("a", v1.RotationPromoting), staged("b", v1.RotationStaged)}, nil, now), now)
+	_, d := decideWave(started, viewOf(refs(staged("a", v1.RotationPromoting), staged("b", v1.RotationStaged)), nil, now), now)
 	if len(started.Status.Current) != 0 {
 		t.Fatalf("a rotating still granted: %v", started.Status.Current)
 	}
@@ -111,7 +111,7 @@ func TestFleetStartedMembersGrantRidesWithTheNextGrant(t *testing.T) {
 	}
 	// a completes: its grant (still persisted) must go, and b gets the slot: written.
 	done := persisted.DeepCopy()
-	_, d = decideWave(done, viewOf([]v1.TableauConnection{staged("a", v1.RotationIdle), staged("b", v1.RotationStaged)}, nil, now), now)
+	_, d = decideWave(done, viewOf(refs(staged("a", v1.RotationIdle), staged("b", v1.RotationStaged)), nil, now), now)
 	if !fleetWriteNeeded(&persisted.Status, &done.Status, d) {
 		t.Error("b's grant is not written")
 	}

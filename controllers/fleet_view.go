@@ -31,7 +31,7 @@ import (
 
 // fleetView is what the fleet observed of its members, in the cache's order.
 type fleetView struct {
-	members                        []v1.TableauConnection
+	members                        []*v1.TableauConnection
 	admission                      fleet.Observation
 	ready                          []string
 	conflicted                     []string // also selected by another fleet: rotates under neither
@@ -89,7 +89,7 @@ func memberOf(c *v1.TableauConnection, conflicted bool, now time.Time) fleet.Mem
 // the members' order: each rotates under none of them (see turn). Each fleet's selector is
 // parsed once, so a fleet reconcile costs O(members × fleets), not a list of the fleets per
 // member. A fleet whose selector does not parse selects nothing (as selects says).
-func conflictedMembers(members []v1.TableauConnection, fleets []v1.TableauFleet) []string {
+func conflictedMembers(members []*v1.TableauConnection, fleets []v1.TableauFleet) []string {
 	sels := make([]labels.Selector, 0, len(fleets))
 	for i := range fleets {
 		if sel, err := metav1.LabelSelectorAsSelector(&fleets[i].Spec.Selector); err == nil {
@@ -114,7 +114,7 @@ func conflictedMembers(members []v1.TableauConnection, fleets []v1.TableauFleet)
 	return out
 }
 
-func viewOf(members []v1.TableauConnection, conflicted []string, now time.Time) fleetView {
+func viewOf(members []*v1.TableauConnection, conflicted []string, now time.Time) fleetView {
 	// No sort of the members here: the admission puts them in the wave's order (fleet.Admit),
 	// and sorting whole connections moved each one's struct about log N times per reconcile,
 	// 5% of the operator's CPU in a wave at 300.
@@ -126,7 +126,7 @@ func viewOf(members []v1.TableauConnection, conflicted []string, now time.Time) 
 	type key struct{ server, reason string }
 	groups := map[key][]string{}
 	for i := range members {
-		c := &members[i]
+		c := members[i]
 		if meta.IsStatusConditionTrue(c.Status.Conditions, v1.ConditionReady) {
 			v.ready = append(v.ready, c.Name)
 		}

@@ -48,18 +48,18 @@ func TestConflictedMembersAreThoseTwoFleetsSelect(t *testing.T) {
 	x := fleetSelecting("x", metav1.LabelSelector{MatchLabels: map[string]string{"team": "x"}})
 	broken := fleetSelecting("broken", metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: "wave", Operator: "Bogus"}}})
 
-	if got := conflictedMembers(members, []v1.TableauFleet{one, x}); !slices.Equal(got, []string{"b", "d"}) {
+	if got := conflictedMembers(refs(members...), []v1.TableauFleet{one, x}); !slices.Equal(got, []string{"b", "d"}) {
 		t.Errorf("two overlapping fleets: conflicted %v, want [b d]", got)
 	}
-	if got := conflictedMembers(members, []v1.TableauFleet{one}); got != nil {
+	if got := conflictedMembers(refs(members...), []v1.TableauFleet{one}); got != nil {
 		t.Errorf("one fleet: conflicted %v, want none", got)
 	}
-	if got := conflictedMembers(members, []v1.TableauFleet{one, broken}); got != nil {
+	if got := conflictedMembers(refs(members...), []v1.TableauFleet{one, broken}); got != nil {
 		t.Errorf("a fleet with an invalid selector made %v conflicted", got)
 	}
 	// The answer agrees with selects, the rule a member's own turn applies, member by member.
 	fleets := []v1.TableauFleet{one, x, broken}
-	got := conflictedMembers(members, fleets)
+	got := conflictedMembers(refs(members...), fleets)
 	for i := range members {
 		n := 0
 		for j := range fleets {
@@ -83,7 +83,7 @@ func TestConflictedMemberStandsApartInTheView(t *testing.T) {
 		c.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationStaged, ActiveRevision: "r1"}
 		return c
 	}
-	v := viewOf([]v1.TableauConnection{staged("b"), staged("a"), staged("c")}, []string{"a"}, now)
+	v := viewOf(refs(staged("b"), staged("a"), staged("c")), []string{"a"}, now)
 	var apart []string
 	for _, m := range v.admission.Members {
 		if m.Standing() == fleet.Apart {
@@ -98,4 +98,13 @@ func TestConflictedMemberStandsApartInTheView(t *testing.T) {
 	if !slices.Equal(tf.Status.Current, []string{"b"}) {
 		t.Errorf("current %v, want [b] (a stands apart)", tf.Status.Current)
 	}
+}
+
+// refs are the connections as the fleet reads them from the cache: by pointer.
+func refs(cs ...v1.TableauConnection) []*v1.TableauConnection {
+	out := make([]*v1.TableauConnection, len(cs))
+	for i := range cs {
+		out[i] = &cs[i]
+	}
+	return out
 }

@@ -327,11 +327,10 @@ func setReadyContested(conn *v1.TableauConnection, now time.Time, set setConditi
 // fleetClaimedElsewhere names the install that holds a live claim on the first of the fleet's
 // members (by name) when it is not self, else "". A fleet has no claim of its own: it is
 // acted on by the install that acts on its members, which every install computes alike.
-func fleetClaimedElsewhere(members []v1.TableauConnection, self string, now time.Time) string {
+func fleetClaimedElsewhere(members []*v1.TableauConnection, self string, now time.Time) string {
 	first := ""
 	holder := ""
-	for i := range members {
-		m := &members[i]
+	for _, m := range members {
 		if c := m.Status.Claim; claimLive(c, now) && (first == "" || m.Name < first) {
 			first, holder = m.Name, c.Holder
 		}

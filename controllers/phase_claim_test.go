@@ -104,13 +104,13 @@ func TestFleetFollowsItsMembersClaims(t *testing.T) {
 		member("a", claimAt("b", now.Add(-time.Hour))), // lapsed: no one's
 		member("d", nil),
 	}
-	if got := fleetClaimedElsewhere(members, "b", now); got != "" {
+	if got := fleetClaimedElsewhere(refs(members...), "b", now); got != "" {
 		t.Errorf("install b holds the first live member: stood aside for %q", got)
 	}
-	if got := fleetClaimedElsewhere(members, "a", now); got != "b" {
+	if got := fleetClaimedElsewhere(refs(members...), "a", now); got != "b" {
 		t.Errorf("install a: %q, want b", got)
 	}
-	if got := fleetClaimedElsewhere([]v1.TableauConnection{member("x", nil)}, "a", now); got != "" {
+	if got := fleetClaimedElsewhere(refs(member("x", nil)), "a", now); got != "" {
 		t.Errorf("unclaimed members: stood aside for %q", got)
 	}
 }

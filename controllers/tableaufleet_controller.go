@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -57,6 +58,9 @@ type TableauFleetReconciler struct {
 	// locked write refused: about one fleet status write in six at 100 tenants was a 409.
 	// It waits instead for the write's own watch event, which wakes the fleet again.
 	overwritten sync.Map
+	// memberIndex is the connection informer's index the members are read from (see
+	// useMemberIndex); nil: they are listed through the client.
+	memberIndex toolscache.Indexer
 }
 
 // Reconcile observes the fleet's members, decides the wave (decideFleet, pure) and hands the
@@ -94,22 +98,21 @@ func (r *TableauFleetReconciler) Reconcile(ctx context.Context, req ctrl.Request
 // observeFleet lists the members the selector picks and those also selected by another fleet.
 // The fleets are listed and their selectors parsed once per reconcile (conflictedMembers), not
 // once per member: per member it was O(N) per fleet reconcile and O(N²) in a wave. The members
-// come from the cache without a deep copy: the view only reads them, and a wave reconciles the
-// fleet on every member's phase change.
+// are the cache's own objects (membersOf): the view only reads them.
 func (r *TableauFleetReconciler) observeFleet(ctx context.Context, tf *v1.TableauFleet, now time.Time) (fleetView, error) {
 	sel, err := metav1.LabelSelectorAsSelector(&tf.Spec.Selector)
 	if err != nil {
 		return fleetView{}, err
 	}
-	var list v1.TableauConnectionList
-	if err := r.List(ctx, &list, client.InNamespace(tf.Namespace), client.MatchingLabelsSelector{Selector: sel}, client.UnsafeDisableDeepCopy); err != nil {
+	members, err := r.membersOf(ctx, tf.Namespace, sel)
+	if err != nil {
 		return fleetView{}, err
 	}
 	var fleets v1.TableauFleetList
 	if err := r.List(ctx, &fleets, client.InNamespace(tf.Namespace)); err != nil {
 		return fleetView{}, err
 	}
-	return viewOf(list.Items, conflictedMembers(list.Items, fleets.Items), now), nil
+	return viewOf(members, conflictedMembers(members, fleets.Items), now), nil
 }
 
 // finishFleet writes the fleet's status when it changed, with optimistic locking: a reconcile
@@ -190,6 +193,9 @@ func (r *TableauFleetReconciler) emitFleet(before, after *v1.TableauFleet) {
 
 // SetupWithManager watches fleets and the connections they select (coalesced: memberChanges).
 func (r *TableauFleetReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := r.useMemberIndex(context.Background(), mgr); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1.TableauFleet{}).
 		Watches(&v1.TableauConnection{}, memberChanges{r}).

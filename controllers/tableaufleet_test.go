@@ -111,7 +111,7 @@ func TestDecideFleet(t *testing.T) {
 			if tc.fleet != nil {
 				tc.fleet(f)
 			}
-			decideFleet(f, viewOf(tc.members, nil, now), now)
+			decideFleet(f, viewOf(refs(tc.members...), nil, now), now)
 			if got := strings.Join(f.Status.Current, ","); got != tc.wantCurrent {
 				t.Errorf("current = %q, want %q", got, tc.wantCurrent)
 			}
@@ -151,7 +151,7 @@ func TestVendorIncident(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &v1.TableauFleet{}
-			decideFleet(f, viewOf(tc.members, nil, now), now)
+			decideFleet(f, viewOf(refs(tc.members...), nil, now), now)
 			c := meta.FindStatusCondition(f.Status.Conditions, v1.ConditionSuspectedVendorIncident)
 			if tc.want == "" {
 				if c.Status != metav1.ConditionFalse {

@@ -139,8 +139,9 @@ func TestSlowValidationKeepsItsPlaceInTheWave(t *testing.T) {
 // nothing more: it does not say that the new PAT signed in (the old sign-in's time under the
 // new token's name).
 func TestValidatingRevisionClaimsNoSignInOfTheNewPAT(t *testing.T) {
-	w := NewWorld(t)
-	w.SoloTenant(t, "slowpat")
+	// A fleet's member: the mark holds its place in the wave, and only a fleet reads it (a
+	// connection no fleet selects writes none: TestValidatingRevisionIsWrittenOnlyForAFleet).
+	w := SetupFleet(t, "slowpat")
 	old := Get(t, w.NS, "slowpat").Status.Credentials.Revision
 	before := w.Sim.Calls("auth/signin")
 	w.Sim.Inject(tableausim.Fault{Kind: tableausim.FaultLatency, Endpoint: "auth/signin", Times: 1, Delay: 8 * time.Second})
