@@ -86,3 +86,23 @@ func TestMemberChangesReachTheirFleetsCoalesced(t *testing.T) {
 		t.Errorf("a connection no fleet selects: at once %v, after %v; want nothing", q.now, q.after)
 	}
 }
+
+// TestFleetCoalescingFollowsItsPause: a fleet hears of its members after its pause between
+// turns (the next grant waits for it anyway), within [fleetCoalesce, fleetCoalesceMost].
+func TestFleetCoalescingFollowsItsPause(t *testing.T) {
+	for _, tc := range []struct {
+		pause *metav1.Duration
+		want  time.Duration
+	}{
+		{nil, fleetCoalesce},
+		{&metav1.Duration{}, fleetCoalesce},
+		{&metav1.Duration{Duration: 100 * time.Millisecond}, fleetCoalesce},
+		{&metav1.Duration{Duration: 600 * time.Millisecond}, 600 * time.Millisecond},
+		{&metav1.Duration{Duration: time.Minute}, fleetCoalesceMost},
+	} {
+		f := &v1.TableauFleet{Spec: v1.TableauFleetSpec{Rollout: v1.FleetRollout{PauseBetween: tc.pause}}}
+		if got := coalesceFor(f); got != tc.want {
+			t.Errorf("pause %v: coalesce %s, want %s", tc.pause, got, tc.want)
+		}
+	}
+}

@@ -311,8 +311,16 @@ func (r *rolloutPhase) persistStep(ctx context.Context, s *scope, rsc *rotationS
 			rs.LastCompletionTime = &t
 		}
 	}
-	if err := r.persistLocked(ctx, s); err != nil {
-		return err
+	// A step that keeps the phase and the records, after this reconcile's locked write proved
+	// its copy fresh, acts on what status already holds: recovery needs nothing it would add.
+	// What it changed (the check's result, a message) rides on the next step's write or the
+	// reconcile's last one, as the planners' exploration models it (nothing to persist). The
+	// check right before promotion cost a write of its own per rotation (issue 23).
+	kept := s.wrote && !entered && !renewed && !step.Restamp && step.Records == o.Records
+	if !kept {
+		if err := r.persistLocked(ctx, s); err != nil {
+			return err
+		}
 	}
 	if entered {
 		r.mem.wroteOwnPhase(s.conn, time.Now())

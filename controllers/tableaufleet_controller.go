@@ -27,7 +27,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	toolscache "k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -200,19 +199,4 @@ func (r *TableauFleetReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		For(&v1.TableauFleet{}).
 		Watches(&v1.TableauConnection{}, memberChanges{r}).
 		Complete(r)
-}
-
-// fleetsOf maps a connection to the fleets in its namespace whose selector matches it.
-func (r *TableauFleetReconciler) fleetsOf(ctx context.Context, o client.Object) []ctrl.Request {
-	var fleets v1.TableauFleetList
-	if err := r.List(ctx, &fleets, client.InNamespace(o.GetNamespace())); err != nil {
-		return nil
-	}
-	var reqs []ctrl.Request
-	for _, f := range fleets.Items {
-		if selects(&f, o) {
-			reqs = append(reqs, ctrl.Request{NamespacedName: types.NamespacedName{Namespace: f.Namespace, Name: f.Name}})
-		}
-	}
-	return reqs
 }
