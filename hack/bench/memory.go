@@ -32,9 +32,12 @@ import (
 	"github.com/tableau-operator/tableau-operator/internal/memlimit"
 )
 
-// The memory budget the bench enforces is memlimit's sizing (base plus per connection):
-// the peak RSS of a start or restart, and the heap in use after the steady state.
-func peakBudget(n int) float64 { return float64(memlimit.PeakRSS(n)) }
+// The memory budget the bench enforces is memlimit's sizing (base plus per connection, plus
+// per connection with consumers): the peak RSS of a start or restart, and the heap in use
+// after the steady state.
+func peakBudget(n, consumers int) float64 {
+	return float64(memlimit.PeakRSSWithConsumers(n, consumers))
+}
 func heapBudget(n int) float64 { return float64(memlimit.SteadyHeap(n)) }
 
 // mib formats bytes as MiB.
