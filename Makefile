@@ -4,7 +4,14 @@ SHELL := /usr/bin/env bash -o pipefail
 .SHELLFLAGS := -ec
 
 LOCALBIN ?= $(CURDIR)/bin
-CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
+# One build mode for every go command here and the ones they start (tests that build the binary
+# or the image, go run): static (CGO_ENABLED=0) and trimmed (-trimpath), as the tool recipes
+# (hack/*.sh) and the image's operator build (hack/image.sh, reproducible) compile. A package's
+# compiled form in the Go build cache depends on both, so in one mode client-go, apimachinery,
+# grpc, ... compile once for the tools, go vet, the tests and the image instead of once per
+# mode. GOFLAGS keeps what `go env` has (the environment or the go env file).
+export CGO_ENABLED := 0
+export GOFLAGS := $(strip $(filter-out -trimpath,$(shell go env GOFLAGS)) -trimpath)
 # The timeout is above go test's default of 10 minutes for a loaded machine: on a cold one,
 # hack/tools/image's TestImage compiles the operator (static, trimmed) inside its test binary's run.
 GO_TEST_FLAGS ?= -count=1 -timeout=30m
@@ -22,12 +29,14 @@ all: build
 ##@ Development
 
 .PHONY: generate
-generate: $(CONTROLLER_GEN) ## Write the deepcopy functions of the API types.
-	$(CONTROLLER_GEN) object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
+generate: ## Write the deepcopy functions of the API types.
+	controller_gen=$$(hack/controller-gen.sh); \
+	"$$controller_gen" object:headerFile="hack/boilerplate.go.txt" paths="./api/..."
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Write the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml).
-	$(CONTROLLER_GEN) rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+manifests: ## Write the CRDs (config/crd/bases) and RBAC (config/rbac/role.yaml).
+	controller_gen=$$(hack/controller-gen.sh); \
+	"$$controller_gen" rbac:roleName=manager-role crd paths="./..." output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 	hack/copy-generated.sh
 
 .PHONY: argocd-cm
@@ -35,7 +44,7 @@ argocd-cm: ## Write config/argocd/argocd-cm.yaml from the Argo CD health checks 
 	go run ./hack/argocd-cm
 
 .PHONY: verify-generated
-verify-generated: $(CONTROLLER_GEN) ## Fail when `make generate manifests` changes any generated file.
+verify-generated: ## Fail when `make generate manifests` changes any generated file.
 	hack/verify-generated.sh "$(MAKE)"
 
 .PHONY: lint
@@ -43,6 +52,10 @@ lint: ## go vet and a gofmt check.
 	go vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [[ -n "$$out" ]]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: controller-gen
+controller-gen: ## Build controller-gen from Go modules (cached) and print its path.
+	@hack/controller-gen.sh
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver, etcd and kubectl from Go modules (cached) and print their directory.
@@ -118,10 +131,6 @@ bundle: ## Write the OLM bundle (CSV, CRDs, metrics Service, metadata/annotation
 .PHONY: run
 run: manifests generate ## Run the operator against the cluster in KUBECONFIG.
 	go run . --health-probe-bind-address=:8081 --metrics-bind-address=:8080 --metrics-secure=false
-
-$(CONTROLLER_GEN): hack/tools/controller-gen/go.mod hack/tools/controller-gen/go.sum
-	mkdir -p $(LOCALBIN)
-	cd hack/tools/controller-gen && go build -o $(CONTROLLER_GEN) sigs.k8s.io/controller-tools/cmd/controller-gen
 
 .PHONY: help
 help: ## Show the targets.

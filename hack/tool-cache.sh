@@ -18,13 +18,34 @@
 # the caller captures it in $(...) (where bash turns errexit off); BUILD must fail itself (chain
 # with &&). Only the directory goes to stdout.
 #
-# hack/envtest.sh, hack/helm.sh, hack/promtool.sh and hack/image.sh use it; each holds only its
-# tool's build recipe.
+# hack/envtest.sh, hack/helm.sh, hack/promtool.sh, hack/controller-gen.sh and hack/image.sh use
+# it; each holds only its tool's build recipe.
 
 # toolCacheGoEnv is what the key takes from `go env`: the toolchain and every variable that
 # changes what go build makes. Not CGO_ENABLED: every recipe sets it to 0, and its default
 # follows whether a C compiler is installed, which would rebuild every tool for nothing.
 toolCacheGoEnv=(GOVERSION GOOS GOARCH GOFLAGS GOEXPERIMENT GOAMD64 GOARM GOARM64 GO386 GOMIPS GOMIPS64 GOPPC64 GORISCV64 GOWASM)
+
+# tool_cache_go_env prints those variables as the key takes them: GOFLAGS without -trimpath,
+# which every recipe passes itself and the Makefile exports for its own go commands (one build
+# mode for tools and tests, so their common packages compile once), so a tool built under
+# `make test` is the one a plain hack/envtest.sh finds, and the other way round.
+tool_cache_go_env() {
+  local out name value words word kept
+  out=$(go env "${toolCacheGoEnv[@]}") || return 1
+  for name in "${toolCacheGoEnv[@]}"; do
+    IFS= read -r value || value=
+    if [[ "$name" == GOFLAGS ]]; then
+      read -ra words <<<"$value"
+      kept=()
+      for word in "${words[@]}"; do
+        [[ "$word" == -trimpath || "$word" == -trimpath=true ]] || kept+=("$word")
+      done
+      value="${kept[*]}"
+    fi
+    printf '%s=%s\n' "$name" "$value"
+  done <<<"$out"
+}
 
 tool_cache() (
   set -euo pipefail
@@ -43,7 +64,7 @@ tool_cache() (
     fi
   done
   # go env runs in the tools module, where its go.mod may select another toolchain.
-  if ! key=$({ (cd "$(dirname "$1")" && go env "${toolCacheGoEnv[@]}") && cat "$@" "$caller"; } | sha256sum | cut -c1-16); then
+  if ! key=$({ (cd "$(dirname "$1")" && tool_cache_go_env) && cat "$@" "$caller"; } | sha256sum | cut -c1-16); then
     echo "tool_cache: $name: cannot compute the key (go env, or reading the inputs, failed)" >&2
     exit 1
   fi

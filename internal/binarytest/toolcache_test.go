@@ -27,8 +27,8 @@ import (
 	"time"
 )
 
-// Black-box tests of hack/tool-cache.sh, the cache that hack/envtest.sh, helm.sh, promtool.sh
-// and image.sh build their tools into: a script like theirs sources it with a fake build that
+// Black-box tests of hack/tool-cache.sh, the cache that hack/envtest.sh, helm.sh, promtool.sh,
+// controller-gen.sh and image.sh build their tools into: a script like theirs sources it with a fake build that
 // takes no time, in a fresh cache directory.
 
 // toolCacheCaller is a tool script like hack/helm.sh. MODE=capture calls tool_cache inside
@@ -197,6 +197,31 @@ func TestToolCacheKey(t *testing.T) {
 	}
 	if got := e.run(t); seen[got] != "" {
 		t.Errorf("a changed input gets the entry of %s: %s", seen[got], got)
+	}
+}
+
+// TestToolCacheKeyLeavesOutTrimpath: -trimpath in GOFLAGS, which the Makefile adds to GOFLAGS and
+// every recipe passes itself, changes nothing the build makes, so a tool built under make is the
+// one a plain run of its script finds, and the other way round; the rest of GOFLAGS still counts.
+// (GOFLAGS is set in every run: unset, go env takes it from the go env file.)
+func TestToolCacheKeyLeavesOutTrimpath(t *testing.T) {
+	t.Parallel()
+	e := newToolCacheEnv(t)
+	plain := e.run(t, "GOFLAGS=-tags=one")
+	for _, flags := range []string{"-tags=one -trimpath", "-trimpath -tags=one", "  -tags=one   -trimpath=true "} {
+		if got := e.run(t, "GOFLAGS="+flags); got != plain {
+			t.Errorf("GOFLAGS=%q gets %s, want the entry of -tags=one, %s", flags, got, plain)
+		}
+	}
+	if n := e.builds(t); n != 1 {
+		t.Errorf("the build ran %d times, want once", n)
+	}
+	other := e.run(t, "GOFLAGS=-tags=other")
+	if other == plain {
+		t.Fatalf("GOFLAGS=-tags=other gets the entry of -tags=one, %s", plain)
+	}
+	if got := e.run(t, "GOFLAGS=-trimpath -tags=other"); got != other {
+		t.Errorf("GOFLAGS=\"-trimpath -tags=other\" gets %s, want the entry of -tags=other, %s", got, other)
 	}
 }
 

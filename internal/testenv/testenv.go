@@ -23,8 +23,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -42,10 +44,43 @@ type Env struct {
 	dir     string
 }
 
-// RepoRoot is the repository's root directory, found from this source file.
+// RepoRoot is the repository's root directory, found from this source file. In a build with
+// -trimpath (`make` builds so, see the Makefile) the file's recorded path is its import path, not
+// a directory: then the root is the nearest directory at or above the working directory whose
+// go.mod declares this module (go test runs a test in its package's directory, `make demo` and
+// `make bench` run at the root).
 func RepoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..")
+	if filepath.IsAbs(file) {
+		return filepath.Join(filepath.Dir(file), "..", "..")
+	}
+	module := strings.TrimSuffix(path.Dir(filepath.ToSlash(file)), "/internal/testenv")
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(fmt.Sprintf("testenv.RepoRoot: %v", err))
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if declaresModule(filepath.Join(dir, "go.mod"), module) {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			panic(fmt.Sprintf("testenv.RepoRoot: no go.mod of %s at or above %s", module, wd))
+		}
+	}
+}
+
+// declaresModule reports whether the go.mod file at name declares the module path.
+func declaresModule(name, module string) bool {
+	raw, err := os.ReadFile(name)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if fields := strings.Fields(line); len(fields) == 2 && fields[0] == "module" {
+			return strings.Trim(fields[1], `"`) == module
+		}
+	}
+	return false
 }
 
 // Start starts etcd and kube-apiserver and installs the CRDs of config/crd/bases.
