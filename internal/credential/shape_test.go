@@ -61,6 +61,9 @@ func TestShapeOf(t *testing.T) {
 		{"a secret value under the secret id's key", FieldSecretID, " " + appValue, SecretLike},
 		{"a short random string", FieldSecretID, "aB3dE5gH7jK9", Unproven},
 		{"a long string of one case", FieldSecretID, "abcdefghijabcdefghijabcdefghijabcdefghij12", Unproven},
+		{"a secret value without a digit", FieldSecretID, "aHcbEmSWQyuJnkXoq+FsDiFemnt/sBvgkKKHkZpCcEk=", SecretLike},
+		{"a secret value without a digit, under the name's key", FieldTokenName, "aHcbEmSWQyuJnkXoq+FsDiFemnt/sBvgkKKHkZpCcEk=", SecretLike},
+		{"a long name of letters in two cases", FieldSecretID, "FinanceReportingServiceAccountTokenQuarterly", Unproven},
 		{"empty", FieldSecretID, "", Unproven},
 	}
 	for _, tc := range cases {
