@@ -538,6 +538,11 @@ func (r *automaticPhase) applyAutomatic(ctx context.Context, s *scope, isc *auto
 			isc.seen.issuedRead = false
 			werr = r.putSecretOver(ctx, conn, isc.seen.issuedCopy, issuedName(conn), endpointBundle(conn, cred),
 				rotation.Bundle{Revision: cred.revision(), Endpoint: endpointDigest(conn)})
+			if apierrors.IsConflict(werr) || apierrors.IsAlreadyExists(werr) {
+				// Changed since the observation (a label, an annotation): the value exists
+				// only in this call's answer, so it is written over a fresh read, not lost.
+				werr = r.writeBundle(ctx, conn, issuedName(conn), cred, cred.revision())
+			}
 		} else {
 			werr = r.writeBundle(ctx, conn, issuedName(conn), cred, cred.revision())
 		}

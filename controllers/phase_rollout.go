@@ -25,6 +25,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/callgate"
@@ -100,6 +101,9 @@ type rotationScope struct {
 	seen secretsSeen
 	// restamped is the restart stamp this reconcile put on every existing target.
 	restamped string
+	// calledOut: a call to Tableau (the check) ran since this reconcile's last status write,
+	// seconds in which a person may have changed the connection (see persistStep).
+	calledOut bool
 }
 
 // reconcileRotation observes, plans with the pure planner, persists the step, and applies its
@@ -316,11 +320,17 @@ func (r *rolloutPhase) persistStep(ctx context.Context, s *scope, rsc *rotationS
 	// What it changed (the check's result, a message) rides on the next step's write or the
 	// reconcile's last one, as the planners' exploration models it (nothing to persist). The
 	// check right before promotion cost a write of its own per rotation (issue 23).
-	kept := s.wrote && !entered && !renewed && !step.Restamp && step.Records == o.Records
+	// After a call to Tableau, which takes seconds, the copy must still be the connection's:
+	// one a person changed meanwhile (suspended, deleted, its auth or Secret names edited, or
+	// another install's claim) is written under the lock, which refuses it, so no promotion
+	// follows from the old copy. The cache tells without a request.
+	kept := s.wrote && !entered && !renewed && !step.Restamp && step.Records == o.Records &&
+		!(rsc.calledOut && r.movedSince(ctx, s.conn))
 	if !kept {
 		if err := r.persistLocked(ctx, s); err != nil {
 			return err
 		}
+		rsc.calledOut = false
 	}
 	if entered {
 		r.mem.wroteOwnPhase(s.conn, time.Now())
@@ -467,6 +477,7 @@ func (r *rolloutPhase) applyAction(ctx context.Context, s *scope, rsc *rotationS
 		}
 		return r.putSeen(ctx, conn, rsc, candidateName(conn), endpointBundle(conn, *cred), rotation.Bundle{Revision: s.revision, Endpoint: endpointDigest(conn)})
 	case rotation.CheckCandidate:
+		rsc.calledOut = true
 		return r.checkCandidate(ctx, s, rsc)
 	case rotation.SavePrevious:
 		return r.copySeen(ctx, s, rsc, conn.Spec.Consumers.SecretName, previousName(conn),
@@ -595,4 +606,14 @@ func (r *rolloutPhase) checkCandidate(ctx context.Context, s *scope, rsc *rotati
 	rs.NextCheckTime, rs.CheckFailures = &next, rs.CheckFailures+1
 	s.requeueIn(wait)
 	return nil
+}
+
+// movedSince reports whether the cached connection is another version than conn, which this
+// reconcile's last status write returned (or the cache cannot tell).
+func (r *rolloutPhase) movedSince(ctx context.Context, conn *v1.TableauConnection) bool {
+	var cached v1.TableauConnection
+	if err := r.Get(ctx, client.ObjectKeyFromObject(conn), &cached); err != nil {
+		return true
+	}
+	return cached.ResourceVersion != conn.ResourceVersion
 }

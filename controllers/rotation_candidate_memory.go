@@ -47,8 +47,9 @@ func (m *memory) forgetCandidate(conn *v1.TableauConnection) {
 	m.entry(conn).candidate = nil
 }
 
-// candidateAt returns a copy of the kept candidate when it is the version observed, else nil
-// (and forgets a kept one the Secret has moved past).
+// candidateAt returns a copy of the kept candidate when it is the version observed, else nil.
+// Another resourceVersion may be a cache behind this process's write, so the copy is kept for
+// a later look; another UID is another Secret, and the copy is forgotten.
 func (m *memory) candidateAt(conn *v1.TableauConnection, observed *metav1.PartialObjectMetadata) *corev1.Secret {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -56,8 +57,11 @@ func (m *memory) candidateAt(conn *v1.TableauConnection, observed *metav1.Partia
 	if e.candidate == nil || observed == nil {
 		return nil
 	}
-	if e.candidate.UID != observed.UID || e.candidate.ResourceVersion != observed.ResourceVersion {
+	if e.candidate.UID != observed.UID {
 		e.candidate = nil
+		return nil
+	}
+	if e.candidate.ResourceVersion != observed.ResourceVersion {
 		return nil
 	}
 	return e.candidate.DeepCopy()

@@ -20,12 +20,14 @@ import (
 	"context"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
+	"github.com/tableau-operator/tableau-operator/internal/rotation"
 )
 
 // TestValidatingRevisionIsWrittenOnlyForAFleet: a new revision of a rotating connection is
@@ -72,5 +74,45 @@ func TestValidatingRevisionIsWrittenOnlyForAFleet(t *testing.T) {
 				t.Errorf("status writes before the sign-in = %d, want %d", writes, tc.writes)
 			}
 		})
+	}
+}
+
+// TestAStepAfterATableauCallIsWrittenWhenTheConnectionMoved: a step that keeps the phase and
+// the records rides on the next write, except after a call to Tableau when the cached
+// connection is another version than the one this reconcile wrote: then it is written under
+// the lock, which refuses it, so nothing is promoted from the old copy.
+func TestAStepAfterATableauCallIsWrittenWhenTheConnectionMoved(t *testing.T) {
+	for _, moved := range []bool{false, true} {
+		conn := baseConn()
+		conn.Spec.Consumers = &v1.ConsumersSpec{SecretName: "c-tableau"}
+		conn.Status.Rotation = &v1.RotationStatus{Phase: v1.RotationPromoting, CandidateRevision: "r2", ActiveRevision: "r1"}
+		writes := 0
+		c := fake.NewClientBuilder().WithScheme(fakeScheme(t)).WithObjects(conn).WithStatusSubresource(&v1.TableauConnection{}).
+			WithInterceptorFuncs(interceptor.Funcs{SubResourcePatch: func(ctx context.Context, cl client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+				writes++
+				return cl.SubResource(sub).Patch(ctx, obj, patch, opts...)
+			}}).Build()
+		ctx := context.Background()
+		if err := c.Get(ctx, client.ObjectKeyFromObject(conn), conn); err != nil {
+			t.Fatal(err)
+		}
+		if moved { // a person suspends it while the check's sign-in runs
+			other := conn.DeepCopy()
+			other.Spec.Suspend = true
+			if err := c.Update(ctx, other); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := (&TableauConnectionReconciler{Client: c, APIReader: c}).built().rollout
+		s := &scope{conn: conn, before: conn.DeepCopy(), wrote: true}
+		o := rotation.Observation{Phase: rotation.Promoting, Records: recordsOf(conn.Status.Rotation)}
+		step := rotation.Step{Phase: rotation.Promoting, Records: o.Records, Action: rotation.PromoteCandidate, Reason: rotation.ReasonPromotionStarted}
+		err := r.persistStep(ctx, s, &rotationScope{calledOut: true}, o, step)
+		switch {
+		case !moved && (err != nil || writes != 0):
+			t.Errorf("unchanged connection: %d writes, %v; want the step to ride on the next write", writes, err)
+		case moved && (!apierrors.IsConflict(err) || writes != 1):
+			t.Errorf("connection changed during the call: %d writes, %v; want one locked write, refused", writes, err)
+		}
 	}
 }
