@@ -65,6 +65,15 @@ func conditionSetter(conds *[]metav1.Condition, gen int64) setCondition {
 	}
 }
 
+// removeCondition drops a condition. meta.RemoveStatusCondition copies the list even when
+// the condition is absent, and every status computation removes the conditions that do not
+// apply: that copy was one of the larger allocations of a rotated tenant.
+func removeCondition(conds *[]metav1.Condition, conditionType string) {
+	if meta.FindStatusCondition(*conds, conditionType) != nil {
+		meta.RemoveStatusCondition(conds, conditionType)
+	}
+}
+
 // transient is the one place the controllers decide whether a failure's bucket is retried
 // with backoff (throttling, outages) or waits for a change of the spec or the Secret.
 func transient(bucket classify.Bucket) bool { return bucket.Transient() }
@@ -93,7 +102,7 @@ func setRotationDueCondition(conn *v1.TableauConnection, now time.Time, set setC
 	rs := conn.Status.Rotation
 	switch {
 	case rs == nil || rs.DueTime == nil:
-		meta.RemoveStatusCondition(&conn.Status.Conditions, v1.ConditionRotationDue)
+		removeCondition(&conn.Status.Conditions, v1.ConditionRotationDue)
 	case automatic(conn) != nil:
 		// Nothing for a person to do: the AutomaticRotation condition tells how it goes.
 		set(v1.ConditionRotationDue, metav1.ConditionFalse, v1.ReasonRotationNotDue,
@@ -112,7 +121,7 @@ func setRotationDueCondition(conn *v1.TableauConnection, now time.Time, set setC
 func setAutomaticRotation(conn *v1.TableauConnection, set setCondition) {
 	rs := conn.Status.Rotation
 	if automatic(conn) == nil || rs == nil || rs.Automatic == nil {
-		meta.RemoveStatusCondition(&conn.Status.Conditions, v1.ConditionAutomaticRotation)
+		removeCondition(&conn.Status.Conditions, v1.ConditionAutomaticRotation)
 		return
 	}
 	st := rs.Automatic
@@ -188,7 +197,7 @@ func setConsumersReady(conn *v1.TableauConnection, seen *consumersSeen, set setC
 	st := &conn.Status
 	rs := st.Rotation
 	if conn.Spec.Consumers == nil || rs == nil {
-		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionConsumersReady)
+		removeCondition(&st.Conditions, v1.ConditionConsumersReady)
 		return
 	}
 	name := conn.Spec.Consumers.SecretName
@@ -236,7 +245,7 @@ func setCandidateValid(conn *v1.TableauConnection, set setCondition) {
 	st := &conn.Status
 	rs := st.Rotation
 	if conn.Spec.Consumers == nil || rs == nil {
-		meta.RemoveStatusCondition(&st.Conditions, v1.ConditionCandidateValid)
+		removeCondition(&st.Conditions, v1.ConditionCandidateValid)
 		return
 	}
 	f, c := st.LastFailure, st.Credentials

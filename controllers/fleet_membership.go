@@ -41,10 +41,12 @@ func selects(f *v1.TableauFleet, conn metav1.Object) bool {
 	return err == nil && sel.Matches(labels.Set(conn.GetLabels()))
 }
 
-// fleetsSelecting lists the fleets in the connection's namespace that select it.
+// fleetsSelecting lists the fleets in the connection's namespace that select it. They are the
+// cache's own objects, not copies (it runs on every member's change): read them, never
+// change them.
 func fleetsSelecting(ctx context.Context, c client.Reader, conn metav1.Object) ([]v1.TableauFleet, error) {
 	var fleets v1.TableauFleetList
-	if err := c.List(ctx, &fleets, client.InNamespace(conn.GetNamespace())); err != nil {
+	if err := c.List(ctx, &fleets, client.InNamespace(conn.GetNamespace()), client.UnsafeDisableDeepCopy); err != nil {
 		return nil, err
 	}
 	var out []v1.TableauFleet

@@ -119,6 +119,9 @@ func viewOf(members []*v1.TableauConnection, conflicted []string, now time.Time)
 	// and sorting whole connections moved each one's struct about log N times per reconcile,
 	// 5% of the operator's CPU in a wave at 300.
 	v := fleetView{members: members, failedDetail: map[string]string{}, conflicted: conflicted}
+	// Sized once: grown by appends, these were most of what a fleet's reconcile allocated.
+	v.ready = make([]string, 0, len(members))
+	v.admission.Members = make([]fleet.Member, 0, len(members))
 	isConflicted := make(map[string]bool, len(conflicted))
 	for _, name := range conflicted {
 		isConflicted[name] = true

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
@@ -276,7 +275,7 @@ func quoteInstall(id string) string { return fmt.Sprintf("%q", id) }
 func setClaimed(conn *v1.TableauConnection, now time.Time, set setCondition) {
 	c := conn.Status.Claim
 	if c == nil || c.Holder == "" {
-		meta.RemoveStatusCondition(&conn.Status.Conditions, v1.ConditionClaimed)
+		removeCondition(&conn.Status.Conditions, v1.ConditionClaimed)
 		return
 	}
 	if !claimLive(c, now) {

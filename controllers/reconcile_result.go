@@ -25,7 +25,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	v1 "github.com/tableau-operator/tableau-operator/api/v1alpha1"
 	"github.com/tableau-operator/tableau-operator/internal/metrics"
@@ -126,14 +125,15 @@ func (r *statusWriter) patchStatus(ctx context.Context, before, after *v1.Tablea
 	if !locked && equality.Semantic.DeepEqual(before.Status, after.Status) {
 		return nil
 	}
-	patch := client.MergeFrom(before)
-	if locked {
-		patch = client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
-	}
+	patch := statusPatch{before: &before.Status, locked: locked, resourceVersion: before.ResourceVersion}
 	if err := r.Status().Patch(ctx, after, patch); err != nil {
 		return fmt.Errorf("patching status: %w", err)
 	}
 	metrics.StatusWrites.Inc()
+	// The answer is the server's copy, managed fields included: the cache drops them
+	// (stripForCache) and so does this copy, which is copied again and diffed by the
+	// next write of this reconcile.
+	after.ManagedFields = nil
 	return nil
 }
 

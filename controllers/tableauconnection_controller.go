@@ -311,7 +311,8 @@ func (r *TableauConnectionReconciler) SetupWithManager(mgr ctrl.Manager, maxConc
 func (r *TableauConnectionReconciler) referencing(index string) handler.MapFunc {
 	return func(ctx context.Context, o client.Object) []ctrl.Request {
 		var list v1.TableauConnectionList
-		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()}); err != nil {
+		// Only names are read: the cache's objects, not copies.
+		if err := r.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()}, client.UnsafeDisableDeepCopy); err != nil {
 			ctrl.LoggerFrom(ctx).Error(err, "listing connections that reference an object", "object", o.GetName())
 			return nil
 		}
@@ -332,7 +333,8 @@ func (r *TableauConnectionReconciler) fleetMembers(ctx context.Context, o client
 		return nil
 	}
 	var list v1.TableauConnectionList
-	if err := r.List(ctx, &list, client.InNamespace(f.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+	// Only names are read: the cache's objects, not a copy of every member.
+	if err := r.List(ctx, &list, client.InNamespace(f.Namespace), client.MatchingLabelsSelector{Selector: sel}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	reqs := make([]ctrl.Request, 0, len(list.Items))

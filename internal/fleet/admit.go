@@ -21,7 +21,7 @@ package fleet
 
 import (
 	"slices"
-	"sort"
+	"strings"
 	"time"
 )
 
@@ -132,7 +132,7 @@ func Admit(o Observation) Decision {
 
 func admit(o Observation, standing func(Member) State) Decision {
 	members := slices.Clone(o.Members)
-	sort.Slice(members, func(i, j int) bool { return members[i].Name < members[j].Name })
+	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(a.Name, b.Name) })
 	maxConcurrent := max(o.MaxConcurrent, 1)
 	var d Decision
 	for _, m := range members {
