@@ -27,6 +27,7 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -187,6 +188,29 @@ func TestStatusPatchMatchesAWholeObjectMergePatch(t *testing.T) {
 			s.LastFailure = &v1.FailureStatus{Bucket: "auth", Reason: "SignInRefused"}
 		},
 		func(s *v1.TableauConnectionStatus) { s.LastFailure = nil },
+		func(s *v1.TableauConnectionStatus) {
+			s.Credentials = &v1.CredentialStatus{Revision: "8", RevisionChangedAt: &later, LastAttemptResult: "Succeeded"}
+		},
+		func(s *v1.TableauConnectionStatus) {
+			if s.Credentials != nil {
+				s.Credentials.Revision = "9"
+			}
+		},
+		func(s *v1.TableauConnectionStatus) { s.Credentials = nil },
+		func(s *v1.TableauConnectionStatus) { s.RefusedWrite = &v1.RefusedWriteStatus{Reason: "Conflict"} },
+		func(s *v1.TableauConnectionStatus) { s.RefusedWrite = nil },
+		func(s *v1.TableauConnectionStatus) { s.CallGate = &v1.CallGateStatus{Reason: "Throttled"} },
+		func(s *v1.TableauConnectionStatus) { s.CallGate = nil },
+		// The same instants in another representation: what a decoded copy and one set in
+		// memory differ by. Not a change, so nothing of it is sent.
+		func(s *v1.TableauConnectionStatus) {
+			for i := range s.Conditions {
+				s.Conditions[i].LastTransitionTime = metav1.NewTime(s.Conditions[i].LastTransitionTime.Local().Add(time.Nanosecond))
+			}
+			if s.Rotation != nil {
+				s.Rotation.PhaseSince = metav1.NewTime(s.Rotation.PhaseSince.In(time.FixedZone("elsewhere", 3600)))
+			}
+		},
 	}
 	start := func() *v1.TableauConnection {
 		return &v1.TableauConnection{
@@ -212,7 +236,8 @@ func TestStatusPatchMatchesAWholeObjectMergePatch(t *testing.T) {
 		for range 1 + rng.IntN(4) {
 			edits[rng.IntN(len(edits))](&after.Status)
 		}
-		data, err := statusPatch{before: &before.Status}.Data(after)
+		locked := rng.IntN(2) == 0
+		data, err := statusPatch{before: &before.Status, locked: locked, resourceVersion: before.ResourceVersion}.Data(after)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,10 +250,14 @@ func TestStatusPatchMatchesAWholeObjectMergePatch(t *testing.T) {
 		if err := json.Unmarshal(patched, &result); err != nil {
 			t.Fatal(err)
 		}
-		if !equality.Semantic.DeepEqual(result.Status, after.Status) {
+		if !sameJSON(t, mustJSON(t, result.Status), mustJSON(t, after.Status)) { // as the server stores it
 			t.Fatalf("round %d: patch %s turned %+v into %+v, want %+v", round, data, before.Status, result.Status, after.Status)
 		}
-		whole, err := client.MergeFrom(before).Data(after)
+		wholePatch := client.MergeFrom(before)
+		if locked {
+			wholePatch = client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})
+		}
+		whole, err := wholePatch.Data(after)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -248,15 +277,50 @@ func TestStatusPatchMatchesAWholeObjectMergePatch(t *testing.T) {
 		if !sameJSON(t, ours.Status, w.Status) {
 			t.Fatalf("round %d: status patch %s, client.MergeFrom's %s", round, ours.Status, w.Status)
 		}
+
+		// An unlocked write from a stale copy: since before was read, another writer added a
+		// condition on the server. What this write did not change stays as the other left it.
+		if locked {
+			continue
+		}
+		theirs := before.DeepCopy()
+		theirs.Status.Conditions = append(theirs.Status.Conditions, metav1.Condition{Type: "Claimed", Status: metav1.ConditionTrue, Reason: "Held", LastTransitionTime: at})
+		moved, _ := json.Marshal(theirs)
+		if patched, err = jsonpatch.MergePatch(moved, data); err != nil {
+			t.Fatal(err)
+		}
+		var onServer v1.TableauConnection
+		if err := json.Unmarshal(patched, &onServer); err != nil {
+			t.Fatal(err)
+		}
+		conditionsWritten := !sameJSON(t, mustJSON(t, before.Status.Conditions), mustJSON(t, after.Status.Conditions))
+		if !conditionsWritten && meta.FindStatusCondition(onServer.Status.Conditions, "Claimed") == nil {
+			t.Fatalf("round %d: patch %s dropped a condition another writer added, though this write changed no condition", round, data)
+		}
 	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // Every field of the status is written by the patch: a field json skips, or one embedded,
 // would be left out of it.
 func TestEveryStatusFieldIsPatched(t *testing.T) {
 	for i, f := range statusFields() {
+		name := reflect.TypeFor[v1.TableauConnectionStatus]().Field(i).Name
 		if f.name == "" {
-			t.Errorf("status field %s is not written by statusDiff", reflect.TypeFor[v1.TableauConnectionStatus]().Field(i).Name)
+			t.Errorf("status field %s is not written by statusDiff", name)
+		}
+		// statusDiff writes null for an emptied field only under omitempty, and knows no
+		// other option (omitzero, string): a field without it, or with more, needs its rules.
+		if f.options != "omitempty" {
+			t.Errorf("status field %s has json options %q; statusDiff handles exactly \"omitempty\"", name, f.options)
 		}
 	}
 }
