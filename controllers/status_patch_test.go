@@ -98,18 +98,7 @@ func TestStatusPatchWritesWhatChanged(t *testing.T) {
 			}
 
 			// On the server's copy the patch leaves exactly the status written.
-			server, err := json.Marshal(before)
-			if err != nil {
-				t.Fatal(err)
-			}
-			patched, err := jsonpatch.MergePatch(server, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var result v1.TableauConnection
-			if err := json.Unmarshal(patched, &result); err != nil {
-				t.Fatal(err)
-			}
+			result := patchedOnServer(t, before, data)
 			if !equality.Semantic.DeepEqual(result.Status, after.Status) {
 				t.Errorf("%s: patched status %+v, want %+v", tc.name, result.Status, after.Status)
 			}
@@ -241,15 +230,7 @@ func TestStatusPatchMatchesAWholeObjectMergePatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		server, _ := json.Marshal(before)
-		patched, err := jsonpatch.MergePatch(server, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var result v1.TableauConnection
-		if err := json.Unmarshal(patched, &result); err != nil {
-			t.Fatal(err)
-		}
+		result := patchedOnServer(t, before, data)
 		if !sameJSON(t, mustJSON(t, result.Status), mustJSON(t, after.Status)) { // as the server stores it
 			t.Fatalf("round %d: patch %s turned %+v into %+v, want %+v", round, data, before.Status, result.Status, after.Status)
 		}
@@ -285,19 +266,26 @@ func TestStatusPatchMatchesAWholeObjectMergePatch(t *testing.T) {
 		}
 		theirs := before.DeepCopy()
 		theirs.Status.Conditions = append(theirs.Status.Conditions, metav1.Condition{Type: "Claimed", Status: metav1.ConditionTrue, Reason: "Held", LastTransitionTime: at})
-		moved, _ := json.Marshal(theirs)
-		if patched, err = jsonpatch.MergePatch(moved, data); err != nil {
-			t.Fatal(err)
-		}
-		var onServer v1.TableauConnection
-		if err := json.Unmarshal(patched, &onServer); err != nil {
-			t.Fatal(err)
-		}
+		onServer := patchedOnServer(t, theirs, data)
 		conditionsWritten := !sameJSON(t, mustJSON(t, before.Status.Conditions), mustJSON(t, after.Status.Conditions))
 		if !conditionsWritten && meta.FindStatusCondition(onServer.Status.Conditions, "Claimed") == nil {
 			t.Fatalf("round %d: patch %s dropped a condition another writer added, though this write changed no condition", round, data)
 		}
 	}
+}
+
+// patchedOnServer is the server's copy of a connection after a merge patch.
+func patchedOnServer(t *testing.T, server *v1.TableauConnection, patch []byte) v1.TableauConnection {
+	t.Helper()
+	patched, err := jsonpatch.MergePatch(mustJSON(t, server), patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out v1.TableauConnection
+	if err := json.Unmarshal(patched, &out); err != nil {
+		t.Fatalf("%s: %v", patched, err)
+	}
+	return out
 }
 
 func mustJSON(t *testing.T, v any) []byte {
