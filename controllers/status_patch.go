@@ -93,7 +93,7 @@ func statusDiff(before, after *v1.TableauConnectionStatus) ([]byte, error) {
 			continue
 		}
 		if f.omitEmpty && omitted(av) {
-			out = appendField(out, f.name, []byte("null"))
+			out = appendField(out, f, []byte("null"))
 			continue
 		}
 		bj, err := json.Marshal(bv.Interface())
@@ -116,17 +116,16 @@ func statusDiff(before, after *v1.TableauConnectionStatus) ([]byte, error) {
 				return nil, fmt.Errorf("status.%s: %w", f.name, err)
 			}
 		}
-		out = appendField(out, f.name, value)
+		out = appendField(out, f, value)
 	}
 	return append(out, '}'), nil
 }
 
-func appendField(out []byte, name string, value []byte) []byte {
+func appendField(out []byte, f statusField, value []byte) []byte {
 	if len(out) > 1 {
 		out = append(out, ',')
 	}
-	key, _ := json.Marshal(name)
-	return append(append(append(out, key...), ':'), value...)
+	return append(append(append(out, f.key...), ':'), value...)
 }
 
 // omitted tells whether encoding/json leaves v out under omitempty.
@@ -146,6 +145,7 @@ func omitted(v reflect.Value) bool {
 // statusField is how encoding/json writes one field of TableauConnectionStatus.
 type statusField struct {
 	name      string // "" when json skips it
+	key       []byte // name as a JSON string
 	omitEmpty bool
 	// options is the tag's options beyond the name: statusDiff knows "omitempty" only, and a
 	// test keeps every field at exactly that.
@@ -173,8 +173,13 @@ var statusFields = sync.OnceValue(func() []statusField {
 		if ft.Kind() == reflect.Pointer {
 			ft = ft.Elem()
 		}
+		key, err := json.Marshal(name)
+		if err != nil {
+			panic(err) // a string always marshals
+		}
 		out[i] = statusField{
 			name:      name,
+			key:       key,
 			omitEmpty: slices.Contains(strings.Split(opts, ","), "omitempty"),
 			options:   opts,
 			record: ft.Kind() == reflect.Struct && !f.Type.Implements(marshaler) &&

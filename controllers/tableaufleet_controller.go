@@ -108,7 +108,8 @@ func (r *TableauFleetReconciler) observeFleet(ctx context.Context, tf *v1.Tablea
 		return fleetView{}, err
 	}
 	var fleets v1.TableauFleetList
-	if err := r.List(ctx, &fleets, client.InNamespace(tf.Namespace)); err != nil {
+	// Only their selectors are read (conflictedMembers): the cache's objects, not copies.
+	if err := r.List(ctx, &fleets, client.InNamespace(tf.Namespace), client.UnsafeDisableDeepCopy); err != nil {
 		return fleetView{}, err
 	}
 	return viewOf(members, conflictedMembers(members, fleets.Items), now), nil
